@@ -1,0 +1,138 @@
+/**
+ * One error hierarchy for all of Vexil. Each error carries a stable `code` (the
+ * runbook system's exception names where it had one) and the HTTP status the
+ * service answers with; only the HTTP layer turns them into responses.
+ */
+export interface VexilErrorJSON {
+  error: string;
+  status: number;
+  message: string;
+  field?: string;
+  hint?: string;
+}
+
+export interface VexilErrorOptions {
+  /** The input or stored field at fault, as a path: `Treatments[0].PercentRollout`. */
+  field?: string | undefined;
+  /** What to do to fix it, when the message alone does not say. */
+  hint?: string | undefined;
+  cause?: unknown;
+}
+
+export abstract class VexilError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  readonly field: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: VexilErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.field = options.field;
+    this.hint = options.hint;
+  }
+
+  toJSON(): VexilErrorJSON {
+    const body: VexilErrorJSON = { error: this.code, status: this.status, message: this.message };
+    if (this.field !== undefined) body.field = this.field;
+    if (this.hint !== undefined) body.hint = this.hint;
+    return body;
+  }
+}
+
+/** 400 — the runbook system's InvalidFlagTypeException. */
+export class InvalidFlagTypeException extends VexilError {
+  readonly code = 'InvalidFlagTypeException';
+  readonly status = 400;
+  constructor(flagType: unknown, options: VexilErrorOptions = {}) {
+    super(`Invalid flag type: ${describe(flagType)}. Use "feature" (boolean values) or "data" (string values).`, {
+      field: 'flag_type',
+      ...options,
+    });
+  }
+}
+
+/** 400 — the runbook system's InvalidRolloutPercentageException. */
+export class InvalidRolloutPercentageException extends VexilError {
+  readonly code = 'InvalidRolloutPercentageException';
+  readonly status = 400;
+  constructor(rolloutPercentage: unknown, reason: string, options: VexilErrorOptions = {}) {
+    super(`Rollout percentage: ${describe(rolloutPercentage)} is invalid. ${reason}`, options);
+  }
+}
+
+/** 404 — the runbook system's EmptyFlagDataException: no flag (or no revision) to answer from. */
+export class EmptyFlagDataException extends VexilError {
+  readonly code = 'EmptyFlagDataException';
+  readonly status = 404;
+  constructor(detail: string, options: VexilErrorOptions = {}) {
+    super(`No Flag Data found: ${detail}`, options);
+  }
+}
+
+/** 400 — a `HashAlgorithm` outside md5, sha1, sha256. */
+export class InvalidHashAlgorithmException extends VexilError {
+  readonly code = 'InvalidHashAlgorithmException';
+  readonly status = 400;
+  constructor(algorithm: unknown, options: VexilErrorOptions = {}) {
+    super(`Invalid hash algorithm: ${describe(algorithm)}. Use one of md5 (default), sha1, sha256.`, {
+      field: 'HashAlgorithm',
+      ...options,
+    });
+  }
+}
+
+/**
+ * 500 — stored data that does not fit the schema (the runbook system answered its
+ * pydantic ValidationError with 500): somebody has to fix the row, not the caller.
+ */
+export class ValidationError extends VexilError {
+  readonly code = 'ValidationError';
+  readonly status = 500;
+}
+
+/** 400 — input from a caller (CLI argument, API body, config file) that cannot be accepted. */
+export class InvalidInputError extends VexilError {
+  readonly code = 'InvalidInput';
+  readonly status = 400;
+}
+
+/** 404 — a named revision (by its WTIME) that does not exist. */
+export class RevisionNotFoundError extends VexilError {
+  readonly code = 'RevisionNotFound';
+  readonly status = 404;
+}
+
+/** 409 — adding a flag that already exists (update it instead). */
+export class FlagExistsError extends VexilError {
+  readonly code = 'FlagExists';
+  readonly status = 409;
+}
+
+/** 504 — a backend call took longer than allowed. */
+export class TimeoutError extends VexilError {
+  readonly code = 'TimeoutError';
+  readonly status = 504;
+}
+
+/** 503 — the store (or another dependency) cannot be reached. */
+export class UnavailableError extends VexilError {
+  readonly code = 'Unavailable';
+  readonly status = 503;
+}
+
+export function isVexilError(value: unknown): value is VexilError {
+  return value instanceof VexilError;
+}
+
+/** Renders a bad value for a message: strings quoted, everything else as JSON. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

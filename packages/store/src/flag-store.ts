@@ -1,0 +1,102 @@
+import type { FlagRef, FlagValue, RowKind } from '@vexil/core';
+
+/**
+ * The one interface every storage engine implements. It is deliberately small: rows
+ * are appended and read back, never edited. Procedures (add a flag, roll back, …)
+ * live above it and are written once for every engine; what differs between engines
+ * is stated in `capabilities`.
+ */
+export interface StoreCapabilities {
+  /** `append` of several rows lands all or none. */
+  readonly atomicBatch: boolean;
+  /** How other processes learn of a change: pushed by the engine, or found by polling. */
+  readonly changeFeed: 'push' | 'poll';
+}
+
+/** A row to append. The store sets `CreatedTime` (equal to the row's WTIME) itself. */
+export interface NewRow {
+  kind: RowKind;
+  ref: FlagRef;
+  fields: Readonly<Record<string, unknown>>;
+}
+
+/** A row as stored: its decoded key, and its columns decoded to values (not yet validated). */
+export interface StoredRow {
+  kind: RowKind;
+  ref: FlagRef;
+  /** UTC `YYYY-MM-DD HH:MM:SS.ffffff`, strictly increasing per flag across both row kinds. */
+  wtime: string;
+  /** The full row key in the runbook system's layout. */
+  key: string;
+  fields: Record<string, unknown>;
+}
+
+/** One evaluation, as the runbook system's operation-log table holds it. */
+export interface EvaluationLogEntry {
+  project: string;
+  flagType: string;
+  flagName: string;
+  instanceId: string;
+  requestId: string;
+  /** UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
+  time: string;
+  value: FlagValue;
+  group: string;
+  /** Whether the flag data came from the service's cache. */
+  cacheHit: boolean;
+}
+
+export interface LogQuery {
+  project: string;
+  flagType?: string;
+  flagName?: string;
+  limit?: number;
+}
+
+export interface HistoryOptions {
+  /** At most this many rows, newest first. */
+  limit?: number;
+}
+
+export interface FlagStore {
+  /** `memory`, `sqlite`, … for messages and metrics. */
+  readonly engine: string;
+  readonly capabilities: StoreCapabilities;
+
+  /**
+   * Appends rows, giving each a WTIME later than every earlier row of its flag
+   * (the clock's time, bumped by a microsecond on a tie) and `CreatedTime` = WTIME.
+   * Returns the rows as stored, in the order given.
+   */
+  append(rows: readonly NewRow[]): Promise<StoredRow[]>;
+
+  /** The newest row of one kind for a flag, read in time independent of the flag's history. */
+  latest(kind: RowKind, ref: FlagRef): Promise<StoredRow | undefined>;
+
+  /** The row written at exactly `wtime`, if any. */
+  get(kind: RowKind, ref: FlagRef, wtime: string): Promise<StoredRow | undefined>;
+
+  /** Rows of one kind for a flag, newest first. */
+  history(kind: RowKind, ref: FlagRef, options?: HistoryOptions): Promise<StoredRow[]>;
+
+  /** The newest FLAG row of every flag in a project, ordered by flag type then name. */
+  listFlags(project: string): Promise<StoredRow[]>;
+
+  /** Every row of a project (both kinds), in key order: for `vexil doctor` and exports. */
+  scanProject(project: string): Promise<StoredRow[]>;
+
+  appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void>;
+
+  /** Log rows in key order (flag, then instance id). */
+  readLogs(query: LogQuery): Promise<EvaluationLogEntry[]>;
+
+  /** Resolves when the engine answers; rejects with UnavailableError when it does not. */
+  ping(): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Microseconds since the epoch; tests pin it to check tie-breaking. */
+  now?: () => number;
+}
