@@ -64,7 +64,14 @@ export function parseFlagRowKey(key: string): FlagRowKey {
       { field: 'row_key' },
     );
   }
-  const [, project, kind, flagType, name, wtime] = match as unknown as [string, string, RowKind, string, string, string];
+  const [, project, kind, flagType, name, wtime] = match as unknown as [
+    string,
+    string,
+    RowKind,
+    string,
+    string,
+    string,
+  ];
   return { kind, ref: { project, flagType: flagType as FlagType, name }, wtime };
 }
 
@@ -85,7 +92,8 @@ export function logRowPrefix(project: string, flagType?: string, flagName?: stri
   return prefix;
 }
 
-const LOG_ROW_KEY = /^PROJECT#([^#]+)#FLAGTYPE#([^#]+)#FLAGNAME#([^#]+)#INSTANCEID#([^#]*)#REQUESTID#([^#]*)#TIME#([^#]+)$/;
+const LOG_ROW_KEY =
+  /^PROJECT#([^#]+)#FLAGTYPE#([^#]+)#FLAGNAME#([^#]+)#INSTANCEID#([^#]*)#REQUESTID#([^#]*)#TIME#([^#]+)$/;
 
 export function parseLogRowKey(key: string): LogRowKey {
   const match = LOG_ROW_KEY.exec(key);

@@ -24,10 +24,25 @@ export function parseWTime(text: string): number {
       field: 'WTIME',
     });
   }
-  const [, y, mo, d, h, mi, s, us] = match as unknown as [string, string, string, string, string, string, string, string];
+  const [, y, mo, d, h, mi, s, us] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const millis = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const check = new Date(millis);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+  if (
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
     throw new InvalidInputError(`time ${JSON.stringify(text)} is not a real calendar time`, { field: 'WTIME' });
   }
   return millis * 1000 + Number(us);

@@ -1,0 +1,11 @@
+export * from './airflow-config.js';
+export * from './errors.js';
+export * from './evaluate.js';
+export { DIGEST_BITS, digest, digestHex, digestWords, utf8Bytes } from './hash/index.js';
+export * from './key-codec.js';
+export * from './names.js';
+export * from './python-literal.js';
+export { inRollout } from './rollout.js';
+export * from './types.js';
+export * from './validation.js';
+export * from './wtime.js';

@@ -1,0 +1,325 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type AirflowConfig,
+  assertFlagName,
+  assertProjectName,
+  EmptyFlagDataException,
+  FLAG_TYPES,
+  type FlagRef,
+  InvalidInputError,
+  isVexilError,
+  parseAirflowConfig,
+  parseFlagType,
+  type VexilError,
+} from '@vexil/core';
+import { type FlagStore, openStore } from '@vexil/store';
+import { Command, CommanderError, Option } from 'commander';
+import { seedDemo } from '../demo.js';
+import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
+import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
+import { formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision } from './output.js';
+
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+interface GlobalOptions {
+  store?: string;
+  json?: boolean;
+}
+
+interface FlagOptions {
+  project?: string;
+  type?: string;
+}
+
+const defaultIO: CliIO = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Runs the `vexil` command line and resolves to its exit code (0 ok, 1 refused input or failure, 2 usage). */
+export async function runCli(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (isVexilError(error)) {
+      io.err(formatError(error));
+      return 1;
+    }
+    io.err(`error: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return 1;
+  }
+}
+
+function formatError(error: VexilError): string {
+  let text = `error: ${error.message}`;
+  if (error.field !== undefined && !error.message.includes(error.field)) text += ` [field: ${error.field}]`;
+  if (error.hint !== undefined) text += `\nhint: ${error.hint}`;
+  return text;
+}
+
+function buildProgram(io: CliIO): Command {
+  const program = new Command('vexil')
+    .description('Vexil feature flags: add flags and revisions, roll out, roll back, evaluate.')
+    .addOption(
+      new Option('--store <spec>', 'where flags are kept: sqlite:PATH, sqlite::memory:, memory:').env('VEXIL_STORE'),
+    )
+    .option('--json', 'print JSON for scripts instead of text for people')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const withStore = async <T>(
+    command: Command,
+    work: (admin: FlagAdmin, store: FlagStore) => Promise<T>,
+  ): Promise<T> => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const store = await openStore(options.store);
+    try {
+      return await work(new FlagAdmin(store), store);
+    } finally {
+      await store.close();
+    }
+  };
+  const print = <T>(command: Command, value: T, human: (value: T) => string) => {
+    io.out(command.optsWithGlobals<GlobalOptions>().json ? JSON.stringify(value, null, 2) : human(value));
+  };
+
+  const flagCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<flag>', 'flag name: lower-case letters, digits, underscores')
+      .addOption(new Option('-p, --project <project>', 'project the flag belongs to').env('VEXIL_PROJECT'))
+      .addOption(
+        new Option('-t, --type <type>', 'flag type: feature (boolean) or data (string); found by name when omitted'),
+      );
+
+  flagCommand('add-flag', 'add a new flag (procedure 1)')
+    .option('-d, --description <text>', 'what the flag is for')
+    .action(async (name: string, opts: FlagOptions & { description?: string }, command: Command) => {
+      const ref = requireRef(name, opts, true);
+      const view = await withStore(command, (admin) => admin.addFlag(ref, { description: opts.description }));
+      print(command, view, formatFlag);
+    });
+
+  flagCommand('update-flag', "update a flag's metadata (procedure 4)")
+    .requiredOption('-d, --description <text>', 'the new description')
+    .action(async (name: string, opts: FlagOptions & { description: string }, command: Command) => {
+      const view = await withStore(command, async (admin) =>
+        admin.updateFlag(await resolveRef(admin, name, opts), { description: opts.description }),
+      );
+      print(command, view, formatFlag);
+    });
+
+  flagCommand('get-flag', "show a flag's metadata and the revision in force (procedure 5)").action(
+    async (name: string, opts: FlagOptions, command: Command) => {
+      const view = await withStore(command, async (admin) => admin.getFlag(await resolveRef(admin, name, opts)));
+      print(command, view, formatFlag);
+    },
+  );
+
+  flagCommand('add-revision', 'add a revision: new rules in force from now (procedure 2)')
+    .option('-c, --control <value>', 'value for everybody outside the treatments (true/false, or a string)')
+    .option(
+      '--treatment <spec>',
+      'PERCENT:VALUE[:ID,ID,...], repeatable, in order (e.g. 40:true:A12345); or a JSON/Python dict',
+      (spec: string, all: string[]) => [...all, spec],
+      [] as string[],
+    )
+    .option('--comment <text>', 'why this change')
+    .option('--owner <id>', 'who made it (OwnerID)')
+    .addOption(new Option('--hash <algorithm>', 'hash for percentage rollout (default md5)'))
+    .option('--salt <salt>', 'hash salt (default: the flag name)')
+    .option('--no-salt', "hash the bare instance id, as the runbook system's own revisions did")
+    .option('-f, --file <path>', 'take the revision from a JSON or Python-dict file (options above override it)')
+    .action(async (name: string, opts: RevisionOptions, command: Command) => {
+      const view = await withStore(command, async (admin) => {
+        const ref = await resolveRef(admin, name, opts);
+        return admin.addRevision(ref, await revisionInput(ref, opts));
+      });
+      print(command, view, formatRevision);
+    });
+
+  flagCommand('latest', 'show the revision in force (procedure 6)').action(
+    async (name: string, opts: FlagOptions, command: Command) => {
+      const view = await withStore(command, async (admin) => admin.latestRevision(await resolveRef(admin, name, opts)));
+      print(command, view, formatRevision);
+    },
+  );
+
+  flagCommand('history', "show a flag's revisions, newest first (procedure 9)")
+    .option('-n, --limit <n>', 'at most this many', parseLimit)
+    .action(async (name: string, opts: FlagOptions & { limit?: number }, command: Command) => {
+      const views = await withStore(command, async (admin) =>
+        admin.history(await resolveRef(admin, name, opts), opts.limit),
+      );
+      print(command, views, formatHistory);
+    });
+
+  flagCommand('rollback', 'republish an earlier revision as the newest, recording its source (procedure 3)')
+    .option('--to <wtime>', 'the revision to restore (its time, from history); default: the one before the newest')
+    .option('--owner <id>', 'who rolled back (OwnerID)')
+    .option('--comment <text>', 'why')
+    .action(
+      async (name: string, opts: FlagOptions & { to?: string; owner?: string; comment?: string }, command: Command) => {
+        const view = await withStore(command, async (admin) =>
+          admin.rollback(await resolveRef(admin, name, opts), {
+            to: opts.to,
+            OwnerID: opts.owner,
+            Comment: opts.comment,
+          }),
+        );
+        print(command, view, formatRevision);
+      },
+    );
+
+  flagCommand('archive', 'retire a flag: evaluations answer "no flag data"; history stays (procedures 10, 11)')
+    .option('--owner <id>', 'who archived it (OwnerID)')
+    .option('--comment <text>', 'why')
+    .action(async (name: string, opts: FlagOptions & { owner?: string; comment?: string }, command: Command) => {
+      const view = await withStore(command, async (admin) =>
+        admin.archive(await resolveRef(admin, name, opts), { OwnerID: opts.owner, Comment: opts.comment }),
+      );
+      print(command, view, formatRevision);
+    });
+
+  flagCommand('eval', 'evaluate a flag for one instance id')
+    .requiredOption('-i, --instance-id <id>', 'the id to bucket, e.g. a user id')
+    .action(async (name: string, opts: FlagOptions & { instanceId: string }, command: Command) => {
+      const view = await withStore(command, async (admin) =>
+        admin.evaluate(await resolveRef(admin, name, opts), opts.instanceId),
+      );
+      print(command, view, formatEvaluation);
+    });
+
+  program
+    .command('list')
+    .description('list the flags of a project (procedure 7), with their revision in force (procedure 8)')
+    .addOption(new Option('-p, --project <project>', 'the project').env('VEXIL_PROJECT'))
+    .option('-r, --with-revision', 'include each flag’s newest revision')
+    .option('-a, --all', 'include archived flags')
+    .action(async (opts: { project?: string; withRevision?: boolean; all?: boolean }, command: Command) => {
+      const project = requireProject(opts.project);
+      const views = await withStore(command, (admin) =>
+        admin.listFlags(project, { withRevision: opts.withRevision === true, includeArchived: opts.all === true }),
+      );
+      print(command, views, (v) => formatFlags(v, opts.withRevision === true));
+    });
+
+  program
+    .command('apply')
+    .description("write the runbook system's Airflow JSON configs, as its DAG did (all or nothing)")
+    .argument('<files...>', 'config files with row_key_prefix_* and row_cell_value')
+    .action(async (files: string[], _opts: unknown, command: Command) => {
+      const configs: AirflowConfig[] = [];
+      for (const file of files) configs.push(parseAirflowConfig(await readText(file), file));
+      const rows = await withStore(command, (admin) => admin.apply(configs));
+      print(command, rows, (r) => r.map((row) => `${row.kind.padEnd(8)} ${row.key}`).join('\n'));
+    });
+
+  program
+    .command('demo')
+    .description('add a few demo flags to project "demo" (once) and list them')
+    .action(async (_opts: unknown, command: Command) => {
+      const views = await withStore(command, async (admin) => {
+        await seedDemo(admin);
+        return admin.listFlags('demo', { withRevision: true });
+      });
+      print(command, views, (v) => formatFlags(v, true));
+    });
+
+  return program;
+}
+
+interface RevisionOptions extends FlagOptions {
+  control?: string;
+  treatment: string[];
+  comment?: string;
+  owner?: string;
+  hash?: string;
+  salt?: string | boolean;
+  file?: string;
+}
+
+async function revisionInput(ref: FlagRef, opts: RevisionOptions): Promise<RevisionInput> {
+  let base: Record<string, unknown> = {};
+  if (opts.file !== undefined) {
+    const parsed = parseStructured(await readText(opts.file), 'file');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidInputError(`${opts.file} must hold one revision as a dict / JSON object`, { field: 'file' });
+    }
+    base = parsed;
+  } else if (opts.control === undefined) {
+    throw new InvalidInputError('--control is required (or give the whole revision with --file)', {
+      field: 'ControlValue',
+    });
+  }
+  const input: RevisionInput = { ...(base as Partial<RevisionInput>), ControlValue: base.ControlValue };
+  if (opts.control !== undefined) input.ControlValue = parseFlagValue(opts.control, ref.flagType, 'ControlValue');
+  if (opts.treatment.length > 0 || opts.file === undefined) {
+    input.Treatments = opts.treatment.map((spec, i) => parseTreatmentSpec(spec, ref.flagType, i));
+  }
+  if (opts.comment !== undefined) input.Comment = opts.comment;
+  if (opts.owner !== undefined) input.OwnerID = opts.owner;
+  if (opts.hash !== undefined) input.HashAlgorithm = opts.hash;
+  if (opts.salt === false) input.Salt = null;
+  else if (typeof opts.salt === 'string') input.Salt = opts.salt;
+  return input;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidInputError(`cannot read ${file}: ${reason}`, { field: 'file' });
+  }
+}
+
+function requireProject(project: string | undefined): string {
+  if (project === undefined) {
+    throw new InvalidInputError('a project is required: pass -p/--project or set VEXIL_PROJECT', {
+      field: 'project_name',
+    });
+  }
+  assertProjectName(project);
+  return project;
+}
+
+function requireRef(name: string, opts: FlagOptions, typeRequired: boolean): FlagRef {
+  const project = requireProject(opts.project);
+  assertFlagName(name);
+  if (opts.type === undefined && typeRequired) {
+    throw new InvalidInputError('-t/--type is required: feature (boolean values) or data (string values)', {
+      field: 'flag_type',
+    });
+  }
+  return { project, name, flagType: parseFlagType(opts.type ?? 'feature') };
+}
+
+/** Without `-t`, the flag's type is looked up, so `vexil latest my_flag -p proj` just works. */
+async function resolveRef(admin: FlagAdmin, name: string, opts: FlagOptions): Promise<FlagRef> {
+  if (opts.type !== undefined) return requireRef(name, opts, true);
+  const project = requireProject(opts.project);
+  assertFlagName(name);
+  const found: FlagRef[] = [];
+  for (const flagType of FLAG_TYPES) {
+    const ref = { project, flagType, name };
+    if (await admin.store.latest('FLAG', ref)) found.push(ref);
+  }
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new EmptyFlagDataException(`flag ${project}/${name} does not exist; add it first with vexil add-flag`, {
+      field: 'flag_name',
+    });
+  }
+  throw new InvalidInputError(`project ${project} has both a feature and a data flag named ${name}: pass -t`, {
+    field: 'flag_type',
+  });
+}

@@ -1,0 +1,13 @@
+export type {
+  EvaluationLogEntry,
+  FlagStore,
+  HistoryOptions,
+  LogQuery,
+  NewRow,
+  StoreCapabilities,
+  StoredRow,
+  StoreOptions,
+} from './flag-store.js';
+export { MemoryStore } from './memory-store.js';
+export { DEFAULT_STORE_SPEC, openStore } from './open-store.js';
+export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -1,0 +1,541 @@
+import {
+  type FlagRef,
+  flagRowKey,
+  formatWTime,
+  InvalidInputError,
+  logRowKey,
+  parseWTime,
+  storedFlagType,
+  UnavailableError,
+} from '@vexil/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EvaluationLogEntry, FlagStore, NewRow, StoredRow, StoreOptions } from '../src/index.js';
+
+/**
+ * The behaviour every FlagStore adapter shares, run once per adapter (memory,
+ * SQLite, and later Bigtable and PostgreSQL):
+ *
+ *   describeStoreConformance('SqliteStore', async (options) => ({ store: new SqliteStore(path, options), cleanup }));
+ *
+ * The factory gets the StoreOptions to open with (tests pin the clock through
+ * `options.now`) and must return an empty store. Each test opens its own store and
+ * closes it afterwards (close may be called twice), then runs `cleanup`.
+ */
+export type StoreFactory = (options: StoreOptions) => Promise<{ store: FlagStore; cleanup?: () => Promise<void> }>;
+
+/** A fixed instant, in microseconds: 2024-09-25 18:42:51.493000 UTC. */
+const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
+const HOUR = 3_600_000_000;
+
+const PROJECT = 'csr-assistant';
+
+function feature(name: string, project = PROJECT): FlagRef {
+  return { project, flagType: 'feature', name };
+}
+
+function data(name: string, project = PROJECT): FlagRef {
+  return { project, flagType: 'data', name };
+}
+
+function flagRow(ref: FlagRef, extra: Record<string, unknown> = {}): NewRow {
+  return {
+    kind: 'FLAG',
+    ref,
+    fields: { Name: ref.name, Type: storedFlagType(ref.flagType), Description: `the ${ref.name} flag`, ...extra },
+  };
+}
+
+function revisionRow(ref: FlagRef, extra: Record<string, unknown> = {}): NewRow {
+  return {
+    kind: 'REVISION',
+    ref,
+    fields: {
+      Name: ref.name,
+      Type: storedFlagType(ref.flagType),
+      FormatVersion: 1,
+      ControlValue: ref.flagType === 'feature' ? false : 'gpt-4o',
+      Comment: 'first',
+      OwnerID: 'owner@example.com',
+      Treatments: [],
+      ...extra,
+    },
+  };
+}
+
+/** A clock the test moves by hand; it starts at T0 and stays there until set. */
+function manualClock(start = T0): { now: number; options: StoreOptions } {
+  const clock = { now: start, options: {} as StoreOptions };
+  clock.options = { now: () => clock.now };
+  return clock;
+}
+
+function micros(row: StoredRow): number {
+  return parseWTime(row.wtime);
+}
+
+/** UTF-8 byte order, the order keys sort in every engine. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function logEntry(overrides: Partial<EvaluationLogEntry> = {}): EvaluationLogEntry {
+  return {
+    project: PROJECT,
+    flagType: 'feature',
+    flagName: 'new_ui',
+    instanceId: 'A123456',
+    requestId: 'req-1',
+    time: '2024-09-25 18:42:51.493000',
+    value: true,
+    group: 'treatment',
+    cacheHit: false,
+    ...overrides,
+  };
+}
+
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`FlagStore conformance: ${name}`, () => {
+    const opened: { store: FlagStore; cleanup?: () => Promise<void> }[] = [];
+
+    async function open(options: StoreOptions = manualClock().options): Promise<FlagStore> {
+      const handle = await factory(options);
+      opened.push(handle);
+      return handle.store;
+    }
+
+    afterEach(async () => {
+      for (const handle of opened.splice(0)) {
+        await handle.store.close();
+        await handle.cleanup?.();
+      }
+    });
+
+    describe('append and read back', () => {
+      it('appends a FLAG and a REVISION row and reads them with latest, get and history', async () => {
+        const store = await open();
+        const ref = feature('new_ui');
+        const [flag, revision] = await store.append([flagRow(ref), revisionRow(ref)]);
+        expect(flag?.kind).toBe('FLAG');
+        expect(revision?.kind).toBe('REVISION');
+        expect(flag?.ref).toEqual(ref);
+        expect(revision?.ref).toEqual(ref);
+
+        for (const row of [flag!, revision!]) {
+          expect(await store.latest(row.kind, ref)).toStrictEqual(row);
+          expect(await store.get(row.kind, ref, row.wtime)).toStrictEqual(row);
+          expect(await store.history(row.kind, ref)).toStrictEqual([row]);
+        }
+        // `get` names the kind: the FLAG row's time is not a REVISION.
+        expect(await store.get('REVISION', ref, flag!.wtime)).toBeUndefined();
+        expect(await store.get('FLAG', ref, revision!.wtime)).toBeUndefined();
+      });
+
+      it('returns the rows in the order given, and [] for an empty batch', async () => {
+        const store = await open();
+        const rows = [flagRow(feature('a')), revisionRow(data('b')), revisionRow(feature('a'), { Comment: 'x' })];
+        const stored = await store.append(rows);
+        expect(stored.map((r) => [r.kind, r.ref.flagType, r.ref.name])).toEqual([
+          ['FLAG', 'feature', 'a'],
+          ['REVISION', 'data', 'b'],
+          ['REVISION', 'feature', 'a'],
+        ]);
+        expect(stored[2]?.fields.Comment).toBe('x');
+        expect(await store.append([])).toEqual([]);
+      });
+
+      it('sets CreatedTime to the WTIME (over any given) and builds the runbook row key', async () => {
+        const store = await open();
+        const ref = data('model_name');
+        const stored = await store.append([
+          flagRow(ref, { CreatedTime: '1999-01-01 00:00:00.000000' }),
+          revisionRow(ref, { CreatedTime: 'whenever' }),
+        ]);
+        for (const row of stored) {
+          expect(row.fields.CreatedTime).toBe(row.wtime);
+          expect(row.key).toBe(flagRowKey(row.kind, ref, row.wtime));
+          expect(formatWTime(parseWTime(row.wtime))).toBe(row.wtime);
+          const read = await store.latest(row.kind, ref);
+          expect(read?.fields.CreatedTime).toBe(row.wtime);
+          expect(read?.key).toBe(`PROJECT#${PROJECT}#ROWTYPE#${row.kind}#FLAGTYPE#data#FLAGNAME#model_name#WTIME#${row.wtime}`);
+        }
+      });
+
+      it('keeps what it stored apart from the caller’s objects', async () => {
+        const store = await open();
+        const ref = feature('new_ui');
+        const treatments = [{ OverrideList: ['A1'], PercentRollout: 10, Value: true }];
+        const input = revisionRow(ref, { Treatments: treatments });
+        const [stored] = await store.append([input]);
+        treatments[0]!.OverrideList.push('changed');
+        (stored!.fields.Treatments as unknown[]).length = 0;
+        const read = await store.latest('REVISION', ref);
+        (read!.fields.Treatments as unknown[]).push('changed');
+        expect((await store.latest('REVISION', ref))?.fields.Treatments).toEqual([
+          { OverrideList: ['A1'], PercentRollout: 10, Value: true },
+        ]);
+      });
+
+      it('round-trips fields exactly: booleans, unicode strings, nested arrays and objects, decimals', async () => {
+        const store = await open();
+        const ref = data('model_name');
+        const fields = {
+          Name: 'model_name',
+          Type: 'DATA',
+          FormatVersion: 2,
+          ControlValue: 'gpt-4o-mini',
+          Comment: 'Grüße — 🚩 中文 "quoted" \\ back\\slash\nsecond line\ttab',
+          Archived: false,
+          Enabled: true,
+          PercentRollout: 12.34,
+          Tiny: 0.0001,
+          Negative: -7.5,
+          Large: 9007199254740991,
+          Zero: 0,
+          Empty: '',
+          Treatments: [
+            { OverrideList: ['A1', 'B 2', 'ü#%'], PercentRollout: 0.01, Value: 'gpt-4o' },
+            { OverrideList: [], PercentRollout: 99.99, Value: 'o1' },
+          ],
+          Nested: { a: [1, 2.5, [true, false, null, 'x']], b: { c: {} }, d: [] },
+        };
+        const [stored] = await store.append([{ kind: 'REVISION', ref, fields }]);
+        const expected = { ...fields, CreatedTime: stored!.wtime };
+        expect(stored!.fields).toStrictEqual(expected);
+        expect((await store.latest('REVISION', ref))!.fields).toStrictEqual(expected);
+        expect((await store.get('REVISION', ref, stored!.wtime))!.fields).toStrictEqual(expected);
+        expect((await store.history('REVISION', ref))[0]!.fields).toStrictEqual(expected);
+        expect((await store.scanProject(PROJECT))[0]!.fields).toStrictEqual(expected);
+      });
+
+      it('lists history newest first, with a limit', async () => {
+        const store = await open();
+        const ref = feature('new_ui');
+        for (let i = 0; i < 5; i++) await store.append([revisionRow(ref, { Comment: `r${i}` })]);
+        const comments = async (limit?: number) =>
+          (await store.history('REVISION', ref, limit === undefined ? {} : { limit })).map((r) => r.fields.Comment);
+        expect(await comments()).toEqual(['r4', 'r3', 'r2', 'r1', 'r0']);
+        expect(await comments(2)).toEqual(['r4', 'r3']);
+        expect(await comments(1)).toEqual(['r4']);
+        expect(await comments(0)).toEqual([]);
+        expect(await comments(50)).toEqual(['r4', 'r3', 'r2', 'r1', 'r0']);
+        const times = (await store.history('REVISION', ref)).map(micros);
+        for (let i = 1; i < times.length; i++) expect(times[i]!).toBeLessThan(times[i - 1]!);
+        expect(await store.history('FLAG', ref)).toEqual([]);
+      });
+
+      it('answers undefined or [] for what does not exist', async () => {
+        const store = await open();
+        const ref = feature('missing');
+        expect(await store.latest('FLAG', ref)).toBeUndefined();
+        expect(await store.latest('REVISION', ref)).toBeUndefined();
+        expect(await store.get('REVISION', ref, formatWTime(T0))).toBeUndefined();
+        expect(await store.history('REVISION', ref)).toEqual([]);
+        expect(await store.listFlags(PROJECT)).toEqual([]);
+        expect(await store.scanProject(PROJECT)).toEqual([]);
+        expect(await store.readLogs({ project: PROJECT })).toEqual([]);
+
+        const [row] = await store.append([revisionRow(feature('present'))]);
+        expect(await store.get('REVISION', ref, row!.wtime)).toBeUndefined();
+        expect(await store.latest('REVISION', ref)).toBeUndefined();
+      });
+
+      it('refuses a row whose key parts would be ambiguous, and stores nothing of its batch', async () => {
+        const store = await open();
+        for (const ref of [feature('a#b'), feature('ok', 'proj#x'), feature(''), feature('ok', '')]) {
+          await expect(store.append([flagRow(feature('fine')), flagRow(ref)])).rejects.toBeInstanceOf(
+            InvalidInputError,
+          );
+        }
+        const bad = { kind: 'FLAG', ref: { project: PROJECT, flagType: 'boolean', name: 'x' }, fields: {} };
+        await expect(store.append([bad as unknown as NewRow])).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.scanProject(PROJECT)).toEqual([]);
+      });
+    });
+
+    describe('WTIME', () => {
+      it('uses the clock, and bumps by a microsecond per row while the clock stands still', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const ref = feature('new_ui');
+        const one = await store.append([flagRow(ref)]);
+        const two = await store.append([revisionRow(ref)]);
+        const three = await store.append([revisionRow(ref)]);
+        const batch = await store.append([revisionRow(ref), flagRow(ref), revisionRow(ref)]);
+        const all = [...one, ...two, ...three, ...batch];
+        // Strictly increasing across both kinds of the flag, one microsecond apart.
+        expect(all.map((r) => r.wtime)).toEqual([0, 1, 2, 3, 4, 5].map((i) => formatWTime(T0 + i)));
+        expect((await store.latest('FLAG', ref))?.wtime).toBe(formatWTime(T0 + 4));
+        expect((await store.latest('REVISION', ref))?.wtime).toBe(formatWTime(T0 + 5));
+      });
+
+      it('gives rows of one flag in one batch strictly increasing times, each flag on its own', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const a = feature('a');
+        const b = feature('b');
+        const stored = await store.append([flagRow(a), revisionRow(a), flagRow(b), revisionRow(a), revisionRow(b)]);
+        expect(stored.map((r) => `${r.ref.name} ${r.wtime}`)).toEqual([
+          `a ${formatWTime(T0)}`,
+          `a ${formatWTime(T0 + 1)}`,
+          `b ${formatWTime(T0)}`,
+          `a ${formatWTime(T0 + 2)}`,
+          `b ${formatWTime(T0 + 1)}`,
+        ]);
+        expect(new Set(stored.map((r) => r.key)).size).toBe(5);
+      });
+
+      it('keeps increasing when the clock goes backwards, and follows it again once it passes', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const ref = feature('new_ui');
+        const first = await store.append([revisionRow(ref)]);
+        clock.now = T0 - HOUR;
+        const second = await store.append([flagRow(ref)]);
+        const third = await store.append([revisionRow(ref), revisionRow(ref)]);
+        clock.now = T0 + 10;
+        const fourth = await store.append([revisionRow(ref)]);
+        expect([...first, ...second, ...third, ...fourth].map((r) => r.wtime)).toEqual(
+          [T0, T0 + 1, T0 + 2, T0 + 3, T0 + 10].map(formatWTime),
+        );
+      });
+
+      it('reads the real clock by default', async () => {
+        const store = await open({});
+        const before = Date.now() * 1000;
+        const [row] = await store.append([flagRow(feature('new_ui'))]);
+        const after = Date.now() * 1000;
+        expect(micros(row!)).toBeGreaterThanOrEqual(before);
+        expect(micros(row!)).toBeLessThan(after + 1000);
+      });
+
+      it('treats flags of the same name in another type or project as other flags', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const refs = [feature('model'), data('model'), feature('model', 'other-project')];
+        for (const ref of refs) {
+          await store.append([flagRow(ref, { Description: `${ref.project}/${ref.flagType}` })]);
+          await store.append([revisionRow(ref, { Comment: `${ref.project}/${ref.flagType}` })]);
+        }
+        for (const ref of refs) {
+          const revision = await store.latest('REVISION', ref);
+          const flag = await store.latest('FLAG', ref);
+          // Each flag's times start from the (frozen) clock on their own.
+          expect(flag?.wtime).toBe(formatWTime(T0));
+          expect(revision?.wtime).toBe(formatWTime(T0 + 1));
+          expect(revision?.ref).toEqual(ref);
+          expect(revision?.fields.Comment).toBe(`${ref.project}/${ref.flagType}`);
+          expect(flag?.fields.Description).toBe(`${ref.project}/${ref.flagType}`);
+          expect(await store.history('REVISION', ref)).toHaveLength(1);
+        }
+      });
+    });
+
+    describe('isolation by prefix', () => {
+      it('keeps flag `abc` apart from `abcd`, and project `p` apart from `p-x` and `pp`', async () => {
+        const store = await open();
+        const abc = feature('abc', 'p');
+        const abcd = feature('abcd', 'p');
+        await store.append([revisionRow(abc, { Comment: 'abc 1' }), revisionRow(abcd, { Comment: 'abcd 1' })]);
+        await store.append([revisionRow(abcd, { Comment: 'abcd 2' })]);
+        await store.append([flagRow(abcd), flagRow(feature('abc', 'p-x')), flagRow(feature('abc', 'pp'))]);
+        await store.append([revisionRow(feature('abc', 'p-x')), revisionRow(feature('abc', 'pp'))]);
+
+        expect((await store.latest('REVISION', abc))?.fields.Comment).toBe('abc 1');
+        expect((await store.history('REVISION', abc)).map((r) => r.fields.Comment)).toEqual(['abc 1']);
+        expect((await store.history('REVISION', abcd)).map((r) => r.fields.Comment)).toEqual(['abcd 2', 'abcd 1']);
+        expect(await store.latest('FLAG', abc)).toBeUndefined();
+        expect((await store.listFlags('p')).map((r) => r.ref.name)).toEqual(['abcd']);
+        const scanned = await store.scanProject('p');
+        expect(scanned).toHaveLength(4);
+        expect(scanned.every((r) => r.ref.project === 'p')).toBe(true);
+      });
+    });
+
+    describe('listFlags and scanProject', () => {
+      it('lists the newest FLAG row of each flag in the project, by type then name', async () => {
+        const store = await open();
+        await store.append([flagRow(feature('zeta')), flagRow(feature('alpha'), { Description: 'old' })]);
+        await store.append([flagRow(data('beta')), flagRow(data('alpha')), revisionRow(feature('alpha'))]);
+        await store.append([flagRow(feature('alpha'), { Description: 'new' })]);
+        // A flag with revisions but no FLAG row is not listed; nor is another project's flag.
+        await store.append([revisionRow(feature('orphan')), flagRow(feature('aaa', 'other-project'))]);
+
+        const listed = await store.listFlags(PROJECT);
+        expect(listed.map((r) => `${r.ref.flagType}/${r.ref.name}`)).toEqual([
+          'data/alpha',
+          'data/beta',
+          'feature/alpha',
+          'feature/zeta',
+        ]);
+        expect(listed.every((r) => r.kind === 'FLAG')).toBe(true);
+        expect(listed[2]?.fields.Description).toBe('new');
+        expect(listed[2]).toStrictEqual(await store.latest('FLAG', feature('alpha')));
+        expect((await store.listFlags('other-project')).map((r) => r.ref.name)).toEqual(['aaa']);
+      });
+
+      it('scans every row of a project, both kinds, in key order', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const appended: StoredRow[] = [];
+        appended.push(...(await store.append([revisionRow(feature('b')), flagRow(feature('b'))])));
+        clock.now += 1000;
+        appended.push(...(await store.append([flagRow(data('a')), revisionRow(data('a')), flagRow(feature('a'))])));
+        clock.now -= 5000;
+        appended.push(...(await store.append([revisionRow(feature('b')), revisionRow(feature('a'))])));
+        await store.append([flagRow(feature('a', 'other-project'))]);
+
+        const scanned = await store.scanProject(PROJECT);
+        const keys = scanned.map((r) => r.key);
+        expect(keys).toEqual([...keys].sort(byteOrder));
+        expect(new Set(keys)).toEqual(new Set(appended.map((r) => r.key)));
+        const byKey = new Map(appended.map((r) => [r.key, r]));
+        for (const row of scanned) expect(row).toStrictEqual(byKey.get(row.key));
+        // FLAG rows sort before REVISION rows: ROWTYPE comes before the flag in the key.
+        const kinds = scanned.map((r) => r.kind);
+        expect(kinds.lastIndexOf('FLAG')).toBeLessThan(kinds.indexOf('REVISION'));
+      });
+    });
+
+    describe('atomic batches', () => {
+      it('lands all rows of a batch or none, when the engine promises atomicBatch', async (ctx) => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        if (!store.capabilities.atomicBatch) ctx.skip();
+        const a = feature('a');
+        const b = data('b');
+        await store.append([flagRow(a)]);
+        const before = await store.scanProject(PROJECT);
+
+        // The third row cannot be stored (a BigInt is not JSON), after two that could.
+        const failing = store.append([revisionRow(a), flagRow(b), revisionRow(a, { Comment: 10n })]);
+        await expect(failing).rejects.toBeInstanceOf(InvalidInputError);
+
+        expect(await store.scanProject(PROJECT)).toStrictEqual(before);
+        expect(await store.latest('REVISION', a)).toBeUndefined();
+        expect(await store.latest('FLAG', b)).toBeUndefined();
+        expect(await store.listFlags(PROJECT)).toHaveLength(1);
+        // The failed batch used up no times: the next row follows the last stored one.
+        const [next] = await store.append([revisionRow(a)]);
+        expect(next?.wtime).toBe(formatWTime(T0 + 1));
+        const [firstOfB] = await store.append([flagRow(b)]);
+        expect(firstOfB?.wtime).toBe(formatWTime(T0));
+      });
+    });
+
+    describe('a long history', () => {
+      it('reads the newest of 10,000 revisions (interleaved with another flag) correctly', async () => {
+        const clock = manualClock();
+        const store = await open(clock.options);
+        const busy = feature('busy');
+        const other = feature('busy_other');
+        const quiet = feature('quiet');
+        await store.append([revisionRow(quiet, { Comment: 'only' })]);
+
+        const N = 10_000;
+        for (let start = 0; start < N; start += 1000) {
+          const batch: NewRow[] = [];
+          for (let i = start; i < start + 1000; i++) {
+            batch.push(revisionRow(busy, { Comment: `busy ${i}` }), revisionRow(other, { Comment: `other ${i}` }));
+          }
+          await store.append(batch);
+          clock.now += 250; // the clock moves, slower than the bumps: both paths are taken
+        }
+        await store.append([flagRow(busy)]);
+
+        const latest = await store.latest('REVISION', busy);
+        expect(latest?.fields.Comment).toBe(`busy ${N - 1}`);
+        expect((await store.latest('REVISION', other))?.fields.Comment).toBe(`other ${N - 1}`);
+        expect((await store.latest('REVISION', quiet))?.fields.Comment).toBe('only');
+        expect(latest).toStrictEqual(await store.get('REVISION', busy, latest!.wtime));
+
+        const top = await store.history('REVISION', busy, { limit: 3 });
+        expect(top.map((r) => r.fields.Comment)).toEqual([`busy ${N - 1}`, `busy ${N - 2}`, `busy ${N - 3}`]);
+        const all = await store.history('REVISION', busy);
+        expect(all).toHaveLength(N);
+        for (let i = 1; i < all.length; i++) expect(all[i]!.wtime < all[i - 1]!.wtime).toBe(true);
+        // The FLAG row came after every revision of its flag.
+        expect(micros((await store.latest('FLAG', busy))!)).toBe(micros(latest!) + 1);
+      });
+    });
+
+    describe('evaluation log', () => {
+      it('round-trips entries, instance ids with any character included, in key order', async () => {
+        const store = await open();
+        const ids = ['A123456', 'a#b', '50%', '%23', 'with space', 'Grüße 🚩 中文', 'line\nbreak\r\t', '', '#'];
+        const entries = ids.map((instanceId, i) =>
+          logEntry({
+            instanceId,
+            requestId: i % 2 ? `req#${i} %` : `9c1e-${i}`,
+            value: i % 3 === 0 ? 'gpt-4o' : i % 3 === 1,
+            flagType: i % 3 === 0 ? 'data' : 'feature',
+            group: i % 2 ? 'treatment-2' : 'override',
+            cacheHit: i % 2 === 0,
+            time: formatWTime(T0 + i),
+          }),
+        );
+        await store.appendLogs(entries);
+        await store.appendLogs([logEntry({ project: 'other-project' })]);
+        await store.appendLogs([]);
+
+        const read = await store.readLogs({ project: PROJECT });
+        const expected = [...entries].sort((x, y) => byteOrder(logRowKey(x), logRowKey(y)));
+        expect(read).toStrictEqual(expected);
+      });
+
+      it('filters by flag type and name (without prefix bleed) and limits', async () => {
+        const store = await open();
+        const entries = [
+          logEntry({ flagName: 'a', instanceId: 'u1' }),
+          logEntry({ flagName: 'a', instanceId: 'u2' }),
+          logEntry({ flagName: 'a', instanceId: 'u3' }),
+          logEntry({ flagName: 'ab', instanceId: 'u1' }),
+          logEntry({ flagName: 'b', instanceId: 'u1' }),
+          logEntry({ flagType: 'data', flagName: 'a', instanceId: 'u1', value: 'gpt-4o', group: 'control' }),
+          logEntry({ project: `${PROJECT}-2`, flagName: 'a', instanceId: 'u9' }),
+        ];
+        await store.appendLogs(entries);
+        const ids = (list: EvaluationLogEntry[]) => list.map((e) => `${e.flagType}/${e.flagName}/${e.instanceId}`);
+
+        expect(ids(await store.readLogs({ project: PROJECT, flagType: 'feature', flagName: 'a' }))).toEqual([
+          'feature/a/u1',
+          'feature/a/u2',
+          'feature/a/u3',
+        ]);
+        expect(ids(await store.readLogs({ project: PROJECT, flagType: 'feature', flagName: 'a', limit: 2 }))).toEqual([
+          'feature/a/u1',
+          'feature/a/u2',
+        ]);
+        expect(ids(await store.readLogs({ project: PROJECT, flagType: 'feature' }))).toEqual([
+          'feature/a/u1',
+          'feature/a/u2',
+          'feature/a/u3',
+          'feature/ab/u1',
+          'feature/b/u1',
+        ]);
+        expect(ids(await store.readLogs({ project: PROJECT, flagType: 'data' }))).toEqual(['data/a/u1']);
+        expect(ids(await store.readLogs({ project: PROJECT, limit: 1 }))).toEqual(['data/a/u1']);
+        expect(await store.readLogs({ project: PROJECT, limit: 0 })).toEqual([]);
+        expect(await store.readLogs({ project: PROJECT })).toHaveLength(6);
+        expect(ids(await store.readLogs({ project: `${PROJECT}-2` }))).toEqual(['feature/a/u9']);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('names its engine and capabilities', async () => {
+        const store = await open();
+        expect(store.engine).toMatch(/^[a-z]+$/);
+        expect(typeof store.capabilities.atomicBatch).toBe('boolean');
+        expect(['push', 'poll']).toContain(store.capabilities.changeFeed);
+      });
+
+      it('answers ping while open; after close, ping rejects with UnavailableError', async () => {
+        const store = await open();
+        await expect(store.ping()).resolves.toBeUndefined();
+        await store.close();
+        await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
+        await expect(store.latest('FLAG', feature('x'))).rejects.toBeInstanceOf(UnavailableError);
+        await expect(store.close()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { type FlagRef, formatWTime, InvalidInputError, UnavailableError } from '@vexil/core';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_STORE_SPEC,
+  type FlagStore,
+  MemoryStore,
+  type NewRow,
+  openStore,
+  SQLITE_SCHEMA_VERSION,
+  SqliteStore,
+} from '../src/index.js';
+import { describeStoreConformance } from './conformance.js';
+
+const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
+
+describeStoreConformance('SqliteStore (file)', async (options) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vexil-sqlite-'));
+  const store = await SqliteStore.open(join(dir, 'nested', 'vexil.db'), options);
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeStoreConformance('SqliteStore (:memory:)', async (options) => ({ store: new SqliteStore(':memory:', options) }));
+
+function revision(ref: FlagRef, comment: string): NewRow {
+  return {
+    kind: 'REVISION',
+    ref,
+    fields: { Name: ref.name, Type: 'FEATURE', FormatVersion: 1, ControlValue: false, Treatments: [], Comment: comment },
+  };
+}
+
+describe('SqliteStore', () => {
+  let dir: string;
+  const toClose: FlagStore[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vexil-sqlite-'));
+  });
+
+  afterEach(async () => {
+    for (const store of toClose.splice(0)) await store.close();
+    vi.unstubAllEnvs();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function track<T extends FlagStore>(store: T): T {
+    toClose.push(store);
+    return store;
+  }
+
+  describe('reading the latest row', () => {
+    it('is the same index SEARCH, with no sort, for 1 and for 10,000 revisions', async () => {
+      let now = T0;
+      const store = track(await SqliteStore.open(join(dir, 'plan.db'), { now: () => now }));
+      const busy: FlagRef = { project: 'p', flagType: 'feature', name: 'busy' };
+      const other: FlagRef = { project: 'p', flagType: 'feature', name: 'busy_other' };
+
+      await store.append([revision(busy, 'first'), { kind: 'FLAG', ref: busy, fields: { Name: 'busy' } }]);
+      const withOne = store.explainLatest('REVISION', busy);
+      const flagPlan = store.explainLatest('FLAG', busy);
+
+      for (let start = 1; start < 10_000; start += 1000) {
+        const batch: NewRow[] = [];
+        for (let i = start; i < Math.min(start + 1000, 10_000); i++) {
+          batch.push(revision(busy, `r${i}`), revision(other, `o${i}`));
+        }
+        await store.append(batch);
+        now += 100;
+      }
+      expect(await store.history('REVISION', busy)).toHaveLength(10_000);
+      const withMany = store.explainLatest('REVISION', busy);
+
+      expect(withMany).toEqual(withOne);
+      expect(store.explainLatest('FLAG', busy)).toEqual(flagPlan);
+      for (const plan of [withOne, flagPlan]) {
+        expect(plan.some((line) => /^SEARCH flag_rows USING (COVERING )?INDEX flag_rows_by_flag \(/.test(line))).toBe(
+          true,
+        );
+        expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|^SCAN/m);
+      }
+      expect((await store.latest('REVISION', busy))?.fields.Comment).toBe('r9999');
+    });
+  });
+
+  describe('on disk', () => {
+    it('keeps rows and logs after close and reopen, and continues WTIMEs from them', async () => {
+      const path = join(dir, 'vexil.db');
+      const ref: FlagRef = { project: 'p', flagType: 'feature', name: 'new_ui' };
+      const first = new SqliteStore(path, { now: () => T0 });
+      const stored = await first.append([{ kind: 'FLAG', ref, fields: { Name: 'new_ui' } }, revision(ref, 'one')]);
+      const log = {
+        project: 'p',
+        flagType: 'feature',
+        flagName: 'new_ui',
+        instanceId: 'A 1#%',
+        requestId: 'r1',
+        time: formatWTime(T0),
+        value: true,
+        group: 'treatment',
+        cacheHit: true,
+      };
+      await first.appendLogs([log]);
+      await first.close();
+
+      const second = track(new SqliteStore(path, { now: () => T0 }));
+      expect(await second.latest('FLAG', ref)).toStrictEqual(stored[0]);
+      expect(await second.latest('REVISION', ref)).toStrictEqual(stored[1]);
+      expect(await second.readLogs({ project: 'p' })).toStrictEqual([log]);
+      // The clock is still at T0: the last WTIME comes from the file.
+      const [next] = await second.append([revision(ref, 'two')]);
+      expect(next?.wtime).toBe(formatWTime(T0 + 2));
+    });
+
+    it('uses WAL, a busy timeout, and records its schema version in user_version', async () => {
+      const path = join(dir, 'vexil.db');
+      await track(new SqliteStore(path, { busyTimeoutMs: 1234 })).ping();
+      const db = new Database(path, { readonly: true });
+      try {
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+        const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
+        expect(tables).toEqual(['evaluation_log', 'flag_rows']);
+        const logColumns = db.prepare("SELECT name FROM pragma_table_info('evaluation_log')").pluck().all();
+        expect(logColumns).toEqual(
+          expect.arrayContaining([
+            'RequestID',
+            'Name',
+            'CreatedTimestamp',
+            'Type',
+            'InstanceID',
+            'AssignedValue',
+            'AssignedGroup',
+            'CacheFlag',
+          ]),
+        );
+      } finally {
+        db.close();
+      }
+    });
+
+    it('refuses a database from a newer schema version', async () => {
+      const path = join(dir, 'future.db');
+      const db = new Database(path);
+      db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+      db.close();
+      expect(() => new SqliteStore(path)).toThrow(UnavailableError);
+      expect(() => new SqliteStore(path)).toThrow(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+    });
+
+    it('reports a path it cannot open as UnavailableError', async () => {
+      expect(() => new SqliteStore(join(dir, 'no', 'such', 'dir', 'x.db'))).toThrow(UnavailableError);
+      const notADatabase = join(dir, 'notes.txt');
+      await writeFile(notADatabase, 'this is not a SQLite database, just some text that is long enough. '.repeat(20));
+      expect(() => new SqliteStore(notADatabase)).toThrow(UnavailableError);
+    });
+
+    it('creates parent directories in open()', async () => {
+      const path = join(dir, 'a', 'b', 'c.db');
+      await track(await SqliteStore.open(path)).ping();
+      expect(existsSync(path)).toBe(true);
+    });
+  });
+
+  describe('openStore', () => {
+    it('opens sqlite:PATH relative to the working directory, creating parent directories', async () => {
+      const absolute = join(dir, 'data', 'flags.db');
+      const store = track(await openStore(`sqlite:${relative(process.cwd(), absolute)}`));
+      expect(store).toBeInstanceOf(SqliteStore);
+      expect((store as SqliteStore).path).toBe(absolute);
+      await store.ping();
+      expect(existsSync(absolute)).toBe(true);
+    });
+
+    it('opens sqlite:/absolute/path', async () => {
+      const absolute = join(dir, 'abs.db');
+      const store = track(await openStore(`sqlite:${absolute}`));
+      expect((store as SqliteStore).path).toBe(absolute);
+      expect(existsSync(absolute)).toBe(true);
+    });
+
+    it('opens sqlite::memory: and memory:', async () => {
+      const sqlite = track(await openStore('sqlite::memory:'));
+      expect(sqlite.engine).toBe('sqlite');
+      expect((sqlite as SqliteStore).path).toBe(':memory:');
+      const memory = track(await openStore('memory:'));
+      expect(memory).toBeInstanceOf(MemoryStore);
+      expect(memory.engine).toBe('memory');
+    });
+
+    it('reads VEXIL_STORE when no spec is given, and passes the options on', async () => {
+      vi.stubEnv('VEXIL_STORE', 'memory:');
+      const store = track(await openStore(undefined, { now: () => T0 }));
+      expect(store.engine).toBe('memory');
+      const [row] = await store.append([revision({ project: 'p', flagType: 'feature', name: 'x' }, 'c')]);
+      expect(row?.wtime).toBe(formatWTime(T0));
+
+      vi.stubEnv('VEXIL_STORE', ' sqlite::memory: ');
+      expect(track(await openStore()).engine).toBe('sqlite');
+    });
+
+    it('defaults to ./vexil.db', () => {
+      expect(DEFAULT_STORE_SPEC).toBe('sqlite:./vexil.db');
+    });
+
+    it.each([
+      'postgres://localhost/vexil',
+      'bigtable:projects/p/instances/i',
+      'sqlite:',
+      'sqlite',
+      'MEMORY:',
+      'memory',
+      './vexil.db',
+      'file:vexil.db',
+    ])('rejects %j with an InvalidInputError that names VEXIL_STORE and the accepted forms', async (spec) => {
+      const error = await openStore(spec).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidInputError);
+      const { message, field } = error as InvalidInputError;
+      expect(field).toBe('VEXIL_STORE');
+      expect(message).toContain('VEXIL_STORE');
+      expect(message).toContain(JSON.stringify(spec));
+      for (const form of ['sqlite:PATH', 'sqlite::memory:', 'memory:']) expect(message).toContain(form);
+    });
+  });
+});
