@@ -1,5 +1,3 @@
-import { InvalidInputError } from './errors.js';
-
 /**
  * Parses the Python literals the runbook system's Airflow configs hold in
  * `row_cell_value`: the subset of `ast.literal_eval` those configs use.
@@ -25,6 +23,9 @@ import { InvalidInputError } from './errors.js';
  * Everything else (JSON's true/false/null, sets, bytes, f-strings, complex numbers,
  * NaN, infinity, names, calls, comments) is an {@link InvalidInputError}.
  */
+import { InvalidInputError } from './errors.js';
+
+/** A value `ast.literal_eval` can return, as JSON-shaped data: tuples become arrays. */
 export type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
 
 export interface PythonLiteralOptions {

@@ -166,11 +166,25 @@ describe('parsePythonLiteral: errors', () => {
   });
 
   it('rejects a single-quoted string that runs into a new line', () => {
-    expectRejected("{'Name':\n  'multi\nstep'}", 2, 3, 'unterminated string', 'before end of line 2', 'adjacent strings');
+    expectRejected(
+      "{'Name':\n  'multi\nstep'}",
+      2,
+      3,
+      'unterminated string',
+      'before end of line 2',
+      'adjacent strings',
+    );
   });
 
   it('rejects an unclosed list and names where it was opened', () => {
-    expectRejected("{'a': [1, 2", 1, 12, "expected ',' or ']'", 'got end of input', "list opened with '[' at line 1, column 7");
+    expectRejected(
+      "{'a': [1, 2",
+      1,
+      12,
+      "expected ',' or ']'",
+      'got end of input',
+      "list opened with '[' at line 1, column 7",
+    );
     expectRejected('[1,', 1, 4, "expected a list item or ']'", 'not closed');
   });
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '@vexil/core';
-import type { FlagStore, StoreOptions } from './flag-store.js';
+import type { FlagStore } from './flag-store.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
@@ -22,7 +22,7 @@ const ACCEPTED_FORMS =
  */
 export async function openStore(
   spec: string | undefined = process.env.VEXIL_STORE,
-  options: SqliteStoreOptions & StoreOptions = {},
+  options: SqliteStoreOptions = {},
 ): Promise<FlagStore> {
   const text = spec?.trim() || DEFAULT_STORE_SPEC;
   if (text === 'memory:') return new MemoryStore(options);

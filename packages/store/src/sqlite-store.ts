@@ -23,7 +23,7 @@ import type {
   StoredRow,
   StoreOptions,
 } from './flag-store.js';
-import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './memory-store.js';
+import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's write lock before failing. 5000 ms by default. */
@@ -128,7 +128,7 @@ export class SqliteStore implements FlagStore {
   readonly #get: Database.Statement<[string], FlagRowRecord>;
   readonly #history: Database.Statement<[RefParams & { limit: number }], FlagRowRecord>;
   readonly #listFlags: Database.Statement<[string], FlagRowRecord>;
-  readonly #scan: Database.Statement<[{ project: string; lo: string; hi: string }], FlagRowRecord>;
+  readonly #scan: Database.Statement<[{ lo: string; hi: string }], FlagRowRecord>;
   readonly #insert: Database.Statement<[FlagRowRecord]>;
   readonly #insertLog: Database.Statement<[Record<string, string | number>]>;
   readonly #readLogs: Database.Statement<[Record<string, string | number | null>], LogRecord>;
@@ -140,7 +140,8 @@ export class SqliteStore implements FlagStore {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? defaultNow;
-    const db = (this.#db = guard(path, () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 })));
+    const db = guard(path, () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 }));
+    this.#db = db;
     try {
       guard(path, () => {
         db.pragma('journal_mode = WAL');
@@ -170,9 +171,9 @@ export class SqliteStore implements FlagStore {
                             AND g.flag_type = f.flag_type AND g.flag_name = f.flag_name)
          ORDER BY f.flag_type, f.flag_name`,
       );
-      this.#scan = db.prepare<[{ project: string; lo: string; hi: string }], FlagRowRecord>(
+      this.#scan = db.prepare<[{ lo: string; hi: string }], FlagRowRecord>(
         `SELECT ${ROW_COLUMNS} FROM flag_rows
-         WHERE row_key >= @lo AND row_key < @hi AND project = @project
+         WHERE row_key >= @lo AND row_key < @hi
          ORDER BY row_key`,
       );
       this.#insert = db.prepare<[FlagRowRecord]>(
@@ -260,8 +261,9 @@ export class SqliteStore implements FlagStore {
   }
 
   async scanProject(project: string): Promise<StoredRow[]> {
+    // The key range is exactly the project: project names hold no `#` (append checks).
     const lo = `PROJECT#${project}#`;
-    return this.#run(() => this.#scan.all({ project, lo, hi: prefixEnd(lo) }).map(toStoredRow));
+    return this.#run(() => this.#scan.all({ lo, hi: prefixEnd(lo) }).map(toStoredRow));
   }
 
   async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
@@ -318,10 +320,7 @@ export class SqliteStore implements FlagStore {
       const id = `${ref.project}#${ref.flagType}#${ref.name}`;
       const previous =
         last.get(id) ??
-        lastWTimeOf(
-          this.#latestWTime.get(refParams('FLAG', ref)),
-          this.#latestWTime.get(refParams('REVISION', ref)),
-        );
+        lastWTimeOf(this.#latestWTime.get(refParams('FLAG', ref)), this.#latestWTime.get(refParams('REVISION', ref)));
       const micros = nextWTime(this.#now, previous);
       last.set(id, micros);
       const wtime = formatWTime(micros);

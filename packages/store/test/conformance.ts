@@ -156,7 +156,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           expect(formatWTime(parseWTime(row.wtime))).toBe(row.wtime);
           const read = await store.latest(row.kind, ref);
           expect(read?.fields.CreatedTime).toBe(row.wtime);
-          expect(read?.key).toBe(`PROJECT#${PROJECT}#ROWTYPE#${row.kind}#FLAGTYPE#data#FLAGNAME#model_name#WTIME#${row.wtime}`);
+          expect(read?.key).toBe(
+            `PROJECT#${PROJECT}#ROWTYPE#${row.kind}#FLAGTYPE#data#FLAGNAME#model_name#WTIME#${row.wtime}`,
+          );
         }
       });
 

@@ -24,13 +24,22 @@ describeStoreConformance('SqliteStore (file)', async (options) => {
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
-describeStoreConformance('SqliteStore (:memory:)', async (options) => ({ store: new SqliteStore(':memory:', options) }));
+describeStoreConformance('SqliteStore (:memory:)', async (options) => ({
+  store: new SqliteStore(':memory:', options),
+}));
 
 function revision(ref: FlagRef, comment: string): NewRow {
   return {
     kind: 'REVISION',
     ref,
-    fields: { Name: ref.name, Type: 'FEATURE', FormatVersion: 1, ControlValue: false, Treatments: [], Comment: comment },
+    fields: {
+      Name: ref.name,
+      Type: 'FEATURE',
+      FormatVersion: 1,
+      ControlValue: false,
+      Treatments: [],
+      Comment: comment,
+    },
   };
 }
 
@@ -114,6 +123,20 @@ describe('SqliteStore', () => {
       // The clock is still at T0: the last WTIME comes from the file.
       const [next] = await second.append([revision(ref, 'two')]);
       expect(next?.wtime).toBe(formatWTime(T0 + 2));
+    });
+
+    it('keeps WTIMEs strictly increasing when two connections append to one flag', async () => {
+      const path = join(dir, 'shared.db');
+      const ref: FlagRef = { project: 'p', flagType: 'feature', name: 'new_ui' };
+      const a = track(new SqliteStore(path, { now: () => T0 }));
+      const b = track(new SqliteStore(path, { now: () => T0 }));
+      const times: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const store = i % 2 ? b : a;
+        times.push(...(await store.append([revision(ref, `r${i}`), revision(ref, `s${i}`)])).map((r) => r.wtime));
+      }
+      expect(times).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => formatWTime(T0 + i)));
+      expect((await a.latest('REVISION', ref))?.fields.Comment).toBe('s3');
     });
 
     it('uses WAL, a busy timeout, and records its schema version in user_version', async () => {

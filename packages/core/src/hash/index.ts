@@ -13,9 +13,9 @@ import type { HashAlgorithm } from '../types.js';
 import { md5Words } from './md5.js';
 import { sha1Words } from './sha1.js';
 import { sha256Words } from './sha256.js';
-import { encodeUtf8Into, MAX_BYTES_PER_CODE_UNIT, utf8Length } from './utf8.js';
+import { encodeUtf8Into, MAX_BYTES_PER_CODE_UNIT, utf8Bytes } from './utf8.js';
 
-export { utf8Bytes } from './utf8.js';
+export { utf8Bytes };
 
 export const DIGEST_BITS: Readonly<Record<HashAlgorithm, number>> = Object.freeze({
   md5: 128,
@@ -26,22 +26,19 @@ export const DIGEST_BITS: Readonly<Record<HashAlgorithm, number>> = Object.freez
 /** Strings up to this many code units are encoded into the reused scratch buffer; longer ones get their own. */
 const SCRATCH_MAX_CODE_UNITS = 16 * 1024;
 let scratch = new Uint8Array(256 * MAX_BYTES_PER_CODE_UNIT);
-/** Where the last `encode` put its bytes: `scratch`, or a one-off buffer for a long string. */
-let encoded = scratch;
 
-/** UTF-8 encodes `input` into `encoded` and returns the byte count. */
-function encode(input: string): number {
+/** Hashes the UTF-8 bytes of `input` into a fresh array of big-endian words. */
+function stringWords(algorithm: HashAlgorithm, input: string): Uint32Array {
   const n = input.length;
-  if (n <= SCRATCH_MAX_CODE_UNITS) {
-    if (n * MAX_BYTES_PER_CODE_UNIT > scratch.length) {
-      scratch = new Uint8Array(Math.max(n * MAX_BYTES_PER_CODE_UNIT, scratch.length * 2));
-    }
-    encoded = scratch;
-  } else {
-    // Not kept: one huge id must not pin megabytes for the life of the process.
-    encoded = new Uint8Array(utf8Length(input));
+  if (n > SCRATCH_MAX_CODE_UNITS) {
+    // A buffer of its own, not kept: one huge id must not pin megabytes for the life of the process.
+    const bytes = utf8Bytes(input);
+    return words(algorithm, bytes, bytes.length);
   }
-  return encodeUtf8Into(input, encoded);
+  if (n * MAX_BYTES_PER_CODE_UNIT > scratch.length) {
+    scratch = new Uint8Array(Math.max(n * MAX_BYTES_PER_CODE_UNIT, scratch.length * 2));
+  }
+  return words(algorithm, scratch, encodeUtf8Into(input, scratch));
 }
 
 /** Hashes `bytes[0 .. length)` into a fresh array of big-endian words. */
@@ -67,11 +64,7 @@ function words(algorithm: HashAlgorithm, bytes: Uint8Array, length: number): Uin
 }
 
 function inputWords(algorithm: HashAlgorithm, input: string | Uint8Array): Uint32Array {
-  if (typeof input === 'string') {
-    const length = encode(input);
-    return words(algorithm, encoded, length);
-  }
-  return words(algorithm, input, input.length);
+  return typeof input === 'string' ? stringWords(algorithm, input) : words(algorithm, input, input.length);
 }
 
 /** Raw digest bytes. A string input is hashed as its UTF-8 bytes. Returns a fresh array. */
@@ -95,8 +88,7 @@ export function digest(algorithm: HashAlgorithm, input: string | Uint8Array): Ui
  * 16 Ki code units.
  */
 export function digestWords(algorithm: HashAlgorithm, input: string): Uint32Array {
-  const length = encode(input);
-  return words(algorithm, encoded, length);
+  return stringWords(algorithm, input);
 }
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

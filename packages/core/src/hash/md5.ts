@@ -4,7 +4,10 @@
  */
 
 const state = new Int32Array(4);
-/** The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length. */
+/**
+ * The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length.
+ * All zeros between calls: each call clears what it wrote, which is cheaper than zero-filling.
+ */
 const tail = new Uint8Array(128);
 
 /**
@@ -22,7 +25,6 @@ export function md5Words(bytes: Uint8Array, length: number, out: Uint32Array): v
   for (let i = 0; i < rem; i++) tail[i] = bytes[full + i]!;
   tail[rem] = 0x80;
   const end = rem < 56 ? 64 : 128;
-  tail.fill(0, rem + 1, end - 8);
   // The bit length as a 64-bit little-endian integer.
   const low = (length * 8) >>> 0;
   const high = Math.floor(length / 0x20000000) >>> 0;
@@ -36,6 +38,8 @@ export function md5Words(bytes: Uint8Array, length: number, out: Uint32Array): v
   tail[end - 1] = high >>> 24;
   compress(tail, 0);
   if (end === 128) compress(tail, 64);
+  for (let i = 0; i <= rem; i++) tail[i] = 0;
+  for (let i = end - 8; i < end; i++) tail[i] = 0;
   for (let i = 0; i < 4; i++) out[i] = bswap(state[i]!);
 }
 
@@ -43,27 +47,11 @@ function bswap(x: number): number {
   return ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
-function ff(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (d ^ (b & (c ^ d))) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function gg(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (c ^ (d & (b ^ c))) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function hh(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (b ^ c ^ d) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-function ii(a: number, b: number, c: number, d: number, x: number, s: number, t: number): number {
-  const n = (a + (c ^ (b | ~d)) + x + t) | 0;
-  return (((n << s) | (n >>> (32 - s))) + b) | 0;
-}
-
-/** One 64-byte block at `bytes[p]`, read as 16 little-endian words. */
+/**
+ * One 64-byte block at `bytes[p]`, read as 16 little-endian words. The 64 steps are
+ * unrolled with the RFC's T[i] constants written as signed 32-bit integers, so the
+ * engine keeps every sum in int32 arithmetic.
+ */
 function compress(bytes: Uint8Array, p: number): void {
   const x0 = bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24);
   const x1 = bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24);
@@ -86,73 +74,138 @@ function compress(bytes: Uint8Array, p: number): void {
   let c = state[2]!;
   let d = state[3]!;
 
-  a = ff(a, b, c, d, x0, 7, 0xd76aa478);
-  d = ff(d, a, b, c, x1, 12, 0xe8c7b756);
-  c = ff(c, d, a, b, x2, 17, 0x242070db);
-  b = ff(b, c, d, a, x3, 22, 0xc1bdceee);
-  a = ff(a, b, c, d, x4, 7, 0xf57c0faf);
-  d = ff(d, a, b, c, x5, 12, 0x4787c62a);
-  c = ff(c, d, a, b, x6, 17, 0xa8304613);
-  b = ff(b, c, d, a, x7, 22, 0xfd469501);
-  a = ff(a, b, c, d, x8, 7, 0x698098d8);
-  d = ff(d, a, b, c, x9, 12, 0x8b44f7af);
-  c = ff(c, d, a, b, x10, 17, 0xffff5bb1);
-  b = ff(b, c, d, a, x11, 22, 0x895cd7be);
-  a = ff(a, b, c, d, x12, 7, 0x6b901122);
-  d = ff(d, a, b, c, x13, 12, 0xfd987193);
-  c = ff(c, d, a, b, x14, 17, 0xa679438e);
-  b = ff(b, c, d, a, x15, 22, 0x49b40821);
-
-  a = gg(a, b, c, d, x1, 5, 0xf61e2562);
-  d = gg(d, a, b, c, x6, 9, 0xc040b340);
-  c = gg(c, d, a, b, x11, 14, 0x265e5a51);
-  b = gg(b, c, d, a, x0, 20, 0xe9b6c7aa);
-  a = gg(a, b, c, d, x5, 5, 0xd62f105d);
-  d = gg(d, a, b, c, x10, 9, 0x02441453);
-  c = gg(c, d, a, b, x15, 14, 0xd8a1e681);
-  b = gg(b, c, d, a, x4, 20, 0xe7d3fbc8);
-  a = gg(a, b, c, d, x9, 5, 0x21e1cde6);
-  d = gg(d, a, b, c, x14, 9, 0xc33707d6);
-  c = gg(c, d, a, b, x3, 14, 0xf4d50d87);
-  b = gg(b, c, d, a, x8, 20, 0x455a14ed);
-  a = gg(a, b, c, d, x13, 5, 0xa9e3e905);
-  d = gg(d, a, b, c, x2, 9, 0xfcefa3f8);
-  c = gg(c, d, a, b, x7, 14, 0x676f02d9);
-  b = gg(b, c, d, a, x12, 20, 0x8d2a4c8a);
-
-  a = hh(a, b, c, d, x5, 4, 0xfffa3942);
-  d = hh(d, a, b, c, x8, 11, 0x8771f681);
-  c = hh(c, d, a, b, x11, 16, 0x6d9d6122);
-  b = hh(b, c, d, a, x14, 23, 0xfde5380c);
-  a = hh(a, b, c, d, x1, 4, 0xa4beea44);
-  d = hh(d, a, b, c, x4, 11, 0x4bdecfa9);
-  c = hh(c, d, a, b, x7, 16, 0xf6bb4b60);
-  b = hh(b, c, d, a, x10, 23, 0xbebfbc70);
-  a = hh(a, b, c, d, x13, 4, 0x289b7ec6);
-  d = hh(d, a, b, c, x0, 11, 0xeaa127fa);
-  c = hh(c, d, a, b, x3, 16, 0xd4ef3085);
-  b = hh(b, c, d, a, x6, 23, 0x04881d05);
-  a = hh(a, b, c, d, x9, 4, 0xd9d4d039);
-  d = hh(d, a, b, c, x12, 11, 0xe6db99e5);
-  c = hh(c, d, a, b, x15, 16, 0x1fa27cf8);
-  b = hh(b, c, d, a, x2, 23, 0xc4ac5665);
-
-  a = ii(a, b, c, d, x0, 6, 0xf4292244);
-  d = ii(d, a, b, c, x7, 10, 0x432aff97);
-  c = ii(c, d, a, b, x14, 15, 0xab9423a7);
-  b = ii(b, c, d, a, x5, 21, 0xfc93a039);
-  a = ii(a, b, c, d, x12, 6, 0x655b59c3);
-  d = ii(d, a, b, c, x3, 10, 0x8f0ccc92);
-  c = ii(c, d, a, b, x10, 15, 0xffeff47d);
-  b = ii(b, c, d, a, x1, 21, 0x85845dd1);
-  a = ii(a, b, c, d, x8, 6, 0x6fa87e4f);
-  d = ii(d, a, b, c, x15, 10, 0xfe2ce6e0);
-  c = ii(c, d, a, b, x6, 15, 0xa3014314);
-  b = ii(b, c, d, a, x13, 21, 0x4e0811a1);
-  a = ii(a, b, c, d, x4, 6, 0xf7537e82);
-  d = ii(d, a, b, c, x11, 10, 0xbd3af235);
-  c = ii(c, d, a, b, x2, 15, 0x2ad7d2bb);
-  b = ii(b, c, d, a, x9, 21, 0xeb86d391);
+  // Round 1.
+  a = (a + (d ^ (b & (c ^ d))) + x0 - 680876936) | 0;
+  a = (((a << 7) | (a >>> 25)) + b) | 0;
+  d = (d + (c ^ (a & (b ^ c))) + x1 - 389564586) | 0;
+  d = (((d << 12) | (d >>> 20)) + a) | 0;
+  c = (c + (b ^ (d & (a ^ b))) + x2 + 606105819) | 0;
+  c = (((c << 17) | (c >>> 15)) + d) | 0;
+  b = (b + (a ^ (c & (d ^ a))) + x3 - 1044525330) | 0;
+  b = (((b << 22) | (b >>> 10)) + c) | 0;
+  a = (a + (d ^ (b & (c ^ d))) + x4 - 176418897) | 0;
+  a = (((a << 7) | (a >>> 25)) + b) | 0;
+  d = (d + (c ^ (a & (b ^ c))) + x5 + 1200080426) | 0;
+  d = (((d << 12) | (d >>> 20)) + a) | 0;
+  c = (c + (b ^ (d & (a ^ b))) + x6 - 1473231341) | 0;
+  c = (((c << 17) | (c >>> 15)) + d) | 0;
+  b = (b + (a ^ (c & (d ^ a))) + x7 - 45705983) | 0;
+  b = (((b << 22) | (b >>> 10)) + c) | 0;
+  a = (a + (d ^ (b & (c ^ d))) + x8 + 1770035416) | 0;
+  a = (((a << 7) | (a >>> 25)) + b) | 0;
+  d = (d + (c ^ (a & (b ^ c))) + x9 - 1958414417) | 0;
+  d = (((d << 12) | (d >>> 20)) + a) | 0;
+  c = (c + (b ^ (d & (a ^ b))) + x10 - 42063) | 0;
+  c = (((c << 17) | (c >>> 15)) + d) | 0;
+  b = (b + (a ^ (c & (d ^ a))) + x11 - 1990404162) | 0;
+  b = (((b << 22) | (b >>> 10)) + c) | 0;
+  a = (a + (d ^ (b & (c ^ d))) + x12 + 1804603682) | 0;
+  a = (((a << 7) | (a >>> 25)) + b) | 0;
+  d = (d + (c ^ (a & (b ^ c))) + x13 - 40341101) | 0;
+  d = (((d << 12) | (d >>> 20)) + a) | 0;
+  c = (c + (b ^ (d & (a ^ b))) + x14 - 1502002290) | 0;
+  c = (((c << 17) | (c >>> 15)) + d) | 0;
+  b = (b + (a ^ (c & (d ^ a))) + x15 + 1236535329) | 0;
+  b = (((b << 22) | (b >>> 10)) + c) | 0;
+  // Round 2.
+  a = (a + (c ^ (d & (b ^ c))) + x1 - 165796510) | 0;
+  a = (((a << 5) | (a >>> 27)) + b) | 0;
+  d = (d + (b ^ (c & (a ^ b))) + x6 - 1069501632) | 0;
+  d = (((d << 9) | (d >>> 23)) + a) | 0;
+  c = (c + (a ^ (b & (d ^ a))) + x11 + 643717713) | 0;
+  c = (((c << 14) | (c >>> 18)) + d) | 0;
+  b = (b + (d ^ (a & (c ^ d))) + x0 - 373897302) | 0;
+  b = (((b << 20) | (b >>> 12)) + c) | 0;
+  a = (a + (c ^ (d & (b ^ c))) + x5 - 701558691) | 0;
+  a = (((a << 5) | (a >>> 27)) + b) | 0;
+  d = (d + (b ^ (c & (a ^ b))) + x10 + 38016083) | 0;
+  d = (((d << 9) | (d >>> 23)) + a) | 0;
+  c = (c + (a ^ (b & (d ^ a))) + x15 - 660478335) | 0;
+  c = (((c << 14) | (c >>> 18)) + d) | 0;
+  b = (b + (d ^ (a & (c ^ d))) + x4 - 405537848) | 0;
+  b = (((b << 20) | (b >>> 12)) + c) | 0;
+  a = (a + (c ^ (d & (b ^ c))) + x9 + 568446438) | 0;
+  a = (((a << 5) | (a >>> 27)) + b) | 0;
+  d = (d + (b ^ (c & (a ^ b))) + x14 - 1019803690) | 0;
+  d = (((d << 9) | (d >>> 23)) + a) | 0;
+  c = (c + (a ^ (b & (d ^ a))) + x3 - 187363961) | 0;
+  c = (((c << 14) | (c >>> 18)) + d) | 0;
+  b = (b + (d ^ (a & (c ^ d))) + x8 + 1163531501) | 0;
+  b = (((b << 20) | (b >>> 12)) + c) | 0;
+  a = (a + (c ^ (d & (b ^ c))) + x13 - 1444681467) | 0;
+  a = (((a << 5) | (a >>> 27)) + b) | 0;
+  d = (d + (b ^ (c & (a ^ b))) + x2 - 51403784) | 0;
+  d = (((d << 9) | (d >>> 23)) + a) | 0;
+  c = (c + (a ^ (b & (d ^ a))) + x7 + 1735328473) | 0;
+  c = (((c << 14) | (c >>> 18)) + d) | 0;
+  b = (b + (d ^ (a & (c ^ d))) + x12 - 1926607734) | 0;
+  b = (((b << 20) | (b >>> 12)) + c) | 0;
+  // Round 3.
+  a = (a + (b ^ c ^ d) + x5 - 378558) | 0;
+  a = (((a << 4) | (a >>> 28)) + b) | 0;
+  d = (d + (a ^ b ^ c) + x8 - 2022574463) | 0;
+  d = (((d << 11) | (d >>> 21)) + a) | 0;
+  c = (c + (d ^ a ^ b) + x11 + 1839030562) | 0;
+  c = (((c << 16) | (c >>> 16)) + d) | 0;
+  b = (b + (c ^ d ^ a) + x14 - 35309556) | 0;
+  b = (((b << 23) | (b >>> 9)) + c) | 0;
+  a = (a + (b ^ c ^ d) + x1 - 1530992060) | 0;
+  a = (((a << 4) | (a >>> 28)) + b) | 0;
+  d = (d + (a ^ b ^ c) + x4 + 1272893353) | 0;
+  d = (((d << 11) | (d >>> 21)) + a) | 0;
+  c = (c + (d ^ a ^ b) + x7 - 155497632) | 0;
+  c = (((c << 16) | (c >>> 16)) + d) | 0;
+  b = (b + (c ^ d ^ a) + x10 - 1094730640) | 0;
+  b = (((b << 23) | (b >>> 9)) + c) | 0;
+  a = (a + (b ^ c ^ d) + x13 + 681279174) | 0;
+  a = (((a << 4) | (a >>> 28)) + b) | 0;
+  d = (d + (a ^ b ^ c) + x0 - 358537222) | 0;
+  d = (((d << 11) | (d >>> 21)) + a) | 0;
+  c = (c + (d ^ a ^ b) + x3 - 722521979) | 0;
+  c = (((c << 16) | (c >>> 16)) + d) | 0;
+  b = (b + (c ^ d ^ a) + x6 + 76029189) | 0;
+  b = (((b << 23) | (b >>> 9)) + c) | 0;
+  a = (a + (b ^ c ^ d) + x9 - 640364487) | 0;
+  a = (((a << 4) | (a >>> 28)) + b) | 0;
+  d = (d + (a ^ b ^ c) + x12 - 421815835) | 0;
+  d = (((d << 11) | (d >>> 21)) + a) | 0;
+  c = (c + (d ^ a ^ b) + x15 + 530742520) | 0;
+  c = (((c << 16) | (c >>> 16)) + d) | 0;
+  b = (b + (c ^ d ^ a) + x2 - 995338651) | 0;
+  b = (((b << 23) | (b >>> 9)) + c) | 0;
+  // Round 4.
+  a = (a + (c ^ (b | ~d)) + x0 - 198630844) | 0;
+  a = (((a << 6) | (a >>> 26)) + b) | 0;
+  d = (d + (b ^ (a | ~c)) + x7 + 1126891415) | 0;
+  d = (((d << 10) | (d >>> 22)) + a) | 0;
+  c = (c + (a ^ (d | ~b)) + x14 - 1416354905) | 0;
+  c = (((c << 15) | (c >>> 17)) + d) | 0;
+  b = (b + (d ^ (c | ~a)) + x5 - 57434055) | 0;
+  b = (((b << 21) | (b >>> 11)) + c) | 0;
+  a = (a + (c ^ (b | ~d)) + x12 + 1700485571) | 0;
+  a = (((a << 6) | (a >>> 26)) + b) | 0;
+  d = (d + (b ^ (a | ~c)) + x3 - 1894986606) | 0;
+  d = (((d << 10) | (d >>> 22)) + a) | 0;
+  c = (c + (a ^ (d | ~b)) + x10 - 1051523) | 0;
+  c = (((c << 15) | (c >>> 17)) + d) | 0;
+  b = (b + (d ^ (c | ~a)) + x1 - 2054922799) | 0;
+  b = (((b << 21) | (b >>> 11)) + c) | 0;
+  a = (a + (c ^ (b | ~d)) + x8 + 1873313359) | 0;
+  a = (((a << 6) | (a >>> 26)) + b) | 0;
+  d = (d + (b ^ (a | ~c)) + x15 - 30611744) | 0;
+  d = (((d << 10) | (d >>> 22)) + a) | 0;
+  c = (c + (a ^ (d | ~b)) + x6 - 1560198380) | 0;
+  c = (((c << 15) | (c >>> 17)) + d) | 0;
+  b = (b + (d ^ (c | ~a)) + x13 + 1309151649) | 0;
+  b = (((b << 21) | (b >>> 11)) + c) | 0;
+  a = (a + (c ^ (b | ~d)) + x4 - 145523070) | 0;
+  a = (((a << 6) | (a >>> 26)) + b) | 0;
+  d = (d + (b ^ (a | ~c)) + x11 - 1120210379) | 0;
+  d = (((d << 10) | (d >>> 22)) + a) | 0;
+  c = (c + (a ^ (d | ~b)) + x2 + 718787259) | 0;
+  c = (((c << 15) | (c >>> 17)) + d) | 0;
+  b = (b + (d ^ (c | ~a)) + x9 - 343485551) | 0;
+  b = (((b << 21) | (b >>> 11)) + c) | 0;
 
   state[0] = (state[0]! + a) | 0;
   state[1] = (state[1]! + b) | 0;

@@ -3,7 +3,10 @@
 const state = new Int32Array(5);
 /** The message schedule, reused for every block. */
 const w = new Int32Array(80);
-/** The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length. */
+/**
+ * The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length.
+ * All zeros between calls: each call clears what it wrote, which is cheaper than zero-filling.
+ */
 const tail = new Uint8Array(128);
 
 /**
@@ -22,7 +25,6 @@ export function sha1Words(bytes: Uint8Array, length: number, out: Uint32Array): 
   for (let i = 0; i < rem; i++) tail[i] = bytes[full + i]!;
   tail[rem] = 0x80;
   const end = rem < 56 ? 64 : 128;
-  tail.fill(0, rem + 1, end - 8);
   // The bit length as a 64-bit big-endian integer.
   const high = Math.floor(length / 0x20000000) >>> 0;
   const low = (length * 8) >>> 0;
@@ -36,10 +38,16 @@ export function sha1Words(bytes: Uint8Array, length: number, out: Uint32Array): 
   tail[end - 1] = low;
   compress(tail, 0);
   if (end === 128) compress(tail, 64);
+  for (let i = 0; i <= rem; i++) tail[i] = 0;
+  for (let i = end - 8; i < end; i++) tail[i] = 0;
   for (let i = 0; i < 5; i++) out[i] = state[i]!;
 }
 
-/** One 64-byte block at `bytes[p]`, read as 16 big-endian words. */
+/**
+ * One 64-byte block at `bytes[p]`, read as 16 big-endian words. The round constants
+ * 0x8f1bbcdc and 0xca62c1d6 are written as signed 32-bit integers so that every sum
+ * stays in int32 arithmetic (an unsigned literal above 2^31 makes it floating point).
+ */
 function compress(bytes: Uint8Array, p: number): void {
   for (let t = 0; t < 16; t++, p += 4) {
     w[t] = (bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!;
@@ -71,7 +79,7 @@ function compress(bytes: Uint8Array, p: number): void {
     a = n;
   }
   for (; t < 60; t++) {
-    const n = (((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c))) + e + 0x8f1bbcdc + w[t]!) | 0;
+    const n = (((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c))) + e - 1894007588 + w[t]!) | 0;
     e = d;
     d = c;
     c = (b << 30) | (b >>> 2);
@@ -79,7 +87,7 @@ function compress(bytes: Uint8Array, p: number): void {
     a = n;
   }
   for (; t < 80; t++) {
-    const n = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + w[t]!) | 0;
+    const n = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e - 899497514 + w[t]!) | 0;
     e = d;
     d = c;
     c = (b << 30) | (b >>> 2);
