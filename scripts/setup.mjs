@@ -38,7 +38,9 @@ const wanted = stamp.digest('hex');
 const installed = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
 if (installed !== wanted) {
   console.log('setup: installing dependencies…');
-  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: this npm writes locks without other platforms'
+  // optional packages (biome, rollup), which `npm ci` then refuses as out of sync.
+  run('npm', ['install', '--no-audit', '--no-fund']);
   writeFileSync(stampFile, wanted);
 }
 
