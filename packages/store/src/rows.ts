@@ -9,7 +9,8 @@ import type { NewRow } from './flag-store.js';
 
 /** The default clock: microseconds since the epoch. */
 export function defaultNow(): number {
-  return Date.now() * 1000;
+  // performance.now() carries sub-millisecond digits, so WTIMEs use all six places.
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /**
