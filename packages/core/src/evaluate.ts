@@ -12,8 +12,12 @@ import { parseRevision, percentToBasisPoints, type ValidationMode } from './vali
 export interface CompiledRevision {
   readonly revision: Revision;
   readonly archived: boolean;
-  evaluate(instanceId: string): EvaluationResult;
+  /** `hash` replaces the built-in digest, e.g. with a cached one; it must return the same words. */
+  evaluate(instanceId: string, hash?: DigestFunction): EvaluationResult;
 }
+
+/** The digest of `key` as big-endian 32-bit words (see `digestWords`). */
+export type DigestFunction = (algorithm: HashAlgorithm, key: string) => Uint32Array;
 
 interface Rule {
   readonly cumulativeBasisPoints: number;
@@ -50,7 +54,7 @@ class Compiled implements CompiledRevision {
     });
   }
 
-  evaluate(instanceId: string): EvaluationResult {
+  evaluate(instanceId: string, hash: DigestFunction = digestWords): EvaluationResult {
     if (this.archived) {
       throw new EmptyFlagDataException(
         `flag ${this.revision.Name} is archived; roll back to an earlier revision to restore it`,
@@ -60,7 +64,7 @@ class Compiled implements CompiledRevision {
     if (override !== undefined) return override;
     const rules = this.rules;
     if (rules.length === 0) return this.control;
-    const words = digestWords(this.algorithm, this.saltPrefix === '' ? instanceId : this.saltPrefix + instanceId);
+    const words = hash(this.algorithm, this.saltPrefix === '' ? instanceId : this.saltPrefix + instanceId);
     for (const rule of rules) {
       if (belowThreshold(words, rule.cumulativeBasisPoints)) return rule.result;
     }

@@ -14,8 +14,10 @@ import {
 } from '@vexil/core';
 import { type FlagStore, openStore } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
+import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
 import { formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision } from './output.js';
 
@@ -221,6 +223,19 @@ function buildProgram(io: CliIO): Command {
       for (const file of files) configs.push(parseAirflowConfig(await readText(file), file));
       const rows = await withStore(command, (admin) => admin.apply(configs));
       print(command, rows, (r) => r.map((row) => `${row.kind.padEnd(8)} ${row.key}`).join('\n'));
+    });
+
+  program
+    .command('serve')
+    .description('run the flag service (configuration from environment variables; see README)')
+    .option('--port <port>', 'port to listen on (PORT, default 8080)')
+    .option('--demo', 'add the demo flags to project "demo" first')
+    .action(async (opts: { port?: string; demo?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const env = { ...process.env };
+      if (opts.port !== undefined) env.PORT = opts.port;
+      if (globals.store !== undefined) env.VEXIL_STORE = globals.store;
+      await serveUntilSignalled(loadConfig(env), { demo: opts.demo === true });
     });
 
   program

@@ -1,0 +1,114 @@
+import type { FlagStore } from '@vexil/store';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServiceConfig } from './config.js';
+import { EvaluationLog } from './evaluation-log.js';
+import { FlagAdmin } from './flag-admin.js';
+import { FlagEvaluator } from './flag-evaluator.js';
+import { adminRoutes } from './http/admin-routes.js';
+import { registerDocs } from './http/docs.js';
+import { toHttpError } from './http/errors.js';
+import { flagRoutes } from './http/flag-routes.js';
+import { healthRoutes } from './http/health-routes.js';
+import { VexilLogController } from './http/log-controller.js';
+import { requestId } from './http/request-id.js';
+import type { Services } from './http/services.js';
+import { ServiceMetrics } from './metrics.js';
+
+export interface AppOptions {
+  config: ServiceConfig;
+  store: FlagStore;
+  /** pino logging; off in tests unless asked for. */
+  logger?: boolean;
+  /** Process metrics (CPU, memory, event loop); on by default. */
+  defaultMetrics?: boolean;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+/**
+ * Builds the service on a store the caller opened (and closes). Closing the app
+ * stops accepting requests, waits for those in flight, then writes the queued
+ * evaluation log.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, store } = options;
+  const app = Fastify({
+    logger: options.logger === false || options.logger === undefined ? false : { level: config.logLevel },
+    logController: new VexilLogController(),
+    genReqId: requestId,
+    routerOptions: { ignoreTrailingSlash: false },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
+  const services: Services = {
+    config,
+    store,
+    admin: new FlagAdmin(store),
+    evaluator: new FlagEvaluator(store, {
+      flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
+      flagCacheSize: config.flagCacheSize,
+      hashCacheTtlMs: config.hashCacheTtlDays * DAY,
+      hashCacheSize: config.hashCacheSize,
+      storeTimeoutMs: config.storeTimeoutMs,
+      metrics,
+    }),
+    evaluationLog: config.evaluationLog
+      ? new EvaluationLog(store, {
+          maxQueue: config.logQueueMax,
+          batchSize: config.logBatchSize,
+          flushMs: config.logFlushMs,
+          metrics,
+          logger: app.log,
+        })
+      : undefined,
+    metrics,
+  };
+  app.decorate('services', services);
+
+  app.setErrorHandler((error, request, reply) => {
+    const answer = toHttpError(error, request.id);
+    if (answer.serverFault) request.log.error({ err: error }, answer.body.message);
+    else request.log.info({ status: answer.status, error: answer.body.error }, answer.body.message);
+    return reply.code(answer.status).send(answer.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const answer = toHttpError(
+      {
+        name: 'NotFound',
+        statusCode: 404,
+        code: 'NotFound',
+        message: `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`,
+      },
+      request.id,
+    );
+    return reply.code(404).send(answer.body);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', async () => {
+    await services.evaluationLog?.close();
+  });
+
+  await registerDocs(app);
+  await app.register(flagRoutes, { services });
+  await app.register(healthRoutes, { services });
+  await app.register(adminRoutes, { services, prefix: '/admin/v1' });
+  return app;
+}

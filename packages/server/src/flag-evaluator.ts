@@ -1,0 +1,152 @@
+import {
+  type CompiledRevision,
+  compileRevision,
+  type DigestFunction,
+  digestWords,
+  EmptyFlagDataException,
+  type EvaluationResult,
+  type FlagRef,
+  type HashAlgorithm,
+  isVexilError,
+  parseRevision,
+  TimeoutError,
+  type VexilError,
+} from '@vexil/core';
+import type { FlagStore } from '@vexil/store';
+import { LRUCache } from 'lru-cache';
+import type { ServiceMetrics } from './metrics.js';
+import { refLabel } from './views.js';
+
+export interface FlagEvaluatorOptions {
+  /** 0 turns the flag-data cache off. */
+  flagCacheTtlMs: number;
+  flagCacheSize: number;
+  /** 0 turns the hash cache off. */
+  hashCacheTtlMs: number;
+  hashCacheSize: number;
+  storeTimeoutMs: number;
+  metrics?: ServiceMetrics | undefined;
+}
+
+export interface FlagEvaluation extends EvaluationResult {
+  /** Whether the flag data came from the cache (the log's CacheFlag). */
+  cacheHit: boolean;
+  /** WTIME of the revision that answered. */
+  revision: string;
+}
+
+/** What a flag lookup found: a revision ready to evaluate, or the error it answers with. */
+type Loaded = { compiled: CompiledRevision; wtime: string } | { error: VexilError };
+
+/** A flag that does not exist yet is remembered only briefly, so a new flag is served promptly. */
+const MISSING_TTL_MS = 1000;
+
+/**
+ * Answers evaluations from the store through the runbook system's two caches: flag
+ * data by flag (TTL minutes) and instance-id hashes (TTL days). Both are LRU-bounded.
+ * Concurrent misses for one flag share a single store read.
+ */
+export class FlagEvaluator {
+  private readonly flags: LRUCache<string, Loaded> | undefined;
+  private readonly loading = new Map<string, Promise<Loaded>>();
+  private readonly hash: DigestFunction;
+  private readonly metrics: ServiceMetrics | undefined;
+
+  constructor(
+    private readonly store: FlagStore,
+    private readonly options: FlagEvaluatorOptions,
+  ) {
+    this.metrics = options.metrics;
+    this.flags =
+      options.flagCacheTtlMs > 0
+        ? new LRUCache({ max: options.flagCacheSize, ttl: options.flagCacheTtlMs })
+        : undefined;
+    this.hash = options.hashCacheTtlMs > 0 ? this.cachedDigest(options) : digestWords;
+  }
+
+  async evaluate(ref: FlagRef, instanceId: string): Promise<FlagEvaluation> {
+    const key = cacheKey(ref);
+    let loaded = this.flags?.get(key);
+    const cacheHit = loaded !== undefined;
+    if (this.flags) this.metrics?.cacheLookups.inc({ cache: 'flag', result: cacheHit ? 'hit' : 'miss' });
+    if (loaded === undefined) loaded = await this.load(ref, key);
+    if ('error' in loaded) throw loaded.error;
+    const result = loaded.compiled.evaluate(instanceId, this.hash);
+    return { value: result.value, group: result.group, cacheHit, revision: loaded.wtime };
+  }
+
+  /** Drops a flag's cached data, so the next evaluation reads the store. */
+  invalidate(ref: FlagRef): void {
+    this.flags?.delete(cacheKey(ref));
+  }
+
+  invalidateAll(): void {
+    this.flags?.clear();
+  }
+
+  private load(ref: FlagRef, key: string): Promise<Loaded> {
+    let pending = this.loading.get(key);
+    if (pending === undefined) {
+      pending = this.read(ref).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async read(ref: FlagRef): Promise<Loaded> {
+    const row = await withTimeout(
+      this.store.latest('REVISION', ref),
+      this.options.storeTimeoutMs,
+      () => `reading ${refLabel(ref)}`,
+    );
+    let loaded: Loaded;
+    if (row === undefined) {
+      loaded = {
+        error: new EmptyFlagDataException(`no revision of flag ${refLabel(ref)}; check the project, type and name`, {
+          field: 'flag_name',
+        }),
+      };
+      this.flags?.set(cacheKey(ref), loaded, { ttl: Math.min(MISSING_TTL_MS, this.options.flagCacheTtlMs) });
+      return loaded;
+    }
+    try {
+      // Rows may come from other tools: check them as stored data (a bad row is a 500, or the runbook's 400s).
+      const revision = parseRevision(row.fields, { mode: 'stored', flagType: ref.flagType, name: ref.name });
+      loaded = { compiled: compileRevision(revision), wtime: row.wtime };
+    } catch (error) {
+      if (!isVexilError(error)) throw error;
+      loaded = { error };
+    }
+    this.flags?.set(cacheKey(ref), loaded);
+    return loaded;
+  }
+
+  private cachedDigest(options: FlagEvaluatorOptions): DigestFunction {
+    const cache = new LRUCache<string, Uint32Array>({ max: options.hashCacheSize, ttl: options.hashCacheTtlMs });
+    return (algorithm: HashAlgorithm, input: string) => {
+      const id = `${algorithm}:${input}`;
+      let words = cache.get(id);
+      this.metrics?.cacheLookups.inc({ cache: 'hash', result: words === undefined ? 'miss' : 'hit' });
+      if (words === undefined) {
+        words = digestWords(algorithm, input);
+        cache.set(id, words);
+      }
+      return words;
+    };
+  }
+}
+
+function cacheKey(ref: FlagRef): string {
+  return `${ref.project}#${ref.flagType}#${ref.name}`;
+}
+
+export function withTimeout<T>(work: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`Timeout error occurred for : ${what()} (no answer after ${ms} ms)`)),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

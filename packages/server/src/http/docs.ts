@@ -1,0 +1,39 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/** The OpenAPI document (built from the route schemas) at /docs/json, and its UI at /docs. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  app.addSchema({
+    $id: 'VexilError',
+    type: 'object',
+    required: ['error', 'status', 'message', 'detail', 'request_id'],
+    properties: {
+      error: { type: 'string', description: 'the error code, e.g. InvalidFlagTypeException' },
+      status: { type: 'integer' },
+      message: { type: 'string', description: 'what went wrong and what to fix' },
+      detail: { type: 'string', description: 'the same message, where FastAPI clients look for it' },
+      field: { type: 'string', description: 'the parameter or field at fault' },
+      hint: { type: 'string' },
+      request_id: { type: 'string' },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Vexil feature-flag service',
+        description: "Evaluation (the runbook system's /get-feature-flag), the admin API, and operations endpoints.",
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'evaluation', description: 'Evaluate flags' },
+        { name: 'admin', description: 'Manage flags and revisions' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

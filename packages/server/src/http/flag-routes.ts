@@ -1,0 +1,113 @@
+import { assertFlagName, assertProjectName, formatWTime, InvalidInputError, parseFlagType } from '@vexil/core';
+import type { EvaluationLogEntry } from '@vexil/store';
+import type { FastifyPluginAsync } from 'fastify';
+import type { RouteOptions } from './services.js';
+
+const MAX_INSTANCE_ID = 1000;
+
+const querySchema = {
+  type: 'object',
+  properties: {
+    project_name: { type: 'string', description: 'the project, e.g. csr-assistant' },
+    instance_id: { type: 'string', description: 'the id to bucket, e.g. a user id' },
+    flag_type: { type: 'string', enum: ['feature', 'data'], description: 'feature (boolean) or data (string)' },
+    flag_name: { type: 'string', description: 'the flag, e.g. multi_step_api_router' },
+  },
+} as const;
+
+const responseSchema = {
+  type: 'object',
+  required: ['request_id', 'instance_id', 'flag_type', 'flag_name', 'flag_value', 'rollout_group'],
+  properties: {
+    request_id: { type: 'string' },
+    instance_id: { type: 'string' },
+    flag_type: { type: 'string' },
+    flag_name: { type: 'string' },
+    flag_value: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+    rollout_group: {
+      type: 'string',
+      description: 'control, treatment, override; numbered (treatment-2) with several treatments',
+    },
+  },
+} as const;
+
+const errorSchema = { $ref: 'VexilError#' } as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a successful evaluation; written to the evaluation log once the response is sent. */
+    evaluation?: EvaluationLogEntry;
+  }
+}
+
+function required(query: Record<string, unknown>, name: string): string {
+  const value = query[name];
+  if (Array.isArray(value)) {
+    throw new InvalidInputError(`${name} was given ${value.length} times: give it once`, { field: name });
+  }
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidInputError(`${name} is required (query parameter ?${name}=…)`, { field: name });
+  }
+  return value;
+}
+
+/** The runbook system's evaluation endpoint, with and without the trailing slash. */
+export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  const { evaluator, evaluationLog, metrics } = services;
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.evaluation !== undefined && reply.statusCode < 300) evaluationLog?.add(request.evaluation);
+  });
+
+  for (const url of ['/get-feature-flag', '/get-feature-flag/']) {
+    app.get(
+      url,
+      {
+        schema: {
+          summary: 'Evaluate a flag for an instance id',
+          tags: ['evaluation'],
+          hide: url.endsWith('/'),
+          querystring: querySchema,
+          response: { 200: responseSchema, 400: errorSchema, 404: errorSchema, 500: errorSchema, 504: errorSchema },
+        },
+        // Our own checks give the runbook system's errors (InvalidFlagTypeException and friends).
+        attachValidation: true,
+      },
+      async (request) => {
+        const query = request.query as Record<string, unknown>;
+        const project = required(query, 'project_name');
+        assertProjectName(project);
+        const instanceId = required(query, 'instance_id');
+        if (instanceId.length > MAX_INSTANCE_ID) {
+          throw new InvalidInputError(`instance_id is longer than ${MAX_INSTANCE_ID} characters`, {
+            field: 'instance_id',
+          });
+        }
+        const flagType = parseFlagType(required(query, 'flag_type'));
+        const name = required(query, 'flag_name');
+        assertFlagName(name);
+        const result = await evaluator.evaluate({ project, flagType, name }, instanceId);
+        metrics.evaluations.inc({ project, flag: name, group: result.group });
+        request.evaluation = {
+          project,
+          flagType,
+          flagName: name,
+          instanceId,
+          requestId: request.id,
+          time: formatWTime(Math.floor((performance.timeOrigin + performance.now()) * 1000)),
+          value: result.value,
+          group: result.group,
+          cacheHit: result.cacheHit,
+        };
+        return {
+          request_id: request.id,
+          instance_id: instanceId,
+          flag_type: flagType,
+          flag_name: name,
+          flag_value: result.value,
+          rollout_group: result.group,
+        };
+      },
+    );
+  }
+};

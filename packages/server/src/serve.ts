@@ -1,0 +1,66 @@
+import { openStore } from '@vexil/store';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { ServiceConfig } from './config.js';
+import { seedDemo } from './demo.js';
+import { FlagAdmin } from './flag-admin.js';
+
+export interface RunningService {
+  app: FastifyInstance;
+  url: string;
+  /** Stops accepting, finishes requests in flight, writes the queued log, closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Longest a graceful stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 20_000;
+
+export async function startService(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<RunningService> {
+  const store = await openStore(config.store);
+  try {
+    if (options.demo) await seedDemo(new FlagAdmin(store));
+    const app = await buildApp({ config, store, logger: true });
+    const url = await app.listen({ port: config.port, host: config.host });
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await store.close();
+        }
+      })();
+      return stopping;
+    };
+    return { app, url, stop };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** `vexil serve`: runs until SIGTERM or SIGINT, then stops gracefully. */
+export async function serveUntilSignalled(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<void> {
+  const service = await startService(config, options);
+  service.app.log.info(
+    { url: service.url, store: service.app.services.store.engine, environment: config.environment },
+    'vexil serving',
+  );
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      service.app.log.info({ signal }, 'stopping: finishing requests in flight and writing the evaluation log');
+      const deadline = setTimeout(() => {
+        service.app.log.error('stop took too long; exiting');
+        process.exit(1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      service
+        .stop()
+        .then(() => service.app.log.info('stopped'))
+        .catch((error: unknown) => service.app.log.error({ err: error }, 'error while stopping'))
+        .finally(resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
