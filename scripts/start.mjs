@@ -1,19 +1,17 @@
-// `npm start`: the embedded SQLite store (./vexil.db unless VEXIL_STORE says otherwise)
-// with a few demo flags, then a look at them through the CLI.
-import { spawnSync } from 'node:child_process';
+// `npm start`: the flag service on PORT (8080) with the embedded SQLite store
+// (./vexil.db unless VEXIL_STORE says otherwise) and the demo flags of project "demo".
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'packages/server/dist/cli.js');
-const vexil = (...args) => {
-  console.log(`\n$ vexil ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-};
-
-vexil('demo');
-vexil('latest', 'new_checkout', '-p', 'demo');
-vexil('eval', 'new_checkout', '-p', 'demo', '-i', 'qa-1');
-vexil('eval', 'llm_provider', '-p', 'demo', '-i', 'A123456');
-vexil('history', 'new_checkout', '-p', 'demo');
+const port = process.env.PORT ?? '8080';
+console.log(`Vexil on http://localhost:${port} — try:
+  curl 'http://localhost:${port}/get-feature-flag?project_name=demo&instance_id=A123456&flag_type=data&flag_name=llm_provider'
+  open http://localhost:${port}/docs for the API; npx vexil --help for the command line. Ctrl-C stops.`);
+const child = spawn(process.execPath, [join(root, 'packages/server/dist/cli.js'), 'serve', '--demo'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

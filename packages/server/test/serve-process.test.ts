@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'vexil-serve-'));
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+/** Starts `vexil serve` as a real process on a free port and waits for its "serving" line. */
+function serve(db: string, env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [cli, 'serve', '--demo'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VEXIL_STORE: `sqlite:${db}`, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vexil serve did not start:\n${output}`)), 15_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, exited, output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', () => reject(new Error(`vexil serve exited early:\n${output}`)));
+  });
+}
+
+function logRows(db: string): number {
+  const sqlite = new Database(db, { readonly: true });
+  try {
+    return (sqlite.prepare('SELECT count(*) AS n FROM evaluation_log').get() as { n: number }).n;
+  } finally {
+    sqlite.close();
+  }
+}
+
+const query = (id: string) =>
+  `/get-feature-flag?project_name=demo&instance_id=${id}&flag_type=feature&flag_name=new_checkout`;
+
+describe('vexil serve as a process', () => {
+  beforeAll(() => {
+    expect(spawnSync(process.execPath, [cli, '--help']).status).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves on PORT with the demo flags and answers /healthz, /readyz and /get-feature-flag', async () => {
+    const db = join(dir, 'basic.db');
+    const service = await serve(db, { environment: 'ci' });
+    try {
+      expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok', environment: 'ci' });
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      const response = await fetch(`${service.url}${query('qa-1')}`, { headers: { 'x-request-id': 'abc' } });
+      expect(await response.json()).toMatchObject({ request_id: 'abc', flag_value: true, rollout_group: 'override' });
+    } finally {
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+    }
+    expect(logRows(db)).toBe(1);
+  });
+
+  it('on SIGTERM finishes requests in flight and writes one log row per 2xx answer', async () => {
+    const db = join(dir, 'sigterm.db');
+    const service = await serve(db, { VEXIL_LOG_FLUSH_MS: '1000' });
+    let ok = 0;
+    let sent = 0;
+    let stopped = false;
+    const worker = async (w: number) => {
+      while (!stopped) {
+        sent++;
+        try {
+          const response = await fetch(`${service.url}${query(`user-${w}-${sent}`)}`);
+          await response.arrayBuffer();
+          if (response.status >= 200 && response.status < 300) ok++;
+          else if (response.status === 503) stopped = true; // closing: new requests are refused
+        } catch {
+          stopped = true; // the listener is gone
+        }
+      }
+    };
+    const workers = Array.from({ length: 16 }, (_, w) => worker(w));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(ok).toBeGreaterThan(20);
+    service.child.kill('SIGTERM');
+    await Promise.all(workers);
+    expect(await service.exited).toBe(0);
+    expect(service.output()).toContain('"msg":"stopped"');
+    expect(logRows(db)).toBe(ok);
+  });
+});

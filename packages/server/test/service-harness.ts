@@ -1,0 +1,44 @@
+import type { FlagRef } from '@vexil/core';
+import { type FlagStore, MemoryStore } from '@vexil/store';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
+import { type Env, loadConfig } from '../src/config.js';
+import { FlagAdmin } from '../src/flag-admin.js';
+
+export const checkout: FlagRef = { project: 'shop', flagType: 'feature', name: 'new_checkout' };
+export const provider: FlagRef = { project: 'shop', flagType: 'data', name: 'llm_provider' };
+
+/** A service on an in-memory store with two flags, built as `vexil serve` builds it. */
+export async function serviceWithFlags(env: Env = {}, store: FlagStore = new MemoryStore()) {
+  const admin = new FlagAdmin(store);
+  await admin.addFlag(checkout, { description: 'checkout' });
+  await admin.addRevision(checkout, {
+    ControlValue: false,
+    Treatments: [{ OverrideList: ['qa-1'], PercentRollout: 40, Value: true }],
+  });
+  await admin.addFlag(provider, {});
+  await admin.addRevision(provider, {
+    ControlValue: 'openai',
+    Treatments: [
+      { OverrideList: ['A123456'], PercentRollout: 20, Value: 'claude' },
+      { OverrideList: [], PercentRollout: 30, Value: 'llama' },
+    ],
+  });
+  const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:', ...env }), store, defaultMetrics: false });
+  return { app, store, admin };
+}
+
+export function flagUrl(ref: FlagRef, instanceId: string, path = '/get-feature-flag'): string {
+  const query = new URLSearchParams({
+    project_name: ref.project,
+    instance_id: instanceId,
+    flag_type: ref.flagType,
+    flag_name: ref.name,
+  });
+  return `${path}?${query}`;
+}
+
+/** Waits until the evaluation log has written everything queued. */
+export async function flushLog(app: FastifyInstance): Promise<void> {
+  await app.services.evaluationLog?.flush();
+}
