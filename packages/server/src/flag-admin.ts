@@ -149,19 +149,7 @@ export class FlagAdmin {
     await this.requireFlagRow(ref);
     let source: StoredRow | undefined;
     if (input.to !== undefined) {
-      if (!isWTime(input.to)) {
-        throw new InvalidInputError(
-          `to ${JSON.stringify(input.to)} is not a revision time: copy one from the history (YYYY-MM-DD HH:MM:SS.ffffff)`,
-          { field: 'to' },
-        );
-      }
-      source = await this.store.get('REVISION', ref, input.to);
-      if (!source) {
-        throw new RevisionNotFoundError(
-          `flag ${refLabel(ref)} has no revision at ${input.to}; list them with: vexil history ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
-          { field: 'to' },
-        );
-      }
+      source = await this.requireRevisionRow(ref, input.to, 'to');
     } else {
       const [, previous] = await this.store.history('REVISION', ref, { limit: 2 });
       if (!previous) {
@@ -178,6 +166,12 @@ export class FlagAdmin {
     revision.Comment = input.Comment ?? `Rollback to ${source.wtime}${old.Comment ? ` (${old.Comment})` : ''}`;
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return this.appendRevision(ref, revision);
+  }
+
+  /** One revision by its WTIME, as history lists it (shown as stored, like history). */
+  async getRevision(ref: FlagRef, wtime: string): Promise<RevisionView> {
+    await this.requireFlagRow(ref);
+    return this.revisionView(await this.requireRevisionRow(ref, wtime, 'wtime'), 'lenient');
   }
 
   /** What the runbook system lacked (procedures 10, 11): archive by a revision; history stays. */
@@ -262,6 +256,24 @@ export class FlagAdmin {
       throw new EmptyFlagDataException(
         `flag ${refLabel(ref)} does not exist; add it first with: vexil add-flag ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
         { field: 'flag_name' },
+      );
+    }
+    return row;
+  }
+
+  /** The revision written at `wtime`; `field` names the caller's parameter in errors. */
+  private async requireRevisionRow(ref: FlagRef, wtime: string, field: string): Promise<StoredRow> {
+    if (!isWTime(wtime)) {
+      throw new InvalidInputError(
+        `${field} ${JSON.stringify(wtime)} is not a revision time: copy one from the history (YYYY-MM-DD HH:MM:SS.ffffff)`,
+        { field },
+      );
+    }
+    const row = await this.store.get('REVISION', ref, wtime);
+    if (!row) {
+      throw new RevisionNotFoundError(
+        `flag ${refLabel(ref)} has no revision at ${wtime}; list them with: vexil history ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
+        { field },
       );
     }
     return row;

@@ -46,6 +46,23 @@ export interface EvaluationLogEntry {
   cacheHit: boolean;
 }
 
+/** A row appended by some process: enough to drop cached data for its flag. */
+export interface FlagChange {
+  kind: RowKind;
+  ref: FlagRef;
+  wtime: string;
+}
+
+export interface WatchOptions {
+  /** For `poll` engines: how often the change marker is read. 1000 ms by default. */
+  intervalMs?: number;
+  /** Called when a poll or a subscription fails; watching goes on. */
+  onError?: (error: unknown) => void;
+}
+
+/** Stops a watch; resolves when no further listener call can happen. */
+export type StopWatching = () => Promise<void>;
+
 export interface LogQuery {
   project: string;
   flagType?: string;
@@ -89,6 +106,14 @@ export interface FlagStore {
 
   /** Log rows in key order (flag, then instance id). */
   readLogs(query: LogQuery): Promise<EvaluationLogEntry[]>;
+
+  /**
+   * Calls `listener` with rows appended from now on by any process sharing the
+   * store, this one included — pushed by the engine or found by polling a cheap
+   * change marker (`capabilities.changeFeed`). Rows written by other tools that do
+   * not touch the marker may go unseen; caches keep their TTL as the upper bound.
+   */
+  watch(listener: (changes: readonly FlagChange[]) => void, options?: WatchOptions): StopWatching;
 
   /** Resolves when the engine answers; rejects with UnavailableError when it does not. */
   ping(): Promise<void>;

@@ -1,5 +1,6 @@
 export type {
   EvaluationLogEntry,
+  FlagChange,
   FlagStore,
   HistoryOptions,
   LogQuery,
@@ -7,7 +8,10 @@ export type {
   StoreCapabilities,
   StoredRow,
   StoreOptions,
+  StopWatching,
+  WatchOptions,
 } from './flag-store.js';
+export { pollChanges } from './poll-changes.js';
 export { MemoryStore } from './memory-store.js';
 export { DEFAULT_STORE_SPEC, openStore } from './open-store.js';
 export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

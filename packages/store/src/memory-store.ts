@@ -1,6 +1,7 @@
 import { type FlagRef, flagRowKey, formatWTime, logRowKey, type RowKind, UnavailableError } from '@vexil/core';
 import type {
   EvaluationLogEntry,
+  FlagChange,
   FlagStore,
   HistoryOptions,
   LogQuery,
@@ -8,6 +9,8 @@ import type {
   StoreCapabilities,
   StoredRow,
   StoreOptions,
+  StopWatching,
+  WatchOptions,
 } from './flag-store.js';
 import { checkLimit, checkNewRow, compareKeys, defaultNow, encodeFields, nextWTime } from './rows.js';
 
@@ -18,7 +21,7 @@ import { checkLimit, checkNewRow, compareKeys, defaultNow, encodeFields, nextWTi
  */
 export class MemoryStore implements FlagStore {
   readonly engine = 'memory';
-  readonly capabilities: StoreCapabilities = { atomicBatch: true, changeFeed: 'poll' };
+  readonly capabilities: StoreCapabilities = { atomicBatch: true, changeFeed: 'push' };
 
   readonly #now: () => number;
   /** Per flag and kind, rows in append (and so time) order: the newest is the last. */
@@ -27,6 +30,7 @@ export class MemoryStore implements FlagStore {
   readonly #lastWTime = new Map<string, number>();
   readonly #logs = new Map<string, EvaluationLogEntry>();
   #closed = false;
+  readonly #watchers = new Set<(changes: readonly FlagChange[]) => void>();
 
   constructor(options: StoreOptions = {}) {
     this.#now = options.now ?? defaultNow;
@@ -56,6 +60,11 @@ export class MemoryStore implements FlagStore {
       list.push(row);
     }
     for (const [id, micros] of last) this.#lastWTime.set(id, micros);
+    if (staged.length > 0 && this.#watchers.size > 0) {
+      const changes = staged.map((r): FlagChange => ({ kind: r.kind, ref: copyRef(r.ref), wtime: r.wtime }));
+      // Delivered after append resolves, as a notification from another process would be.
+      for (const watcher of this.#watchers) setImmediate(() => watcher(changes));
+    }
     return staged.map(cloneRow);
   }
 
@@ -122,6 +131,17 @@ export class MemoryStore implements FlagStore {
       out.push({ ...entry });
     }
     return out;
+  }
+
+  watch(listener: (changes: readonly FlagChange[]) => void, _options: WatchOptions = {}): StopWatching {
+    this.#checkOpen();
+    const watcher = (changes: readonly FlagChange[]) => {
+      if (this.#watchers.has(watcher)) listener(changes);
+    };
+    this.#watchers.add(watcher);
+    return async () => {
+      this.#watchers.delete(watcher);
+    };
   }
 
   async ping(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 import Database from 'better-sqlite3';
 import type {
   EvaluationLogEntry,
+  FlagChange,
   FlagStore,
   HistoryOptions,
   LogQuery,
@@ -22,7 +23,10 @@ import type {
   StoreCapabilities,
   StoredRow,
   StoreOptions,
+  StopWatching,
+  WatchOptions,
 } from './flag-store.js';
+import { pollChanges } from './poll-changes.js';
 import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -133,6 +137,8 @@ export class SqliteStore implements FlagStore {
   readonly #insertLog: Database.Statement<[Record<string, string | number>]>;
   readonly #readLogs: Database.Statement<[Record<string, string | number | null>], LogRecord>;
   readonly #ping: Database.Statement<[], number>;
+  readonly #lastRowId: Database.Statement<[], number>;
+  readonly #changesSince: Database.Statement<[number], FlagRowRecord & { rowid: number }>;
   readonly #appendTx: Database.Transaction<(rows: readonly NewRow[]) => StoredRow[]>;
   readonly #appendLogsTx: Database.Transaction<(entries: readonly EvaluationLogEntry[]) => void>;
 
@@ -197,6 +203,11 @@ export class SqliteStore implements FlagStore {
          ORDER BY row_key LIMIT @limit`,
       );
       this.#ping = db.prepare<[], number>('SELECT 1').pluck();
+      // Rows are only ever appended, so rowid order is append order: the rowid is the change marker.
+      this.#lastRowId = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM flag_rows').pluck();
+      this.#changesSince = db.prepare<[number], FlagRowRecord & { rowid: number }>(
+        `SELECT rowid, ${ROW_COLUMNS} FROM flag_rows WHERE rowid > ? ORDER BY rowid LIMIT 1000`,
+      );
 
       this.#appendTx = db.transaction((rows: readonly NewRow[]) => this.#appendInTx(rows));
       this.#appendLogsTx = db.transaction((entries: readonly EvaluationLogEntry[]) => {
@@ -284,6 +295,21 @@ export class SqliteStore implements FlagStore {
           limit,
         })
         .map(toLogEntry),
+    );
+  }
+
+  watch(listener: (changes: readonly FlagChange[]) => void, options: WatchOptions = {}): StopWatching {
+    let cursor = this.#run(() => this.#lastRowId.get() ?? 0);
+    return pollChanges(
+      async () =>
+        this.#run(() => {
+          const records = this.#changesSince.all(cursor);
+          const last = records[records.length - 1];
+          if (last) cursor = last.rowid;
+          return records.map((r): FlagChange => ({ kind: r.kind, ref: toStoredRow(r).ref, wtime: r.wtime }));
+        }),
+      listener,
+      options,
     );
   }
 

@@ -21,7 +21,12 @@ import type { EvaluationLogEntry, FlagStore, NewRow, StoredRow, StoreOptions } f
  * `options.now`) and must return an empty store. Each test opens its own store and
  * closes it afterwards (close may be called twice), then runs `cleanup`.
  */
-export type StoreFactory = (options: StoreOptions) => Promise<{ store: FlagStore; cleanup?: () => Promise<void> }>;
+export type StoreFactory = (options: StoreOptions) => Promise<{
+  store: FlagStore;
+  cleanup?: () => Promise<void>;
+  /** A second connection to the same data, as another process would have; when absent the store itself writes. */
+  openPeer?: () => Promise<FlagStore>;
+}>;
 
 /** A fixed instant, in microseconds: 2024-09-25 18:42:51.493000 UTC. */
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
@@ -96,14 +101,29 @@ function logEntry(overrides: Partial<EvaluationLogEntry> = {}): EvaluationLogEnt
 export function describeStoreConformance(name: string, factory: StoreFactory): void {
   describe(`FlagStore conformance: ${name}`, () => {
     const opened: { store: FlagStore; cleanup?: () => Promise<void> }[] = [];
+    let peers: FlagStore[] = [];
+    let peerOf = new Map<FlagStore, () => Promise<FlagStore>>();
 
     async function open(options: StoreOptions = manualClock().options): Promise<FlagStore> {
       const handle = await factory(options);
       opened.push(handle);
+      if (handle.openPeer) peerOf.set(handle.store, handle.openPeer);
       return handle.store;
     }
 
+    /** Another process's connection to `store`'s data, or `store` itself where the engine has none. */
+    async function writerFor(store: FlagStore): Promise<FlagStore> {
+      const openPeer = peerOf.get(store);
+      if (!openPeer) return store;
+      const peer = await openPeer();
+      peers.push(peer);
+      return peer;
+    }
+
     afterEach(async () => {
+      for (const peer of peers) await peer.close();
+      peers = [];
+      peerOf = new Map();
       for (const handle of opened.splice(0)) {
         await handle.store.close();
         await handle.cleanup?.();
@@ -519,6 +539,43 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.readLogs({ project: PROJECT, limit: 0 })).toEqual([]);
         expect(await store.readLogs({ project: PROJECT })).toHaveLength(6);
         expect(ids(await store.readLogs({ project: `${PROJECT}-2` }))).toEqual(['feature/a/u9']);
+      });
+    });
+
+    describe('change feed', () => {
+      async function until(check: () => boolean, ms = 5000): Promise<void> {
+        const deadline = Date.now() + ms;
+        while (!check()) {
+          if (Date.now() > deadline) throw new Error('timed out waiting for changes');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+
+      it('tells a watcher about rows appended from then on, by another connection too', async () => {
+        const store = await open({});
+        const earlier = feature('earlier');
+        await store.append([flagRow(earlier)]);
+        const seen: { kind: string; ref: FlagRef; wtime: string }[] = [];
+        const errors: unknown[] = [];
+        const stop = store.watch((changes) => seen.push(...changes), { intervalMs: 25, onError: (e) => errors.push(e) });
+        const writer = await writerFor(store);
+        const ref = data('llm_provider');
+        const rows = await writer.append([flagRow(ref), revisionRow(ref)]);
+        await until(() => seen.length >= 2);
+        await stop();
+        expect(seen).toEqual(rows.map((row) => ({ kind: row.kind, ref: row.ref, wtime: row.wtime })));
+        expect(errors).toEqual([]);
+      });
+
+      it('stops calling the listener once stopped', async () => {
+        const store = await open({});
+        const seen: unknown[] = [];
+        const stop = store.watch((changes) => seen.push(...changes), { intervalMs: 25 });
+        await stop();
+        const writer = await writerFor(store);
+        await writer.append([flagRow(feature('after_stop'))]);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(seen).toEqual([]);
       });
     });
 

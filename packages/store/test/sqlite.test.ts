@@ -20,8 +20,9 @@ const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
 describeStoreConformance('SqliteStore (file)', async (options) => {
   const dir = await mkdtemp(join(tmpdir(), 'vexil-sqlite-'));
-  const store = await SqliteStore.open(join(dir, 'nested', 'vexil.db'), options);
-  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const path = join(dir, 'nested', 'vexil.db');
+  const store = await SqliteStore.open(path, options);
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }), openPeer: () => SqliteStore.open(path) };
 });
 
 describeStoreConformance('SqliteStore (:memory:)', async (options) => ({

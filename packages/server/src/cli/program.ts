@@ -14,12 +14,12 @@ import {
 } from '@vexil/core';
 import { type FlagStore, openStore } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from '../config.js';
+import { CONFIG_VARIABLES, loadConfig } from '../config.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
 import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
-import { formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision } from './output.js';
+import { formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision, formatTable } from './output.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -230,6 +230,13 @@ function buildProgram(io: CliIO): Command {
     .description('run the flag service (configuration from environment variables; see README)')
     .option('--port <port>', 'port to listen on (PORT, default 8080)')
     .option('--demo', 'add the demo flags to project "demo" first')
+    .addHelpText(
+      'after',
+      `\nEnvironment variables:\n${formatTable(
+        ['VARIABLE', 'DEFAULT', 'MEANING'],
+        CONFIG_VARIABLES.map((v) => [v.name, v.default, v.meaning]),
+      )}`,
+    )
     .action(async (opts: { port?: string; demo?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const env = { ...process.env };
