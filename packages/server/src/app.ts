@@ -1,5 +1,6 @@
 import type { FlagStore } from '@vexil/store';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
 import { FlagAdmin } from './flag-admin.js';
@@ -102,7 +103,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  const stopPropagation = propagateChanges(store, services.evaluator, {
+    intervalMs: config.changePollMs,
+    logger: app.log,
+  });
   app.addHook('onClose', async () => {
+    await stopPropagation();
     await services.evaluationLog?.close();
   });
 

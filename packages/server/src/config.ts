@@ -37,6 +37,8 @@ export interface ServiceConfig {
   logQueueMax: number;
   logBatchSize: number;
   logFlushMs: number;
+  /** `VEXIL_CHANGE_POLL_MS`: how often engines without notifications (SQLite, Bigtable) are checked for changes. */
+  changePollMs: number;
   /** `LOG_LEVEL`: pino's level for the service's own JSON logs. */
   logLevel: string;
 }
@@ -71,6 +73,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; meaning
   },
   { name: 'VEXIL_LOG_BATCH_SIZE', default: '500', meaning: 'evaluations written per batch' },
   { name: 'VEXIL_LOG_FLUSH_MS', default: '100', meaning: 'longest wait before a partial batch is written' },
+  {
+    name: 'VEXIL_CHANGE_POLL_MS',
+    default: '1000',
+    meaning: 'how often SQLite and Bigtable are checked for changed flags',
+  },
   { name: 'VEXIL_HASH_CACHE_SIZE', default: '100000', meaning: 'instance-id hashes kept at most' },
   { name: 'VEXIL_FLAG_CACHE_SIZE', default: '10000', meaning: 'flags kept at most' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
@@ -104,6 +111,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logQueueMax: number(env, 'VEXIL_LOG_QUEUE_MAX', 100_000, { min: 1, integer: true }),
     logBatchSize: number(env, 'VEXIL_LOG_BATCH_SIZE', 500, { min: 1, integer: true }),
     logFlushMs: number(env, 'VEXIL_LOG_FLUSH_MS', 100, { min: 1, integer: true }),
+    changePollMs: number(env, 'VEXIL_CHANGE_POLL_MS', 1000, { min: 10, integer: true }),
     logLevel,
   };
 }

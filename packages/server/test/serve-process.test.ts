@@ -1,44 +1,15 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, startVexil } from './support/vexil-process.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vexil-serve-'));
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-/** Starts `vexil serve` as a real process on a free port and waits for its "serving" line. */
-function serve(db: string, env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [cli, 'serve', '--demo'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VEXIL_STORE: `sqlite:${db}`, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vexil serve did not start:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, exited, output: () => output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', () => reject(new Error(`vexil serve exited early:\n${output}`)));
-  });
-}
+const serve = (db: string, env: Record<string, string> = {}) =>
+  startVexil({ VEXIL_STORE: `sqlite:${db}`, ...env }, ['--demo']);
 
 function logRows(db: string): number {
   const sqlite = new Database(db, { readonly: true });
@@ -54,7 +25,7 @@ const query = (id: string) =>
 
 describe('vexil serve as a process', () => {
   beforeAll(() => {
-    expect(spawnSync(process.execPath, [cli, '--help']).status).toBe(0);
+    expect(spawnSync(process.execPath, [cliPath, '--help']).status).toBe(0);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runVexil, startVexil, type VexilProcess } from './vexil-process.js';
+
+const FLAG = ['replicated', '-p', 'fleet', '-t', 'feature'];
+const query = (id: string) =>
+  `/get-feature-flag?project_name=fleet&instance_id=${id}&flag_type=feature&flag_name=replicated`;
+/** The acceptance bound: a change is served by every replica within 1.5 s. */
+const BOUND_MS = 1500;
+
+/**
+ * Two `vexil serve` processes on one store: a revision or a rollback written through
+ * one of them (or by the CLI) is served by the other within 1.5 s, though both cache
+ * flag data for 5 minutes.
+ */
+export function describeReplicaPropagation(
+  engine: string,
+  setup: () => Promise<{ env: Record<string, string>; teardown?: () => Promise<void> }>,
+): void {
+  let a: VexilProcess;
+  let b: VexilProcess;
+  let env: Record<string, string>;
+  let teardown: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    ({ env, teardown } = await setup());
+    const created = runVexil(['add-flag', ...FLAG], env);
+    expect(created.status, created.stderr).toBe(0);
+    const first = runVexil(['add-revision', ...FLAG, '-c', 'false', '--treatment', '0:true'], env);
+    expect(first.status, first.stderr).toBe(0);
+    [a, b] = await Promise.all([startVexil(env), startVexil(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await teardown?.();
+  });
+
+  async function valueOn(replica: VexilProcess, id: string): Promise<boolean> {
+    const response = await fetch(`${replica.url}${query(id)}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { flag_value: boolean }).flag_value;
+  }
+
+  /** Polls until `replica` serves `expected` for `id`; resolves to the milliseconds it took. */
+  async function servedWithin(replica: VexilProcess, id: string, expected: boolean): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < 10_000) {
+      if ((await valueOn(replica, id)) === expected) return Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`replica never served ${expected} for ${id}`);
+  }
+
+  it(`${engine}: a revision written through one replica's admin API is served by the other within 1.5 s`, async () => {
+    expect(await valueOn(b, 'vip')).toBe(false); // cached on b from here on
+    const response = await fetch(`${a.url}/admin/v1/projects/fleet/flags/feature/replicated/revisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ControlValue: false,
+        Treatments: [{ OverrideList: ['vip'], PercentRollout: 0, Value: true }],
+      }),
+    });
+    expect(response.status, await response.text()).toBe(201);
+    expect(await servedWithin(b, 'vip', true)).toBeLessThan(BOUND_MS);
+  });
+
+  it(`${engine}: a rollback made with the CLI is served by both replicas within 1.5 s`, async () => {
+    expect(await valueOn(a, 'vip')).toBe(true);
+    expect(await valueOn(b, 'vip')).toBe(true);
+    const rolledBack = runVexil(['rollback', ...FLAG], env);
+    expect(rolledBack.status, rolledBack.stderr).toBe(0);
+    const [onA, onB] = await Promise.all([servedWithin(a, 'vip', false), servedWithin(b, 'vip', false)]);
+    expect(onA).toBeLessThan(BOUND_MS);
+    expect(onB).toBeLessThan(BOUND_MS);
+  });
+}
