@@ -10,6 +10,7 @@ export default defineConfig({
       '@vexil/core': src('core'),
       '@vexil/store': src('store'),
       '@vexil/server': src('server'),
+      '@vexil/sdk': src('sdk'),
     },
   },
   test: {

@@ -29,6 +29,7 @@ const manifests = [
   'packages/core/package.json',
   'packages/store/package.json',
   'packages/server/package.json',
+  'packages/sdk/package.json',
 ];
 const stamp = createHash('sha256');
 for (const file of [lock, ...manifests.map((m) => join(root, m))]) {
