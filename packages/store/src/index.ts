@@ -5,13 +5,13 @@ export type {
   HistoryOptions,
   LogQuery,
   NewRow,
+  StopWatching,
   StoreCapabilities,
   StoredRow,
   StoreOptions,
-  StopWatching,
   WatchOptions,
 } from './flag-store.js';
-export { pollChanges } from './poll-changes.js';
 export { MemoryStore } from './memory-store.js';
 export { DEFAULT_STORE_SPEC, openStore } from './open-store.js';
+export { pollChanges } from './poll-changes.js';
 export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -6,10 +6,10 @@ import type {
   HistoryOptions,
   LogQuery,
   NewRow,
+  StopWatching,
   StoreCapabilities,
   StoredRow,
   StoreOptions,
-  StopWatching,
   WatchOptions,
 } from './flag-store.js';
 import { checkLimit, checkNewRow, compareKeys, defaultNow, encodeFields, nextWTime } from './rows.js';

@@ -20,10 +20,10 @@ import type {
   HistoryOptions,
   LogQuery,
   NewRow,
+  StopWatching,
   StoreCapabilities,
   StoredRow,
   StoreOptions,
-  StopWatching,
   WatchOptions,
 } from './flag-store.js';
 import { pollChanges } from './poll-changes.js';

@@ -557,7 +557,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await store.append([flagRow(earlier)]);
         const seen: { kind: string; ref: FlagRef; wtime: string }[] = [];
         const errors: unknown[] = [];
-        const stop = store.watch((changes) => seen.push(...changes), { intervalMs: 25, onError: (e) => errors.push(e) });
+        const stop = store.watch((changes) => seen.push(...changes), {
+          intervalMs: 25,
+          onError: (e) => errors.push(e),
+        });
         const writer = await writerFor(store);
         const ref = data('llm_provider');
         const rows = await writer.append([flagRow(ref), revisionRow(ref)]);

@@ -18,12 +18,20 @@ import type { RouteOptions } from './services.js';
 
 // ---------------------------------------------------------------- schemas
 
-const errorResponse = { $ref: 'VexilError#' } as const;
+const errorDescriptions = {
+  400: 'Refused input: the message says what to fix and field names the parameter at fault; nothing was written',
+  404: 'No such flag (EmptyFlagDataException) or revision (RevisionNotFound)',
+  409: 'The flag already exists (FlagExists)',
+  500: 'An unexpected error, or a stored row that does not validate (ValidationError)',
+  503: 'The store cannot be reached',
+} as const;
 
-/** The error answers a route can give: 400 bad input, 404 no such flag / revision, 409 exists, 503 store down. */
+/** The error answers a route can give besides 500 and 503: 400 bad input, 404 no such flag / revision, 409 exists. */
 function errors(...statuses: (400 | 404 | 409)[]) {
-  const answers: Record<string, typeof errorResponse> = { 500: errorResponse, 503: errorResponse };
-  for (const status of statuses) answers[status] = errorResponse;
+  const answers: Record<string, { $ref: 'VexilError#'; description: string }> = {};
+  for (const status of [...statuses, 500, 503] as const) {
+    answers[status] = { $ref: 'VexilError#', description: errorDescriptions[status] };
+  }
   return answers;
 }
 
@@ -192,7 +200,8 @@ const revisionBody = {
     HashAlgorithm: hashAlgorithmSchema,
     Salt: {
       type: ['string', 'null'],
-      description: 'hash salt; by default the flag name, so two flags’ 10 % rollouts reach different ids. null hashes the bare id, as the runbook system did',
+      description:
+        'hash salt; by default the flag name, so two flags’ 10 % rollouts reach different ids. null hashes the bare id, as the runbook system did',
     },
     FormatVersion: { type: 'integer', description: 'the revision format, 1 (the default)' },
   },
@@ -202,7 +211,10 @@ const rollbackBody = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    to: { type: 'string', description: `the revision to republish (${wtimeDescription}); by default the one before the newest` },
+    to: {
+      type: 'string',
+      description: `the revision to republish (${wtimeDescription}); by default the one before the newest`,
+    },
     ...ownerComment,
   },
 } as const;
@@ -256,6 +268,11 @@ const applyResponse = {
     },
   },
 } as const;
+
+/** A success response schema with its description for the OpenAPI document. */
+function answer<S extends object>(schema: S, description: string): S & { description: string } {
+  return { ...schema, description };
+}
 
 // ---------------------------------------------------------------- request types
 
@@ -330,7 +347,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
             include_archived: { type: 'boolean', description: 'include archived flags' },
           },
         },
-        response: { 200: { type: 'array', items: flagViewSchema }, ...errors(400) },
+        response: {
+          200: { type: 'array', items: flagViewSchema, description: 'the flags, by type then name' },
+          ...errors(400),
+        },
       },
     },
     async (request) =>
@@ -348,7 +368,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: projectParams,
         body: addFlagBody,
-        response: { 201: flagViewSchema, ...errors(400, 409) },
+        response: { 201: answer(flagViewSchema, 'the new flag'), ...errors(400, 409) },
       },
     },
     async (request, reply) => {
@@ -365,7 +385,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         summary: "A flag's metadata and the revision in force (procedure 5)",
         tags: ['admin'],
         params: flagParams,
-        response: { 200: flagViewSchema, ...errors(400, 404) },
+        response: { 200: answer(flagViewSchema, 'the flag, with its revision in force'), ...errors(400, 404) },
       },
     },
     async (request) => admin.getFlag(ref(request.params)),
@@ -379,7 +399,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: updateFlagBody,
-        response: { 200: flagViewSchema, ...errors(400, 404) },
+        response: { 200: answer(flagViewSchema, 'the flag with its new metadata'), ...errors(400, 404) },
       },
     },
     async (request) => admin.updateFlag(ref(request.params), { description: request.body.description }),
@@ -396,7 +416,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
           type: 'object',
           properties: { limit: { type: 'integer', description: 'at most this many (a whole number, at least 1)' } },
         },
-        response: { 200: { type: 'array', items: revisionViewSchema }, ...errors(400, 404) },
+        response: {
+          200: { type: 'array', items: revisionViewSchema, description: 'the revisions, newest first' },
+          ...errors(400, 404),
+        },
       },
     },
     async (request) => admin.history(ref(request.params), request.query.limit),
@@ -410,7 +433,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: revisionBody,
-        response: { 201: revisionViewSchema, ...errors(400, 404) },
+        response: { 201: answer(revisionViewSchema, 'the new revision, in force from now'), ...errors(400, 404) },
       },
     },
     async (request, reply) => reply.code(201).send(await admin.addRevision(ref(request.params), request.body)),
@@ -423,7 +446,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         summary: 'The revision in force (procedure 6)',
         tags: ['admin'],
         params: flagParams,
-        response: { 200: revisionViewSchema, ...errors(400, 404) },
+        response: { 200: answer(revisionViewSchema, 'the revision in force'), ...errors(400, 404) },
       },
     },
     async (request) => admin.latestRevision(ref(request.params)),
@@ -436,7 +459,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         summary: 'One revision, by its time',
         tags: ['admin'],
         params: revisionParams,
-        response: { 200: revisionViewSchema, ...errors(400, 404) },
+        response: { 200: answer(revisionViewSchema, 'the revision'), ...errors(400, 404) },
       },
     },
     async (request) => admin.getRevision(ref(request.params), request.params.wtime),
@@ -450,7 +473,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: rollbackBody,
-        response: { 201: revisionViewSchema, ...errors(400, 404) },
+        response: {
+          201: answer(revisionViewSchema, 'the new revision: a copy of the earlier one, naming it in RollbackOf'),
+          ...errors(400, 404),
+        },
       },
     },
     async (request, reply) => reply.code(201).send(await admin.rollback(ref(request.params), request.body)),
@@ -464,7 +490,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: archiveBody,
-        response: { 201: revisionViewSchema, ...errors(400, 404) },
+        response: { 201: answer(revisionViewSchema, 'the archive revision'), ...errors(400, 404) },
       },
     },
     async (request, reply) => reply.code(201).send(await admin.archive(ref(request.params), request.body)),
@@ -481,7 +507,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
           type: 'object',
           properties: { instance_id: { type: 'string', description: 'the id to bucket, e.g. a user id' } },
         },
-        response: { 200: evaluationViewSchema, ...errors(400, 404) },
+        response: {
+          200: answer(evaluationViewSchema, 'the value, the rule that gave it (group) and the revision that answered'),
+          ...errors(400, 404),
+        },
       },
     },
     async (request) => admin.evaluate(ref(request.params), request.query.instance_id as string),
@@ -494,7 +523,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         summary: "Write the runbook system's Airflow configs as its DAG did (all or nothing)",
         tags: ['admin'],
         body: applyBody,
-        response: { 201: applyResponse, ...errors(400, 404) },
+        response: { 201: answer(applyResponse, 'the rows written, in order'), ...errors(400, 404) },
       },
     },
     async (request, reply) => {
