@@ -18,6 +18,7 @@ import {
   storedFlagType,
 } from '@vexil/core';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
+import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { type EvaluationView, type FlagView, type RevisionView, refLabel } from './views.js';
 
 /**
@@ -197,6 +198,11 @@ export class FlagAdmin {
     delete revision.RollbackOf;
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return this.appendRevision(ref, revision);
+  }
+
+  /** `vexil doctor`: every row of a project that does not validate, with its key. */
+  async doctor(project: string): Promise<DoctorReport> {
+    return diagnoseProject(this.store, project);
   }
 
   /** Evaluates the flag's newest revision for one instance id. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { openStore } from '@vexil/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../core/test/shared-dir.js';
 import type { EvaluationView, FlagView, RevisionView } from '../src/index.js';
@@ -136,5 +137,47 @@ describe('vexil CLI round trip over the runbook sample configs', () => {
     expect(flag.latestRevision?.revision.Treatments[0]?.Value).toBe('gpt-4o:mini');
     const human = await cli.run('get-flag', ...args);
     expect(human.stdout).toContain('25% → "gpt-4o:mini", else "openai"');
+  });
+});
+
+describe('vexil doctor', () => {
+  const cli = new CliHarness();
+  afterAll(() => cli.cleanup());
+
+  it('lists the rows that do not validate with their keys, and exits 1', async () => {
+    expect((await cli.run('demo')).code).toBe(0);
+    expect(await cli.run('doctor', '-p', 'demo')).toMatchObject({ code: 0 });
+    expect((await cli.run('doctor', '-p', 'demo')).stdout).toMatch(/checked \d+ rows of project demo: all valid/);
+
+    // Rows written by another tool, bypassing validation: a bad percentage and a wrong value type.
+    const store = await openStore(cli.storeSpec);
+    const ref = { project: 'demo', flagType: 'feature' as const, name: 'legacy' };
+    await store.append([
+      { kind: 'FLAG', ref, fields: { Name: 'legacy', Type: 'FEATURE' } },
+      { kind: 'REVISION', ref, fields: { Name: 'legacy', Type: 'FEATURE', ControlValue: 'False', Treatments: [] } },
+      {
+        kind: 'REVISION',
+        ref,
+        fields: {
+          Name: 'legacy',
+          Type: 'FEATURE',
+          ControlValue: false,
+          Treatments: [{ OverrideList: [], PercentRollout: 140, Value: true }],
+        },
+      },
+    ]);
+    await store.close();
+
+    const report = await cli.run('--json', 'doctor', '-p', 'demo');
+    expect(report.code).toBe(1);
+    const { problems } = JSON.parse(report.stdout) as { problems: { key: string; error: string; field: string }[] };
+    expect(problems.map((p) => [p.error, p.field])).toEqual([
+      ['ValidationError', 'ControlValue'],
+      ['InvalidRolloutPercentageException', 'Treatments[0].PercentRollout'],
+    ]);
+    expect(problems[0]?.key).toMatch(/^PROJECT#demo#ROWTYPE#REVISION#FLAGTYPE#feature#FLAGNAME#legacy#WTIME#/);
+    const human = await cli.run('doctor', '-p', 'demo');
+    expect(human.stdout).toContain('2 do not validate');
+    expect(human.stdout).toContain('400 InvalidRolloutPercentageException');
   });
 });

@@ -699,6 +699,7 @@ describe('admin API documentation', () => {
         [`${flag}/archive`]: ['post'],
         [`${flag}/evaluate`]: ['get'],
         [`${API}/apply`]: ['post'],
+        [`${API}/projects/{project}/doctor`]: ['get'],
       };
       const adminPaths = Object.keys(doc.paths).filter((path) => path.startsWith(API));
       expect(adminPaths.sort()).toEqual(Object.keys(expected).sort());
@@ -767,6 +768,35 @@ describe('admin API on a listening server', () => {
         error: 'InvalidRolloutPercentageException',
         field: 'Treatments[0].PercentRollout',
       });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('GET /admin/v1/projects/:project/doctor', () => {
+  it('lists a stored row that does not validate, with its key, and nothing for a clean project', async () => {
+    const { app, store } = await newApp();
+    try {
+      const clean = await call<{ rowsChecked: number; problems: unknown[] }>(app, 200, {
+        url: `${API}/projects/empty/doctor`,
+      });
+      expect(clean).toEqual({ project: 'empty', rowsChecked: 0, problems: [] });
+      const ref = { project: 'legacy', flagType: 'data' as const, name: 'model' };
+      const [, bad] = await store.append([
+        { kind: 'FLAG', ref, fields: { Name: 'model', Type: 'DATA' } },
+        {
+          kind: 'REVISION',
+          ref,
+          fields: { Name: 'model', Type: 'DATA', ControlValue: 'a', HashAlgorithm: 'crc32', Treatments: [] },
+        },
+      ]);
+      const report = await call<{ problems: { key: string; error: string; status: number }[] }>(app, 200, {
+        url: `${API}/projects/legacy/doctor`,
+      });
+      expect(report.problems.map((p) => [p.key, p.error, p.status])).toEqual([
+        [bad!.key, 'InvalidHashAlgorithmException', 400],
+      ]);
     } finally {
       await app.close();
     }

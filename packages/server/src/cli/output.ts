@@ -1,4 +1,5 @@
 import type { Revision, Treatment } from '@vexil/core';
+import type { DoctorReport } from '../doctor.js';
 import type { EvaluationView, FlagView, RevisionView } from '../views.js';
 
 /** Human-readable output; `--json` prints the views themselves instead. */
@@ -90,4 +91,15 @@ export function formatHistory(views: readonly RevisionView[]): string {
 
 export function formatEvaluation(e: EvaluationView): string {
   return `${e.name} for ${e.instanceId}: ${value(e.value)} (${e.group}, revision ${e.revision})`;
+}
+
+export function formatDoctor(report: DoctorReport): string {
+  const summary = `checked ${report.rowsChecked} rows of project ${report.project}: ${
+    report.problems.length === 0 ? 'all valid' : `${report.problems.length} do not validate`
+  }`;
+  if (report.problems.length === 0) return summary;
+  return `${summary}\n${formatTable(
+    ['KEY', 'ERROR', 'FIELD', 'MESSAGE'],
+    report.problems.map((p) => [p.key, `${p.status} ${p.error}`, p.field ?? '', p.message]),
+  )}`;
 }

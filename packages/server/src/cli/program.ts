@@ -19,7 +19,15 @@ import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
 import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
-import { formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision, formatTable } from './output.js';
+import {
+  formatDoctor,
+  formatEvaluation,
+  formatFlag,
+  formatFlags,
+  formatHistory,
+  formatRevision,
+  formatTable,
+} from './output.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -43,10 +51,11 @@ const defaultIO: CliIO = {
 
 /** Runs the `vexil` command line and resolves to its exit code (0 ok, 1 refused input or failure, 2 usage). */
 export async function runCli(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
-  const program = buildProgram(io);
+  const outcome = { exitCode: 0 };
+  const program = buildProgram(io, outcome);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return 0;
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (isVexilError(error)) {
@@ -65,7 +74,8 @@ function formatError(error: VexilError): string {
   return text;
 }
 
-function buildProgram(io: CliIO): Command {
+/** `outcome.exitCode` lets a command that succeeded still report a finding (doctor: rows that do not validate). */
+function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   const program = new Command('vexil')
     .description('Vexil feature flags: add flags and revisions, roll out, roll back, evaluate.')
     .addOption(
@@ -212,6 +222,19 @@ function buildProgram(io: CliIO): Command {
         admin.listFlags(project, { withRevision: opts.withRevision === true, includeArchived: opts.all === true }),
       );
       print(command, views, (v) => formatFlags(v, opts.withRevision === true));
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'check every row of a project as the service reads it; list those that do not validate (exit 1 if any)',
+    )
+    .addOption(new Option('-p, --project <project>', 'the project').env('VEXIL_PROJECT'))
+    .action(async (opts: { project?: string }, command: Command) => {
+      const project = requireProject(opts.project);
+      const report = await withStore(command, (admin) => admin.doctor(project));
+      print(command, report, formatDoctor);
+      if (report.problems.length > 0) outcome.exitCode = 1;
     });
 
   program

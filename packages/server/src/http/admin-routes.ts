@@ -333,6 +333,46 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
 
   const ref = (params: FlagParams) => flagRef(params.project, params.type, params.name);
 
+  app.get<{ Params: ProjectParams }>(
+    '/projects/:project/doctor',
+    {
+      schema: {
+        summary: 'Check every row of a project and list those that do not validate (vexil doctor)',
+        tags: ['admin'],
+        params: projectParams,
+        response: {
+          200: {
+            type: 'object',
+            description: 'rows checked, and the problems found with their row keys',
+            properties: {
+              project: { type: 'string' },
+              rowsChecked: { type: 'integer' },
+              problems: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    key: { type: 'string' },
+                    kind: { type: 'string' },
+                    flagType: { type: 'string' },
+                    name: { type: 'string' },
+                    wtime: { type: 'string' },
+                    error: { type: 'string' },
+                    status: { type: 'integer' },
+                    field: { type: 'string' },
+                    message: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(400),
+        },
+      },
+    },
+    async (request) => admin.doctor(request.params.project),
+  );
+
   app.get<{ Params: ProjectParams; Querystring: { with_revision?: boolean; include_archived?: boolean } }>(
     '/projects/:project/flags',
     {
