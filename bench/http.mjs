@@ -189,11 +189,10 @@ async function startChild(name, args, env) {
 async function startService(dir, label, nodeFlags = []) {
   const dbPath = join(dir, `${label}.db`);
   await seed(`sqlite:${dbPath}`);
-  const target = await startChild(
-    'service',
-    [...nodeFlags, CLI, 'serve'],
-    { VEXIL_STORE: `sqlite:${dbPath}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  );
+  const target = await startChild('service', [...nodeFlags, CLI, 'serve'], {
+    VEXIL_STORE: `sqlite:${dbPath}`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
   target.dbPath = dbPath;
   return target;
 }
@@ -217,6 +216,17 @@ function cpuSeconds(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100;
   } catch {
     return undefined;
   }
@@ -304,6 +314,7 @@ async function load(target, seconds, ledger, { onStart } = {}) {
     errorCodes[code] = (errorCodes[code] ?? 0) + 1;
   });
   const cpu0 = cpuSeconds(target.child.pid);
+  const busy0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   onStart?.({
@@ -314,7 +325,10 @@ async function load(target, seconds, ledger, { onStart } = {}) {
   const result = await instance;
   const wall = (performance.now() - t0) / 1000;
   const cpu1 = cpuSeconds(target.child.pid);
+  const busy1 = machineBusySeconds();
   const self = process.cpuUsage(self0);
+  const serverCpu = cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / wall;
+  const clientCpu = (self.user + self.system) / 1e6 / wall;
   latencies.sort((a, b) => a - b);
   const responses = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
   return {
@@ -331,8 +345,13 @@ async function load(target, seconds, ledger, { onStart } = {}) {
     p99: percentile(latencies, 0.99),
     // Requests written but neither answered nor failed when autocannon closed its sockets.
     inFlightAtStop: built - responses - result.errors,
-    serverCpu: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / wall,
-    clientCpu: (self.user + self.system) / 1e6 / wall,
+    serverCpu,
+    clientCpu,
+    // Everything else the machine ran meanwhile (other processes, the idle target), in cores.
+    otherCpu:
+      busy0 === undefined || busy1 === undefined || serverCpu === undefined
+        ? undefined
+        : Math.max(0, (busy1 - busy0) / wall - serverCpu - clientCpu),
     after,
   };
 }
@@ -472,7 +491,8 @@ async function main() {
       if (target === service) allowedExtra += Math.max(0, r.inFlightAtStop);
       console.log(
         `${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} p95 ${fmt.ms(r.p95)} p99 ${fmt.ms(r.p99)} ms, ` +
-          `non-2xx ${r.non2xx}, errors ${r.errors}, CPU server ${fmt.pct(r.serverCpu)} client ${fmt.pct(r.clientCpu)}`,
+          `non-2xx ${r.non2xx}, errors ${r.errors}, ` +
+          `CPU server ${fmt.pct(r.serverCpu)} client ${fmt.pct(r.clientCpu)} other ${fmt.pct(r.otherCpu)}`,
       );
       await sleep(500); // let the service write the rest of its log queue before the next round
       return r;
@@ -499,13 +519,30 @@ async function main() {
         timeouts: rs.reduce((s, r) => s + r.timeouts, 0),
         serverCpu: median(rs.map((r) => r.serverCpu ?? Number.NaN)),
         clientCpu: median(rs.map((r) => r.clientCpu)),
+        otherCpu: median(rs.map((r) => r.otherCpu ?? Number.NaN)),
       };
     }
     const ratio = summary.service.rps / summary.bare.rps;
-    console.log(`\nresults (medians of ${opts.rounds} rounds; latency in ms; counts are totals of the measured rounds):`);
+    console.log(
+      `\nresults (medians of ${opts.rounds} rounds; latency in ms; counts are totals of the measured rounds; ` +
+        'CPU in % of one core, "other" = the rest of the machine meanwhile):',
+    );
     console.log(
       table(
-        ['target', 'req/s', 'p50', 'p95', 'p99', '2xx', 'non-2xx', 'errors', 'timeouts', 'server CPU', 'client CPU'],
+        [
+          'target',
+          'req/s',
+          'p50',
+          'p95',
+          'p99',
+          '2xx',
+          'non-2xx',
+          'errors',
+          'timeouts',
+          'server CPU',
+          'client CPU',
+          'other CPU',
+        ],
         ['service', 'bare'].map((name) => {
           const s = summary[name];
           return [
@@ -520,6 +557,7 @@ async function main() {
             s.timeouts,
             fmt.pct(s.serverCpu),
             fmt.pct(s.clientCpu),
+            fmt.pct(s.otherCpu),
           ];
         }),
       ),
@@ -639,6 +677,7 @@ async function main() {
     console.log('\nchecks:');
     for (const c of checks) console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
     const passed = checks.every((c) => c.ok) && logOn;
+    console.log(`load average at the end: ${machine().load.join(' ')}`);
     console.log(passed ? '\nall checks passed' : '\nSOME CHECKS FAILED');
 
     console.log('\nrow for bench/README.md:');

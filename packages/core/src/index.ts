@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './evaluate.js';
 export { DIGEST_BITS, digest, digestHex, digestWords, utf8Bytes } from './hash/index.js';
 export * from './key-codec.js';
+export * from './merino.js';
 export * from './names.js';
 export * from './python-literal.js';
 export { inRollout } from './rollout.js';

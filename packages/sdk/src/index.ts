@@ -1,1 +1,24 @@
-export {};
+export { type FeatureFlagsRequest, featureFlagsMiddleware } from './express-middleware.js';
+export { featureFlagsPlugin } from './fastify-plugin.js';
+export { type BucketFor, FeatureFlags, type FeatureFlagsOptions } from './feature-flags.js';
+export { FlagConfigError, type FlagConfigErrorDetails } from './flag-config-error.js';
+export type { FlagConfig, FlagConfigs, MerinoFlagConfig, MerinoFlags, RevisionFlagConfig } from './flag-definitions.js';
+export { type LoadFlagFilesOptions, loadFlagFiles } from './flag-files.js';
+export { consoleLogger, type FeatureFlagsLogger } from './logger.js';
+export { FEATURE_FLAG_TAG_PREFIX, featureFlagTags, type HasDecisions } from './metric-tags.js';
+export {
+  ATTR_FEATURE_FLAG_KEY,
+  ATTR_FEATURE_FLAG_PROVIDER_NAME,
+  ATTR_FEATURE_FLAG_RESULT_VALUE,
+  ATTR_FEATURE_FLAG_RESULT_VARIANT,
+  FEATURE_FLAG_EVALUATION_EVENT,
+  type FeatureFlagEventOptions,
+  recordFeatureFlagEvaluation,
+  recordFeatureFlagEvaluations,
+  type SpanLike,
+} from './opentelemetry.js';
+export { featureFlagLabelName, featureFlagLabelNames, featureFlagLabels } from './prometheus.js';
+export type { FeatureFlagsMiddlewareOptions } from './request-flags.js';
+export { sessionIdFromQueryString, sessionIdFromUrl } from './session-id.js';
+export { flagsFromSnapshot, type SnapshotFlag } from './snapshot-flags.js';
+export { type StatsDLike, type TaggedStatsDMethod, withFeatureFlagTags } from './statsd.js';

@@ -8,12 +8,16 @@ import { FlagEvaluator } from './flag-evaluator.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { registerDocs } from './http/docs.js';
 import { toHttpError } from './http/errors.js';
+import { EventStreams } from './http/event-streams.js';
 import { flagRoutes } from './http/flag-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { VexilLogController } from './http/log-controller.js';
+import { ofrepRoutes } from './http/ofrep-routes.js';
 import { requestId } from './http/request-id.js';
+import { sdkRoutes } from './http/sdk-routes.js';
 import type { Services } from './http/services.js';
 import { ServiceMetrics } from './metrics.js';
+import { ProjectSnapshots } from './project-snapshots.js';
 
 export interface AppOptions {
   config: ServiceConfig;
@@ -44,7 +48,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger === false || options.logger === undefined ? false : { level: config.logLevel },
     logController: new VexilLogController(),
     genReqId: requestId,
-    routerOptions: { ignoreTrailingSlash: false },
+    // Flag names may have 200 characters; the router's default cuts path parameters at 100.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -103,12 +108,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
+  // One watch of the store feeds both the flag cache and the SDK change streams.
+  const snapshots = new ProjectSnapshots(store, {
+    storeTimeoutMs: config.storeTimeoutMs,
+    refreshMs: config.flagCacheTtlMinutes * MINUTE,
+    logger: app.log,
+  });
+  const streams = new EventStreams(config.sseHeartbeatMs);
   const stopPropagation = propagateChanges(store, services.evaluator, {
     intervalMs: config.changePollMs,
     logger: app.log,
+    listeners: [(changes) => snapshots.onChanges(changes)],
   });
+  // Open change streams never finish by themselves: end them first, so closing is not held up.
+  app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => {
     await stopPropagation();
+    await snapshots.close();
     await services.evaluationLog?.close();
   });
 
@@ -116,5 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(flagRoutes, { services });
   await app.register(healthRoutes, { services });
   await app.register(adminRoutes, { services, prefix: '/admin/v1' });
+  await app.register(ofrepRoutes, { services, snapshots, prefix: '/ofrep/v1' });
+  await app.register(sdkRoutes, { services, snapshots, streams, prefix: '/sdk/v1' });
   return app;
 }

@@ -1,4 +1,5 @@
-import { InvalidInputError } from '@vexil/core';
+import { assertProjectName, InvalidInputError } from '@vexil/core';
+import type { BigtableSettings, OpenStoreOptions } from '@vexil/store';
 
 /**
  * The service's configuration, read from the runbook system's variable names (so its
@@ -41,6 +42,14 @@ export interface ServiceConfig {
   changePollMs: number;
   /** `LOG_LEVEL`: pino's level for the service's own JSON logs. */
   logLevel: string;
+  /** `VEXIL_DEFAULT_PROJECT`: the project of an OFREP evaluation whose context has no `project_name`. */
+  defaultProject: string | undefined;
+  /** `VEXIL_OFREP_RATE_LIMIT`: OFREP requests per minute per client IP (0 turns the limit off). */
+  ofrepRateLimit: number;
+  /** `VEXIL_SSE_HEARTBEAT_MS`: how often an open change stream gets a keep-alive comment. */
+  sseHeartbeatMs: number;
+  /** `VEXIL_CORS_ORIGINS`: origins browsers may call /ofrep and /sdk from: `*` or a list. */
+  corsOrigins: '*' | string[];
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -81,11 +90,55 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; meaning
   { name: 'VEXIL_HASH_CACHE_SIZE', default: '100000', meaning: 'instance-id hashes kept at most' },
   { name: 'VEXIL_FLAG_CACHE_SIZE', default: '10000', meaning: 'flags kept at most' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  {
+    name: 'VEXIL_DEFAULT_PROJECT',
+    default: '(none)',
+    meaning: 'project of an OFREP evaluation whose context has no project_name',
+  },
+  {
+    name: 'VEXIL_OFREP_RATE_LIMIT',
+    default: '0',
+    meaning: 'OFREP requests per minute per client IP; more answer 429 with Retry-After (0: no limit)',
+  },
+  { name: 'VEXIL_SSE_HEARTBEAT_MS', default: '15000', meaning: 'keep-alive comment interval on open change streams' },
+  {
+    name: 'VEXIL_CORS_ORIGINS',
+    default: '*',
+    meaning: 'origins browsers may call /ofrep and /sdk from: * or a comma-separated list',
+  },
 ];
 
-export function loadConfig(env: Env = process.env): ServiceConfig {
+/** Only what opening the store needs, so commands other than `serve` do not trip over unrelated variables. */
+export function loadStoreSettings(env: Env = process.env): { tenant: string; bigtable: BigtableSettings } {
   const tenant = text(env, 'TENANT_NAME', 'vexil');
   const tablePrefix = tenant.replaceAll('-', '_');
+  return {
+    tenant,
+    bigtable: {
+      projectId: optional(env, 'PROJECT_ID'),
+      instanceId: optional(env, 'INSTANCE_ID'),
+      flagTableId: text(env, 'BT_TABLE_ID', `${tablePrefix}_feature_flag_bigtable`),
+      logTableId: text(env, 'FF_LOG_TABLE_ID', `${tablePrefix}_feature_flag_service_operation_log`),
+    },
+  };
+}
+
+/** The options `openStore` takes for this configuration. */
+export function storeOptions(
+  config: Pick<ServiceConfig, 'gcpProjectId' | 'bigtableInstanceId' | 'flagTableId' | 'logTableId'>,
+): OpenStoreOptions {
+  return {
+    bigtable: {
+      projectId: config.gcpProjectId,
+      instanceId: config.bigtableInstanceId,
+      flagTableId: config.flagTableId,
+      logTableId: config.logTableId,
+    },
+  };
+}
+
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const { tenant, bigtable } = loadStoreSettings(env);
   const logLevel = text(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new InvalidInputError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`, {
@@ -95,10 +148,10 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   return {
     environment: text(env, 'environment', 'development'),
     tenant,
-    gcpProjectId: optional(env, 'PROJECT_ID'),
-    bigtableInstanceId: optional(env, 'INSTANCE_ID'),
-    flagTableId: text(env, 'BT_TABLE_ID', `${tablePrefix}_feature_flag_bigtable`),
-    logTableId: text(env, 'FF_LOG_TABLE_ID', `${tablePrefix}_feature_flag_service_operation_log`),
+    gcpProjectId: bigtable.projectId,
+    bigtableInstanceId: bigtable.instanceId,
+    flagTableId: bigtable.flagTableId,
+    logTableId: bigtable.logTableId,
     hashCacheTtlDays: number(env, 'PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS', 2, { min: 0 }),
     flagCacheTtlMinutes: number(env, 'FEATURE_FLAG_CACHE_TTL_MINUTES', 5, { min: 0 }),
     hashCacheSize: number(env, 'VEXIL_HASH_CACHE_SIZE', 100_000, { min: 1, integer: true }),
@@ -113,7 +166,35 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logFlushMs: number(env, 'VEXIL_LOG_FLUSH_MS', 100, { min: 1, integer: true }),
     changePollMs: number(env, 'VEXIL_CHANGE_POLL_MS', 1000, { min: 10, integer: true }),
     logLevel,
+    defaultProject: projectName(env, 'VEXIL_DEFAULT_PROJECT'),
+    ofrepRateLimit: number(env, 'VEXIL_OFREP_RATE_LIMIT', 0, { min: 0, integer: true }),
+    sseHeartbeatMs: number(env, 'VEXIL_SSE_HEARTBEAT_MS', 15_000, { min: 10, integer: true }),
+    corsOrigins: origins(env, 'VEXIL_CORS_ORIGINS'),
   };
+}
+
+function projectName(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined) assertProjectName(value, name);
+  return value;
+}
+
+function origins(env: Env, name: string): '*' | string[] {
+  const raw = optional(env, name) ?? '*';
+  if (raw === '*') return '*';
+  const list = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of list) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new InvalidInputError(
+        `${name} must be * or a comma-separated list of origins like https://app.example.com (scheme and host, no path), got ${JSON.stringify(origin)}`,
+        { field: name },
+      );
+    }
+  }
+  return list;
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -1,7 +1,7 @@
 import { openStore } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import type { ServiceConfig } from './config.js';
+import { type ServiceConfig, storeOptions } from './config.js';
 import { seedDemo } from './demo.js';
 import { FlagAdmin } from './flag-admin.js';
 
@@ -16,7 +16,7 @@ export interface RunningService {
 const STOP_DEADLINE_MS = 20_000;
 
 export async function startService(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<RunningService> {
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, storeOptions(config));
   try {
     if (options.demo) await seedDemo(new FlagAdmin(store));
     const app = await buildApp({ config, store, logger: true });

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '@vexil/core';
-import type { FlagStore } from './flag-store.js';
+import { BigtableStore, type BigtableStoreOptions } from './bigtable-store.js';
+import type { FlagStore, StoreOptions } from './flag-store.js';
 import { MemoryStore } from './memory-store.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
 
 /** The store `vexil serve` keeps when nothing is configured. */
 export const DEFAULT_STORE_SPEC = 'sqlite:./vexil.db';
@@ -10,7 +12,27 @@ export const DEFAULT_STORE_SPEC = 'sqlite:./vexil.db';
 const ACCEPTED_FORMS =
   'sqlite:PATH (a SQLite file, PATH relative to the working directory, e.g. sqlite:./vexil.db, the default), ' +
   'sqlite::memory: (SQLite in memory, gone when the process ends), ' +
+  'bigtable (the tables named by PROJECT_ID, INSTANCE_ID, BT_TABLE_ID and FF_LOG_TABLE_ID; BIGTABLE_EMULATOR_HOST for the emulator), ' +
+  'postgres://USER@HOST:PORT/DATABASE (PostgreSQL; postgresql:// too), ' +
   'memory: (plain process memory, for tests)';
+
+/** Where the runbook system's Bigtable tables are: its own variable names, resolved by the caller. */
+export interface BigtableSettings {
+  projectId?: string | undefined;
+  instanceId?: string | undefined;
+  flagTableId: string;
+  logTableId: string;
+}
+
+export interface OpenStoreOptions extends StoreOptions {
+  /** For `VEXIL_STORE=bigtable`. */
+  bigtable?: BigtableSettings;
+  /**
+   * Create what is missing (Bigtable tables and column families) instead of
+   * refusing to open: `vexil init`. SQLite and PostgreSQL migrate on every open.
+   */
+  initialize?: boolean;
+}
 
 /**
  * Opens the store a spec names (by default the `VEXIL_STORE` variable, else
@@ -18,21 +40,67 @@ const ACCEPTED_FORMS =
  *
  *   sqlite:PATH       a SQLite file (relative to the working directory; parent directories are created)
  *   sqlite::memory:   SQLite in memory
+ *   bigtable          the runbook system's Bigtable tables
+ *   postgres://…      PostgreSQL (schema migrations run on open)
  *   memory:           MemoryStore
  */
 export async function openStore(
   spec: string | undefined = process.env.VEXIL_STORE,
-  options: SqliteStoreOptions = {},
+  options: OpenStoreOptions = {},
 ): Promise<FlagStore> {
   const text = spec?.trim() || DEFAULT_STORE_SPEC;
-  if (text === 'memory:') return new MemoryStore(options);
+  const { bigtable, initialize, ...storeOptions } = options;
+  if (text === 'memory:') return new MemoryStore(storeOptions);
   if (text.startsWith('sqlite:')) {
     const path = text.slice('sqlite:'.length);
-    if (path === ':memory:') return SqliteStore.open(':memory:', options);
-    if (path !== '') return SqliteStore.open(resolve(process.cwd(), path), options);
+    if (path === ':memory:') return SqliteStore.open(':memory:', storeOptions);
+    if (path !== '') return SqliteStore.open(resolve(process.cwd(), path), storeOptions);
   }
+  if (text === 'bigtable') return openBigtable(bigtable, storeOptions, initialize === true);
+  if (/^postgres(ql)?:\/\//.test(text)) return PostgresStore.open(text, storeOptions);
   throw new InvalidInputError(
     `VEXIL_STORE ${JSON.stringify(text)} is not a store this version of Vexil can open. Accepted forms: ${ACCEPTED_FORMS}.`,
     { field: 'VEXIL_STORE', hint: `leave VEXIL_STORE unset to keep flags in ${DEFAULT_STORE_SPEC.slice(7)}` },
   );
+}
+
+async function openBigtable(
+  settings: BigtableSettings | undefined,
+  options: StoreOptions,
+  initialize: boolean,
+): Promise<FlagStore> {
+  if (settings === undefined) {
+    throw new InvalidInputError('VEXIL_STORE=bigtable needs the Bigtable settings (PROJECT_ID, INSTANCE_ID, …)', {
+      field: 'VEXIL_STORE',
+    });
+  }
+  for (const [value, variable] of [
+    [settings.projectId, 'PROJECT_ID'],
+    [settings.instanceId, 'INSTANCE_ID'],
+  ] as const) {
+    if (value === undefined || value === '') {
+      throw new InvalidInputError(
+        `VEXIL_STORE=bigtable needs ${variable}: the Google Cloud ${variable === 'PROJECT_ID' ? 'project' : 'Bigtable instance'} of the flag tables`,
+        {
+          field: variable,
+        },
+      );
+    }
+  }
+  const bigtableOptions: BigtableStoreOptions = {
+    ...options,
+    projectId: settings.projectId!,
+    instanceId: settings.instanceId!,
+    flagTableId: settings.flagTableId,
+    logTableId: settings.logTableId,
+  };
+  if (!initialize) return BigtableStore.open(bigtableOptions);
+  const store = new BigtableStore(bigtableOptions);
+  try {
+    await store.init();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
 }

@@ -14,7 +14,7 @@ import {
 } from '@vexil/core';
 import { type FlagStore, openStore } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
-import { CONFIG_VARIABLES, loadConfig } from '../config.js';
+import { CONFIG_VARIABLES, loadConfig, loadStoreSettings } from '../config.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
 import { serveUntilSignalled } from '../serve.js';
@@ -91,7 +91,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     work: (admin: FlagAdmin, store: FlagStore) => Promise<T>,
   ): Promise<T> => {
     const options = command.optsWithGlobals<GlobalOptions>();
-    const store = await openStore(options.store);
+    const store = await openStore(options.store, { bigtable: loadStoreSettings(process.env).bigtable });
     try {
       return await work(new FlagAdmin(store), store);
     } finally {
@@ -222,6 +222,17 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
         admin.listFlags(project, { withRevision: opts.withRevision === true, includeArchived: opts.all === true }),
       );
       print(command, views, (v) => formatFlags(v, opts.withRevision === true));
+    });
+
+  program
+    .command('init')
+    .description('create what the store needs (Bigtable tables and column families); safe to run twice')
+    .action(async (_opts: unknown, command: Command) => {
+      const spec = command.optsWithGlobals<GlobalOptions>().store;
+      const store = await openStore(spec, { bigtable: loadStoreSettings(process.env).bigtable, initialize: true });
+      const report = { store: store.engine, ready: true };
+      await store.close();
+      print(command, report, () => `${report.store} store ready`);
     });
 
   program

@@ -1,0 +1,293 @@
+import cors from '@fastify/cors';
+import { assertFlagName, assertProjectName, describe, InvalidInputError, isWTime, parseFlagType } from '@vexil/core';
+import type { EvaluationLogEntry } from '@vexil/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { nowWTime } from '../clock.js';
+import type { FlagUpdate, ProjectSnapshot, ProjectSnapshots } from '../project-snapshots.js';
+import { browserAccess } from './browser-access.js';
+import { etagOf, matchesETag } from './etag.js';
+import { type EventStream, type EventStreams, sseFrame } from './event-streams.js';
+import type { RouteOptions } from './services.js';
+
+/**
+ * The SDK protocol (docs/sdk-protocol.md): a project snapshot with ETag / 304, the
+ * change stream (server-sent events) that keeps it current, and the reports of
+ * evaluations made in process, written to the evaluation log and counted in the
+ * metrics like /get-feature-flag's.
+ */
+
+export interface SdkRouteOptions extends RouteOptions {
+  snapshots: ProjectSnapshots;
+  streams: EventStreams;
+}
+
+/** Evaluations per report, at most. */
+export const MAX_REPORTED_EVALUATIONS = 1000;
+const MAX_INSTANCE_ID = 1000;
+const MAX_GROUP = 100;
+const MAX_REQUEST_ID = 200;
+
+// Snapshots and updates are immutable: each is serialized once, however many clients get it.
+const snapshotBodies = new WeakMap<ProjectSnapshot, string>();
+const changeFrames = new WeakMap<FlagUpdate, string>();
+
+function snapshotJson(snapshot: ProjectSnapshot): string {
+  let body = snapshotBodies.get(snapshot);
+  if (body === undefined) {
+    body = JSON.stringify(snapshot);
+    snapshotBodies.set(snapshot, body);
+  }
+  return body;
+}
+
+function changeFrame(update: FlagUpdate): string {
+  let frame = changeFrames.get(update);
+  if (frame === undefined) {
+    frame = sseFrame('change', JSON.stringify(update), update.version);
+    changeFrames.set(update, frame);
+  }
+  return frame;
+}
+
+// ---------------------------------------------------------------- schemas (for /docs)
+
+const projectParams = {
+  type: 'object',
+  required: ['project'],
+  properties: { project: { type: 'string', description: 'the project, e.g. csr-assistant' } },
+} as const;
+
+const flagSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    flagType: { type: 'string', description: 'feature or data' },
+    wtime: { type: 'string', description: 'the time of the newest revision' },
+    revision: { type: 'object', additionalProperties: true, description: 'the newest revision exactly as stored' },
+  },
+} as const;
+
+const snapshotSchema = {
+  type: 'object',
+  description:
+    'Every flag that has a revision, with its newest revision (archived ones included), by type then name. ' +
+    'version (also the ETag) is a hash over each flag type, name and revision time.',
+  properties: {
+    project: { type: 'string' },
+    version: { type: 'string' },
+    flags: { type: 'array', items: flagSchema },
+  },
+} as const;
+
+const reportSchema = {
+  type: 'object',
+  description: `Evaluations made in process: at most ${MAX_REPORTED_EVALUATIONS} per request.`,
+  properties: {
+    project: { type: 'string', description: 'the project of every evaluation' },
+    evaluations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        description:
+          '{flagType, flagName, instanceId, value, group, time?, requestId?}: value true/false for a feature flag, a string for a data flag; ' +
+          'time (UTC YYYY-MM-DD HH:MM:SS.ffffff) defaults to when the report arrives, requestId to the report request id',
+      },
+    },
+  },
+} as const;
+
+// ---------------------------------------------------------------- evaluation reports
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown, field: string, max: number, what: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidInputError(`${field} is required: ${what}`, { field });
+  }
+  if (value.length > max) throw new InvalidInputError(`${field} is longer than ${max} characters`, { field });
+  return value;
+}
+
+/** Checks a report and turns it into log entries; the first fault found is a 400 naming its field. */
+function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
+  if (!isPlainObject(body)) {
+    throw new InvalidInputError('the request body must be a JSON object: {"project": …, "evaluations": […]}', {
+      field: 'body',
+    });
+  }
+  const { project, evaluations } = body;
+  assertProjectName(project, 'project');
+  if (!Array.isArray(evaluations)) {
+    throw new InvalidInputError('evaluations is required: a list of the evaluations made', { field: 'evaluations' });
+  }
+  if (evaluations.length > MAX_REPORTED_EVALUATIONS) {
+    throw new InvalidInputError(
+      `evaluations holds ${evaluations.length} entries, more than ${MAX_REPORTED_EVALUATIONS}: send them in several requests`,
+      { field: 'evaluations' },
+    );
+  }
+  const received = nowWTime();
+  return evaluations.map((item: unknown, i): EvaluationLogEntry => {
+    const at = `evaluations[${i}]`;
+    if (!isPlainObject(item)) {
+      throw new InvalidInputError(`${at} must be an object {flagType, flagName, instanceId, value, group}`, {
+        field: at,
+      });
+    }
+    const flagType = parseFlagType(item.flagType, `${at}.flagType`);
+    assertFlagName(item.flagName, `${at}.flagName`);
+    const instanceId = text(item.instanceId, `${at}.instanceId`, MAX_INSTANCE_ID, 'the id that was evaluated');
+    const value = item.value;
+    if (flagType === 'feature' ? typeof value !== 'boolean' : typeof value !== 'string') {
+      throw new InvalidInputError(
+        `${at}.value must be ${flagType === 'feature' ? 'true or false for a feature flag' : 'a string for a data flag'}, got ${describe(value)}`,
+        { field: `${at}.value` },
+      );
+    }
+    const group = text(item.group, `${at}.group`, MAX_GROUP, 'the rollout group: control, treatment or override');
+    let time = received;
+    if (item.time !== undefined) {
+      if (typeof item.time !== 'string' || !isWTime(item.time)) {
+        throw new InvalidInputError(
+          `${at}.time must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${describe(item.time)}`,
+          { field: `${at}.time` },
+        );
+      }
+      time = item.time;
+    }
+    const id =
+      item.requestId === undefined
+        ? requestId
+        : text(item.requestId, `${at}.requestId`, MAX_REQUEST_ID, 'the id of the request the evaluation served');
+    return {
+      project,
+      flagType,
+      flagName: item.flagName,
+      instanceId,
+      requestId: id,
+      time,
+      value: value as boolean | string,
+      group,
+      cacheHit: true,
+    };
+  });
+}
+
+// ---------------------------------------------------------------- routes
+
+export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { services, snapshots, streams }) => {
+  const { evaluationLog, metrics } = services;
+
+  await app.register(cors, browserAccess(services.config));
+  app.addHook('onRequest', async (_request) => {
+    // API-token scopes (read / write per project) will be checked here, for every SDK route.
+  });
+
+  app.get<{ Params: { project: string } }>(
+    '/projects/:project/snapshot',
+    {
+      schema: {
+        summary:
+          "A project's flags with their newest revisions, for in-process evaluation (ETag / If-None-Match → 304)",
+        tags: ['sdk'],
+        params: projectParams,
+        response: {
+          200: snapshotSchema,
+          304: { description: 'Not modified: the client holds this version' },
+          400: { $ref: 'VexilError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { project } = request.params;
+      assertProjectName(project, 'project');
+      const { snapshot } = await snapshots.read(project);
+      const etag = etagOf(snapshot.version);
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (matchesETag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(snapshotJson(snapshot));
+    },
+  );
+
+  app.get<{ Params: { project: string }; Querystring: { version?: string } }>(
+    '/projects/:project/stream',
+    {
+      schema: {
+        summary: "The project's change stream (server-sent events): snapshot or ready on connect, then change events",
+        tags: ['sdk'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            version: { type: 'string', description: 'the version the client holds (or send it as Last-Event-ID)' },
+          },
+        },
+        response: {
+          200: {
+            description:
+              'text/event-stream: `event: snapshot` (id: version, data: the snapshot) when the client version differs, ' +
+              'else `event: ready` (data: {version}); then `event: change` (id: the new version, data: ' +
+              '{project, flagType, name, wtime, revision, version}) for every change; `: keep-alive` comments',
+          },
+          400: { $ref: 'VexilError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { project } = request.params;
+      assertProjectName(project, 'project');
+      const lastEventId = request.headers['last-event-id'];
+      const held = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : request.query.version;
+
+      let stream: EventStream | undefined;
+      const early: FlagUpdate[] = [];
+      const { snapshot, unsubscribe } = await snapshots.subscribe(project, (update) => {
+        if (stream === undefined) early.push(update);
+        else stream.write(changeFrame(update));
+      });
+      if (request.raw.destroyed) {
+        unsubscribe();
+        return;
+      }
+      stream = streams.start(reply, unsubscribe);
+      stream.write(
+        held === snapshot.version
+          ? sseFrame('ready', JSON.stringify({ version: snapshot.version }))
+          : sseFrame('snapshot', snapshotJson(snapshot), snapshot.version),
+      );
+      for (const update of early) stream.write(changeFrame(update));
+    },
+  );
+
+  app.post(
+    '/evaluations',
+    {
+      bodyLimit: 8 * 1024 * 1024,
+      schema: {
+        summary: 'Report evaluations made in process: written to the evaluation log and counted in the metrics',
+        tags: ['sdk'],
+        body: reportSchema,
+        response: {
+          202: {
+            type: 'object',
+            description: 'accepted: the number of evaluations taken',
+            properties: { accepted: { type: 'integer' } },
+          },
+          400: { $ref: 'VexilError#' },
+        },
+      },
+      // Checked by parseReport, which names the field at fault.
+      attachValidation: true,
+    },
+    async (request, reply) => {
+      const entries = parseReport(request.body, request.id);
+      for (const entry of entries) {
+        metrics.evaluations.inc({ project: entry.project, flag: entry.flagName, group: entry.group });
+        evaluationLog?.add(entry);
+      }
+      return reply.code(202).send({ accepted: entries.length });
+    },
+  );
+};
