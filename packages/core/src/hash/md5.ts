@@ -3,43 +3,19 @@
  * the algorithm; `md5Words` hands them out big-endian, i.e. in hex-digest order.
  */
 
+import { feedMessage } from './message-blocks.js';
+
 const state = new Int32Array(4);
-/**
- * The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length.
- * All zeros between calls: each call clears what it wrote, which is cheaper than zero-filling.
- */
-const tail = new Uint8Array(128);
 
 /**
  * Hashes `bytes[0 .. length)` and writes the digest into `out[0 .. 4)` as big-endian words.
- * Full blocks are read straight from `bytes`; only the tail is copied.
  */
 export function md5Words(bytes: Uint8Array, length: number, out: Uint32Array): void {
   state[0] = 0x67452301;
   state[1] = 0xefcdab89;
   state[2] = 0x98badcfe;
   state[3] = 0x10325476;
-  const rem = length % 64;
-  const full = length - rem;
-  for (let p = 0; p < full; p += 64) compress(bytes, p);
-  for (let i = 0; i < rem; i++) tail[i] = bytes[full + i]!;
-  tail[rem] = 0x80;
-  const end = rem < 56 ? 64 : 128;
-  // The bit length as a 64-bit little-endian integer.
-  const low = (length * 8) >>> 0;
-  const high = Math.floor(length / 0x20000000) >>> 0;
-  tail[end - 8] = low;
-  tail[end - 7] = low >>> 8;
-  tail[end - 6] = low >>> 16;
-  tail[end - 5] = low >>> 24;
-  tail[end - 4] = high;
-  tail[end - 3] = high >>> 8;
-  tail[end - 2] = high >>> 16;
-  tail[end - 1] = high >>> 24;
-  compress(tail, 0);
-  if (end === 128) compress(tail, 64);
-  for (let i = 0; i <= rem; i++) tail[i] = 0;
-  for (let i = end - 8; i < end; i++) tail[i] = 0;
+  feedMessage(bytes, length, compress, true);
   for (let i = 0; i < 4; i++) out[i] = bswap(state[i]!);
 }
 

@@ -1,5 +1,7 @@
 /** SHA-256 (FIPS 180-4). Internal: `index.ts` is the API. */
 
+import { feedMessage } from './message-blocks.js';
+
 /** The round constants: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -15,15 +17,9 @@ const K = new Int32Array([
 const state = new Int32Array(8);
 /** The message schedule, reused for every block. */
 const w = new Int32Array(64);
-/**
- * The last one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length.
- * All zeros between calls: each call clears what it wrote, which is cheaper than zero-filling.
- */
-const tail = new Uint8Array(128);
 
 /**
  * Hashes `bytes[0 .. length)` and writes the digest into `out[0 .. 8)` as big-endian words.
- * Full blocks are read straight from `bytes`; only the tail is copied.
  */
 export function sha256Words(bytes: Uint8Array, length: number, out: Uint32Array): void {
   state[0] = 0x6a09e667;
@@ -34,27 +30,7 @@ export function sha256Words(bytes: Uint8Array, length: number, out: Uint32Array)
   state[5] = 0x9b05688c;
   state[6] = 0x1f83d9ab;
   state[7] = 0x5be0cd19;
-  const rem = length % 64;
-  const full = length - rem;
-  for (let p = 0; p < full; p += 64) compress(bytes, p);
-  for (let i = 0; i < rem; i++) tail[i] = bytes[full + i]!;
-  tail[rem] = 0x80;
-  const end = rem < 56 ? 64 : 128;
-  // The bit length as a 64-bit big-endian integer.
-  const high = Math.floor(length / 0x20000000) >>> 0;
-  const low = (length * 8) >>> 0;
-  tail[end - 8] = high >>> 24;
-  tail[end - 7] = high >>> 16;
-  tail[end - 6] = high >>> 8;
-  tail[end - 5] = high;
-  tail[end - 4] = low >>> 24;
-  tail[end - 3] = low >>> 16;
-  tail[end - 2] = low >>> 8;
-  tail[end - 1] = low;
-  compress(tail, 0);
-  if (end === 128) compress(tail, 64);
-  for (let i = 0; i <= rem; i++) tail[i] = 0;
-  for (let i = end - 8; i < end; i++) tail[i] = 0;
+  feedMessage(bytes, length, compress, false);
   for (let i = 0; i < 8; i++) out[i] = state[i]!;
 }
 
