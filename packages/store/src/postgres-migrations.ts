@@ -64,12 +64,19 @@ export async function migrate(client: pg.ClientBase, where: string): Promise<num
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_MIGRATE]);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS vexil_schema_migrations (
-         version    integer PRIMARY KEY,
-         applied_at timestamptz NOT NULL DEFAULT now()
-       )`,
+    // Looked up before creating: a database already current needs no CREATE privilege,
+    // so the service may run as a user that can only read and write rows.
+    const { rows: existing } = await client.query<{ present: boolean }>(
+      "SELECT to_regclass('vexil_schema_migrations') IS NOT NULL AS present",
     );
+    if (existing[0]?.present !== true) {
+      await client.query(
+        `CREATE TABLE vexil_schema_migrations (
+           version    integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+    }
     const { rows } = await client.query<{ version: number }>(
       'SELECT coalesce(max(version), 0)::integer AS version FROM vexil_schema_migrations',
     );

@@ -87,6 +87,8 @@ export class PostgresStore implements FlagStore {
   readonly #clientConfig: pg.ClientConfig;
   readonly #now: () => number;
   readonly #watches = new Set<PostgresWatch>();
+  /** Watches of this store still reading where they start from. */
+  readonly #watchesStarting = new Set<Promise<void>>();
   #closed = false;
 
   private constructor(url: string, pool: pg.Pool, clientConfig: pg.ClientConfig, options: PostgresStoreOptions) {
@@ -134,6 +136,10 @@ export class PostgresStore implements FlagStore {
     this.#checkOpen();
     rows.forEach(checkNewRow);
     if (rows.length === 0) return [];
+    // A watch of this store started before this call sees these rows: its starting
+    // point is read first. (Between processes, a watch sees the rows committed after
+    // its first query reaches the database.)
+    if (this.#watchesStarting.size > 0) await Promise.all(this.#watchesStarting);
     const flags = new Map<string, FlagRef>();
     for (const row of rows) flags.set(flagId(row.ref), row.ref);
     const refs = [...flags.values()];
@@ -314,6 +320,13 @@ export class PostgresStore implements FlagStore {
     return rows.map(toLogEntry);
   }
 
+  /**
+   * Pushes changes as they commit (LISTEN on a connection of the watch's own). After a
+   * lost connection it reconnects with backoff (each failure reported to
+   * `options.onError` as UnavailableError) and delivers the rows appended meanwhile.
+   * It starts from the rows committed after its first query reaches the database;
+   * this store's own `append` calls made after `watch` are always included.
+   */
   watch(listener: (changes: readonly FlagChange[]) => void, options: WatchOptions = {}): StopWatching {
     this.#checkOpen();
     const watch: PostgresWatch = new PostgresWatch(
@@ -337,6 +350,8 @@ export class PostgresStore implements FlagStore {
       options,
     );
     this.#watches.add(watch);
+    this.#watchesStarting.add(watch.started);
+    void watch.started.then(() => this.#watchesStarting.delete(watch.started));
     return watch.stop;
   }
 

@@ -66,6 +66,8 @@ export function changePayloads(changes: readonly ChangeMessage[]): string[] {
 /** After a connection loss: the first retry's delay, doubled per failure up to the maximum (with jitter). */
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
+/** Rows read per query when catching up. */
+const CATCH_UP_PAGE = 5000;
 
 interface ChangeRecord {
   seq_text: string;
@@ -107,6 +109,8 @@ export class PostgresWatch {
   #flush: NodeJS.Immediate | undefined;
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   readonly #done: Promise<void>;
+  /** Settles once the starting cursor has been read (or could not be). */
+  readonly started: Promise<void>;
 
   constructor(context: WatchContext, listener: (changes: readonly FlagChange[]) => void, options: WatchOptions) {
     this.#context = context;
@@ -115,6 +119,10 @@ export class PostgresWatch {
     // The cursor is read at once (on a pooled connection), so rows appended from this
     // call on are delivered even if the listening connection takes a while to open.
     const start = context.withPooledClient((client) => this.#readCursor(client));
+    this.started = start.then(
+      () => {},
+      () => {},
+    );
     this.#done = this.#run(start);
   }
 
@@ -205,7 +213,7 @@ export class PostgresWatch {
       if (this.#stopped) throw new Error('stopped');
     } catch (error) {
       if (this.#client === client) this.#client = undefined;
-      await client.end().catch(() => {});
+      client.end().catch(() => {});
       if (this.#stopped) return { lost: Promise.resolve() };
       throw error;
     }
@@ -234,18 +242,22 @@ export class PostgresWatch {
       try {
         do {
           this.#catchUpAgain = false;
-          const { rows } = await client.query<ChangeRecord>(
-            // Ordered by the bigint column (an output column named seq would be the text).
-            `SELECT seq::text AS seq_text, kind, project, flag_type, flag_name, wtime
-             FROM vexil_flag_rows WHERE seq > $1 ORDER BY vexil_flag_rows.seq`,
-            [this.#cursor ?? 0],
-          );
-          for (const record of rows) {
-            this.#deliver(Number(record.seq_text), {
-              kind: record.kind,
-              ref: { project: record.project, flagType: record.flag_type, name: record.flag_name },
-              wtime: record.wtime,
-            });
+          // In pages, so a long outage does not come back as one huge result.
+          for (let full = true; full && !this.#stopped; ) {
+            const { rows } = await client.query<ChangeRecord>(
+              // Ordered by the bigint column (an output column named seq would be the text).
+              `SELECT seq::text AS seq_text, kind, project, flag_type, flag_name, wtime
+               FROM vexil_flag_rows WHERE seq > $1 ORDER BY vexil_flag_rows.seq LIMIT $2`,
+              [this.#cursor ?? 0, CATCH_UP_PAGE],
+            );
+            for (const record of rows) {
+              this.#deliver(Number(record.seq_text), {
+                kind: record.kind,
+                ref: { project: record.project, flagType: record.flag_type, name: record.flag_name },
+                wtime: record.wtime,
+              });
+            }
+            full = rows.length === CATCH_UP_PAGE;
           }
         } while (this.#catchUpAgain && !this.#stopped);
         ok = true;

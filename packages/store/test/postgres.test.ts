@@ -186,6 +186,41 @@ describe('PostgresStore', () => {
         expect(await store.latest('FLAG', feature('shared'))).toStrictEqual(written);
     });
 
+    it('opens a current database as a user that may only read and write rows', async () => {
+      const { url, name } = await freshDatabase();
+      await (await open(url)).close();
+      const role = `vexil_app_${name}`;
+      await server.query(`CREATE ROLE ${role} LOGIN`);
+      await server.query(
+        `GRANT SELECT, INSERT, UPDATE ON vexil_flag_rows, vexil_evaluation_log, vexil_schema_migrations TO ${role}`,
+        [],
+        name,
+      );
+      const appUrl = new URL(url);
+      appUrl.username = role;
+      const store = await open(appUrl.toString());
+      const seen: FlagChange[] = [];
+      const stop = store.watch((changes) => seen.push(...changes));
+      const rows = await store.append([flag(feature('least_privilege'))]);
+      await until(() => seen.length === 1, 'the change');
+      await stop();
+      expect(seen).toEqual(asChanges(rows));
+      await store.appendLogs([
+        {
+          project: 'p',
+          flagType: 'feature',
+          flagName: 'least_privilege',
+          instanceId: 'i',
+          requestId: 'r',
+          time: formatWTime(T0),
+          value: true,
+          group: 'control',
+          cacheHit: true,
+        },
+      ]);
+      expect(await store.readLogs({ project: 'p' })).toHaveLength(1);
+    });
+
     it('refuses a database whose schema is newer than this code', async () => {
       const { url, name } = await freshDatabase();
       await (await open(url)).close();
@@ -216,10 +251,10 @@ describe('PostgresStore', () => {
       const { url } = await freshDatabase();
       const store = await open(url);
       expect(store.capabilities.changeFeed).toBe('push');
-      const writer = await open(url);
       const seen: FlagChange[] = [];
       const errors: unknown[] = [];
       const stop = store.watch((changes) => seen.push(...changes), { onError: (e) => errors.push(e) });
+      const writer = await open(url);
       const rows = await writer.append([flag(feature('pushed')), revision(feature('pushed'), 'one')]);
       await until(() => seen.length >= 2, 'the pushed changes');
       await stop();
@@ -227,12 +262,24 @@ describe('PostgresStore', () => {
       expect(errors).toEqual([]);
     });
 
+    it('includes rows the same store appends right after watch is called', async () => {
+      const { url } = await freshDatabase();
+      const store = await open(url);
+      await store.append([flag(feature('earlier'))]);
+      const seen: FlagChange[] = [];
+      const stop = store.watch((changes) => seen.push(...changes));
+      const rows = await store.append([revision(feature('right_after'), 'one')]);
+      await until(() => seen.length >= 1, 'the change');
+      await stop();
+      expect(seen).toEqual(asChanges(rows));
+    });
+
     it('delivers every row of a large batch once, in order', async () => {
       const { url } = await freshDatabase();
       const store = await open(url);
-      const writer = await open(url, { now: () => T0 });
       const seen: FlagChange[] = [];
       const stop = store.watch((changes) => seen.push(...changes));
+      const writer = await open(url, { now: () => T0 });
       // Several notifications' worth (payloads are limited to 8000 bytes).
       const batch: NewRow[] = [];
       for (let i = 0; i < 300; i++) batch.push(revision(feature(`flag_${i % 7}`), `r${i}`));
@@ -245,7 +292,6 @@ describe('PostgresStore', () => {
 
     it('recovers after its listening connection is killed, and delivers the changes made meanwhile', async () => {
       const { url, name } = await freshDatabase();
-      const writer = await open(url);
       // The watcher logs in as a role of its own, so the test can keep it out for a while.
       const role = `vexil_watcher_${name}`;
       await server.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
@@ -256,6 +302,7 @@ describe('PostgresStore', () => {
       const seen: FlagChange[] = [];
       const errors: unknown[] = [];
       const stop = watcher.watch((changes) => seen.push(...changes), { onError: (e) => errors.push(e) });
+      const writer = await open(url);
       const before = await writer.append([flag(feature('before'))]);
       await until(() => seen.length === 1, 'the first change');
 
@@ -274,17 +321,21 @@ describe('PostgresStore', () => {
       await until(() => errors.length >= 2, 'the connection loss and a failed reconnection');
       expect(await listeners()).toHaveLength(0);
 
-      const during = await writer.append([revision(feature('during'), 'one'), flag(feature('during'))]);
+      // Enough rows for seqs of one and two digits.
+      const during = await writer.append([
+        flag(feature('during')),
+        ...Array.from({ length: 24 }, (_, i) => revision(feature(`during_${i % 5}`), `r${i}`)),
+      ]);
       const alsoDuring = await writer.append([revision(feature('before'), 'two')]);
       expect(seen).toHaveLength(1);
 
       await server.query(`ALTER ROLE ${role} LOGIN`);
-      await until(() => seen.length >= 4, 'the changes made during the outage');
+      await until(() => seen.length >= 27, 'the changes made during the outage');
       expect(await listeners()).toHaveLength(1);
 
       // Live again: a change after the recovery is pushed as usual.
       const after = await writer.append([revision(feature('after'), 'one')]);
-      await until(() => seen.length >= 5, 'a change after the recovery');
+      await until(() => seen.length >= 28, 'a change after the recovery');
       await stop();
 
       expect(seen).toEqual(asChanges([...before, ...during, ...alsoDuring, ...after]));
@@ -393,16 +444,19 @@ describe('PostgresStore', () => {
           () => undefined,
           (e: unknown) => e,
         );
-        await until(() => true, 'nothing');
-        for (let i = 0; i < 100; i++) {
-          const killed = await server.query(
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = $1 AND application_name = 'vexil' AND wait_event_type = 'Lock'`,
-            [name],
-          );
-          if (killed.length > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
+        // Kill the store's connection once it waits on the lock.
+        let killed = 0;
+        for (let i = 0; i < 500 && killed === 0; i++) {
+          killed = (
+            await server.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE datname = $1 AND application_name = 'vexil' AND wait_event_type = 'Lock'`,
+              [name],
+            )
+          ).length;
+          if (killed === 0) await new Promise((resolve) => setTimeout(resolve, 10));
         }
+        expect(killed).toBe(1);
         const error = await waiting;
         expect(error).toBeInstanceOf(UnavailableError);
         expect((error as UnavailableError).hint).toContain('VEXIL_STORE');

@@ -232,7 +232,7 @@ describe('SqliteStore', () => {
     });
 
     it.each([
-      'postgres://localhost/vexil',
+      'mysql://localhost/vexil',
       'bigtable:projects/p/instances/i',
       'sqlite:',
       'sqlite',
@@ -250,7 +250,19 @@ describe('SqliteStore', () => {
       expect(field).toBe('VEXIL_STORE');
       expect(message).toContain('VEXIL_STORE');
       expect(message).toContain(JSON.stringify(spec));
-      for (const form of ['sqlite:PATH', 'sqlite::memory:', 'memory:']) expect(message).toContain(form);
+      for (const form of ['sqlite:PATH', 'sqlite::memory:', 'bigtable', 'postgres://', 'memory:']) {
+        expect(message).toContain(form);
+      }
+    });
+
+    it('refuses VEXIL_STORE=bigtable without PROJECT_ID or INSTANCE_ID, naming the variable', async () => {
+      const tables = { flagTableId: 'f', logTableId: 'l' };
+      await expect(openStore('bigtable', { bigtable: { ...tables, instanceId: 'i' } })).rejects.toMatchObject({
+        field: 'PROJECT_ID',
+      });
+      await expect(openStore('bigtable', { bigtable: { ...tables, projectId: 'p' } })).rejects.toMatchObject({
+        field: 'INSTANCE_ID',
+      });
     });
   });
 });
