@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the sources, so a stale dist never hides a change.
     alias: {
       '@vexil/core': src('core'),
+      '@vexil/store/testing': fileURLToPath(new URL('./packages/store/src/testing/index.ts', import.meta.url)),
       '@vexil/store': src('store'),
       '@vexil/server': src('server'),
       '@vexil/sdk': src('sdk'),

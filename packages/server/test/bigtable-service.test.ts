@@ -1,5 +1,5 @@
+import { type BigtableEmulator, runCbt, startBigtableEmulator } from '@vexil/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BigtableEmulator, runCbt, startBigtableEmulator } from '../../store/test/support/bigtable-emulator.js';
 import { describeReplicaPropagation } from './support/replica-propagation.js';
 import { runVexil, startVexil, type VexilProcess } from './support/vexil-process.js';
 
@@ -32,7 +32,8 @@ describe('vexil on Bigtable (emulator)', () => {
     const table = 'csr_va_feature_flag_bigtable';
     const key = (name: string, kind = 'REVISION') =>
       `PROJECT#csr-assistant#ROWTYPE#${kind}#FLAGTYPE#feature#FLAGNAME#${name}#WTIME#2024-09-25 19:15:28.248896`;
-    const cbt = (...args: string[]) => runCbt({ host: emulator.host, project: env.PROJECT_ID!, instance: env.INSTANCE_ID! }, args);
+    const cbt = (...args: string[]) =>
+      runCbt({ host: emulator.host, project: env.PROJECT_ID!, instance: env.INSTANCE_ID! }, args);
     const get = async (name: string) => {
       const response = await fetch(
         `${service.url}/get-feature-flag?project_name=csr-assistant&instance_id=A1&flag_type=feature&flag_name=${name}`,
@@ -73,9 +74,18 @@ describe('vexil on Bigtable (emulator)', () => {
     });
 
     it('answers the good flag and the documented errors for the bad ones, for those flags only', async () => {
-      expect(await get('good_flag')).toMatchObject({ status: 200, body: { flag_value: true, rollout_group: 'override' } });
-      expect(await get('bad_percent')).toMatchObject({ status: 400, body: { error: 'InvalidRolloutPercentageException' } });
-      expect(await get('bad_value')).toMatchObject({ status: 500, body: { error: 'ValidationError', field: 'ControlValue' } });
+      expect(await get('good_flag')).toMatchObject({
+        status: 200,
+        body: { flag_value: true, rollout_group: 'override' },
+      });
+      expect(await get('bad_percent')).toMatchObject({
+        status: 400,
+        body: { error: 'InvalidRolloutPercentageException' },
+      });
+      expect(await get('bad_value')).toMatchObject({
+        status: 500,
+        body: { error: 'ValidationError', field: 'ControlValue' },
+      });
       expect(await get('good_flag')).toMatchObject({ status: 200 });
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
     });

@@ -1,5 +1,5 @@
+import { startPostgres } from '@vexil/store/testing';
 import { describe } from 'vitest';
-import { startPostgres } from '../../store/test/support/postgres-server.js';
 import { describeReplicaPropagation } from './support/replica-propagation.js';
 
 describe('vexil on PostgreSQL', () => {

@@ -15,8 +15,13 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BigtableStore, type BigtableStoreOptions } from '../src/bigtable-store.js';
 import type { EvaluationLogEntry, FlagChange, NewRow, StoreOptions } from '../src/index.js';
+import {
+  type BigtableEmulator,
+  parseCbtRows,
+  runCbt,
+  startBigtableEmulator,
+} from '../src/testing/bigtable-emulator.js';
 import { describeStoreConformance } from './conformance.js';
-import { type BigtableEmulator, parseCbtRows, runCbt, startBigtableEmulator } from './support/bigtable-emulator.js';
 
 const PROJECT_ID = 'vexil-test';
 const INSTANCE_ID = 'vexil-instance';

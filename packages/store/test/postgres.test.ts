@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FlagChange, FlagStore, NewRow } from '../src/index.js';
 import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/postgres-store.js';
+import { type PostgresServer, startPostgres } from '../src/testing/postgres-server.js';
 import { describeStoreConformance } from './conformance.js';
-import { type PostgresServer, startPostgres } from './support/postgres-server.js';
 
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
