@@ -23,6 +23,8 @@ export function describeReplicaPropagation(
 
   beforeAll(async () => {
     ({ env, teardown } = await setup());
+    // Half the default poll interval leaves room for a loaded CI machine under the 1.5 s bound.
+    env = { VEXIL_CHANGE_POLL_MS: '500', ...env };
     const created = runVexil(['add-flag', ...FLAG], env);
     expect(created.status, created.stderr).toBe(0);
     const first = runVexil(['add-revision', ...FLAG, '-c', 'false', '--treatment', '0:true'], env);
