@@ -1,5 +1,9 @@
 import { EmptyFlagDataException, InvalidInputError } from './errors.js';
-import { digestWords } from './hash/index.js';
+import { DIGEST_BITS, digestWords } from './hash/index.js';
+import { md5Words } from './hash/md5.js';
+import { sha1Words } from './hash/sha1.js';
+import { sha256Words } from './hash/sha256.js';
+import { encodeUtf8Into, MAX_BYTES_PER_CODE_UNIT, utf8Bytes } from './hash/utf8.js';
 import { belowThreshold } from './rollout.js';
 import type { EvaluationResult, FlagValue, HashAlgorithm, Revision } from './types.js';
 import { parseRevision, percentToBasisPoints, type ValidationMode } from './validation.js';
@@ -24,6 +28,53 @@ interface Rule {
   readonly result: EvaluationResult;
 }
 
+/** Code units of an id hashed without growing a revision's key buffer; longer ids grow it, up to the cap below. */
+const KEY_BUFFER_CODE_UNITS = 64;
+/** Ids longer than this are hashed by `digestWords` (its own buffer), so no revision keeps a huge one. */
+const KEY_BUFFER_MAX_CODE_UNITS = 4096;
+
+/**
+ * Hashes `prefix + id` for one revision, the evaluation hot path: the prefix (the salt
+ * and `:`) is encoded once, each id is encoded right after it in a buffer of the
+ * revision's own, and the digest goes into a reused array. No string concatenation
+ * (whose flattening costs a copy and an allocation) and no allocation per call. The
+ * returned words are valid until the next call; evaluation is synchronous, so they
+ * are read before anyone else can hash.
+ */
+class KeyHasher {
+  private buffer: Uint8Array;
+  private idView: Uint8Array;
+  private readonly prefixLength: number;
+  private readonly out: Uint32Array;
+  private readonly hashBytes: (bytes: Uint8Array, length: number, out: Uint32Array) => void;
+
+  constructor(
+    private readonly algorithm: HashAlgorithm,
+    private readonly prefix: string,
+  ) {
+    const prefixBytes = utf8Bytes(prefix);
+    this.prefixLength = prefixBytes.length;
+    this.buffer = new Uint8Array(this.prefixLength + KEY_BUFFER_CODE_UNITS * MAX_BYTES_PER_CODE_UNIT);
+    this.buffer.set(prefixBytes);
+    this.idView = this.buffer.subarray(this.prefixLength);
+    this.out = new Uint32Array(DIGEST_BITS[algorithm] / 32);
+    this.hashBytes = algorithm === 'md5' ? md5Words : algorithm === 'sha1' ? sha1Words : sha256Words;
+  }
+
+  words(id: string): Uint32Array {
+    if (id.length * MAX_BYTES_PER_CODE_UNIT > this.idView.length) {
+      if (id.length > KEY_BUFFER_MAX_CODE_UNITS) return digestWords(this.algorithm, this.prefix + id);
+      const grown = new Uint8Array(this.prefixLength + id.length * MAX_BYTES_PER_CODE_UNIT);
+      grown.set(this.buffer.subarray(0, this.prefixLength));
+      this.buffer = grown;
+      this.idView = grown.subarray(this.prefixLength);
+    }
+    const length = this.prefixLength + encodeUtf8Into(id, this.idView);
+    this.hashBytes(this.buffer, length, this.out);
+    return this.out;
+  }
+}
+
 class Compiled implements CompiledRevision {
   readonly archived: boolean;
   private readonly overrides = new Map<string, EvaluationResult>();
@@ -31,11 +82,13 @@ class Compiled implements CompiledRevision {
   private readonly control: EvaluationResult;
   private readonly algorithm: HashAlgorithm;
   private readonly saltPrefix: string;
+  private readonly hasher: KeyHasher;
 
   constructor(readonly revision: Revision) {
     this.archived = revision.Archived === true;
     this.algorithm = revision.HashAlgorithm ?? 'md5';
     this.saltPrefix = revision.Salt === undefined ? '' : `${revision.Salt}:`;
+    this.hasher = new KeyHasher(this.algorithm, this.saltPrefix);
     this.control = freeze(revision.ControlValue, 'control');
     const numbered = revision.Treatments.length > 1;
     let cumulative = 0;
@@ -54,18 +107,25 @@ class Compiled implements CompiledRevision {
     });
   }
 
-  evaluate(instanceId: string, hash: DigestFunction = digestWords): EvaluationResult {
+  evaluate(instanceId: string, hash?: DigestFunction): EvaluationResult {
     if (this.archived) {
       throw new EmptyFlagDataException(
         `flag ${this.revision.Name} is archived; roll back to an earlier revision to restore it`,
       );
     }
-    const override = this.overrides.get(instanceId);
-    if (override !== undefined) return override;
+    if (this.overrides.size !== 0) {
+      const override = this.overrides.get(instanceId);
+      if (override !== undefined) return override;
+    }
     const rules = this.rules;
-    if (rules.length === 0) return this.control;
-    const words = hash(this.algorithm, this.saltPrefix === '' ? instanceId : this.saltPrefix + instanceId);
-    for (const rule of rules) {
+    const count = rules.length;
+    if (count === 0) return this.control;
+    const words =
+      hash === undefined && typeof instanceId === 'string'
+        ? this.hasher.words(instanceId)
+        : (hash ?? digestWords)(this.algorithm, this.saltPrefix === '' ? instanceId : this.saltPrefix + instanceId);
+    for (let i = 0; i < count; i++) {
+      const rule = rules[i]!;
       if (belowThreshold(words, rule.cumulativeBasisPoints)) return rule.result;
     }
     return this.control;

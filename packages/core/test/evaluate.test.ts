@@ -93,6 +93,43 @@ describe('evaluateRevision', () => {
     }
   });
 
+  it('hashes ids of every length and script exactly, whatever the salt, one after another on one revision', () => {
+    // Short and long ids (the key buffer grows past 64 code units; past 4096 another path
+    // takes over), non-ASCII, astral and lone-surrogate ids, in an order that shrinks and
+    // grows them, so no byte of one id is left over into the next.
+    const long = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    const samples = [
+      'A1',
+      long(63),
+      'é',
+      long(64),
+      long(65),
+      'x',
+      long(1000),
+      '顧客-42',
+      '😀-user',
+      'lone-\ud800-surrogate',
+      long(5000),
+      'A2',
+      long(70),
+      'b',
+    ];
+    for (const algorithm of ['md5', 'sha1', 'sha256'] as const) {
+      const bits = { md5: 128n, sha1: 160n, sha256: 256n }[algorithm];
+      for (const salt of [undefined, 'flag', 'drapeau_é']) {
+        const rev = revision({
+          HashAlgorithm: algorithm,
+          ...(salt === undefined ? {} : { Salt: salt }),
+          Treatments: [{ OverrideList: [], PercentRollout: 50, Value: true }],
+        });
+        for (const id of [...samples, ...samples.slice().reverse()]) {
+          const h = referenceBucket(algorithm, salt === undefined ? id : `${salt}:${id}`);
+          expect(evaluateRevision(rev, id).value).toBe(h * 10000n < 5000n << bits);
+        }
+      }
+    }
+  });
+
   it('hashes Salt + ":" + instance id when Salt is set, so two flags pick different users', () => {
     const a = revision({ Salt: 'flag_a', Treatments: [{ OverrideList: [], PercentRollout: 10, Value: true }] });
     const b = revision({ Salt: 'flag_b', Treatments: [{ OverrideList: [], PercentRollout: 10, Value: true }] });

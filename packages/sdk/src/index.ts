@@ -1,5 +1,22 @@
+export {
+  AsyncFeatureFlagClient,
+  type AsyncFeatureFlagClientEventMap,
+  type AsyncFeatureFlagClientOptions,
+} from './async-feature-flag-client.js';
+export { type ClientOperation, VexilClientError, type VexilClientErrorCode } from './client-errors.js';
+export { ClientEvents } from './client-events.js';
+export type { ReportOptions, ReportStats } from './evaluation-reporter.js';
 export { type FeatureFlagsRequest, featureFlagsMiddleware } from './express-middleware.js';
 export { featureFlagsPlugin } from './fastify-plugin.js';
+export {
+  type ClientState,
+  type EvaluationReason,
+  FeatureFlagClient,
+  type FeatureFlagClientEventMap,
+  type FeatureFlagClientOptions,
+  type FlagEvaluationDetails,
+  type SnapshotSource,
+} from './feature-flag-client.js';
 export { type BucketFor, FeatureFlags, type FeatureFlagsOptions } from './feature-flags.js';
 export { FlagConfigError, type FlagConfigErrorDetails } from './flag-config-error.js';
 export type { FlagConfig, FlagConfigs, MerinoFlagConfig, MerinoFlags, RevisionFlagConfig } from './flag-definitions.js';
@@ -17,6 +34,7 @@ export {
   recordFeatureFlagEvaluations,
   type SpanLike,
 } from './opentelemetry.js';
+export type { FlagUpdate, ProjectSnapshot, ProjectSnapshotFlag } from './project-snapshot.js';
 export { featureFlagLabelName, featureFlagLabelNames, featureFlagLabels } from './prometheus.js';
 export type { FeatureFlagsMiddlewareOptions } from './request-flags.js';
 export { sessionIdFromQueryString, sessionIdFromUrl } from './session-id.js';

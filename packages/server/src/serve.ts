@@ -24,9 +24,13 @@ export async function startService(config: ServiceConfig, options: { demo?: bool
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
+        // Connections busy when closing starts turn idle later; Node closes idle ones only
+        // when asked, so keep asking until the server is down instead of waiting out keep-alive.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
         try {
           await app.close();
         } finally {
+          clearInterval(sweep);
           await store.close();
         }
       })();

@@ -1,0 +1,131 @@
+/**
+ * Why a client answered a default (or a last known value) instead of a fresh one.
+ * The codes follow OpenFeature's error codes where one fits, so the provider maps them
+ * one to one.
+ *
+ * - `FLAG_NOT_FOUND`: no flag of that name and type in the project, it is archived, or the
+ *   service answered 404.
+ * - `TYPE_MISMATCH`: the flag exists with the other type (`getFlagBoolean` reads feature
+ *   flags, `getFlagString` data flags).
+ * - `PARSE_ERROR`: a revision that does not validate, or an answer, snapshot or bootstrap
+ *   file that cannot be read.
+ * - `INVALID_ARGUMENT`: an instance id that is not a string of 1 to 1,000 characters (the
+ *   service refuses those too), or another bad argument.
+ * - `NOT_READY`: the in-process client has no flag data yet.
+ * - `UNAVAILABLE`: the service cannot be reached, or the connection was lost.
+ * - `TIMEOUT`: the service did not answer within the client's timeout.
+ * - `HTTP_ERROR`: the service answered an error status (`status`), e.g. 500 or 503.
+ * - `CLOSED`: the client was closed.
+ * - `IO_ERROR`: the cache file could not be written.
+ */
+export type VexilClientErrorCode =
+  | 'FLAG_NOT_FOUND'
+  | 'TYPE_MISMATCH'
+  | 'PARSE_ERROR'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_READY'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'HTTP_ERROR'
+  | 'CLOSED'
+  | 'IO_ERROR';
+
+/** What the client was doing: an evaluation, or one of its requests and files. */
+export type ClientOperation =
+  | 'evaluate'
+  | 'get-feature-flag'
+  | 'stream'
+  | 'snapshot'
+  | 'report'
+  | 'bootstrap'
+  | 'cache-file';
+
+export interface VexilClientErrorOptions {
+  operation: ClientOperation;
+  flagName?: string | undefined;
+  /** The HTTP status the service answered, if it answered. */
+  status?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A problem a client met and recorded (`client.lastError`, the `error` event). Clients
+ * never throw it from a get: they answer the default or the last known value.
+ */
+export class VexilClientError extends Error {
+  readonly code: VexilClientErrorCode;
+  readonly operation: ClientOperation;
+  readonly flagName: string | undefined;
+  readonly status: number | undefined;
+  /** When it happened (for a repeated evaluation problem: when it was first seen for this flag data). */
+  readonly at: Date;
+
+  constructor(code: VexilClientErrorCode, message: string, options: VexilClientErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VexilClientError';
+    this.code = code;
+    this.operation = options.operation;
+    this.flagName = options.flagName;
+    this.status = options.status;
+    this.at = new Date();
+  }
+}
+
+/** Whether an error is from an aborted or timed-out fetch. */
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** A failed fetch (network error, timeout or abort) as a client error. */
+export function requestError(
+  error: unknown,
+  operation: ClientOperation,
+  what: string,
+  timeoutMs: number,
+  flagName?: string,
+): VexilClientError {
+  if (error instanceof VexilClientError) return error;
+  if (isAbort(error)) {
+    return new VexilClientError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`, {
+      operation,
+      flagName,
+      cause: error,
+    });
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new VexilClientError('UNAVAILABLE', `${what}: the service cannot be reached (${detail})`, {
+    operation,
+    flagName,
+    cause: error,
+  });
+}
+
+/** An error status from the service, with the message of its JSON error body when it has one. */
+export async function statusError(
+  response: Response,
+  operation: ClientOperation,
+  what: string,
+  flagName?: string,
+): Promise<VexilClientError> {
+  let message = '';
+  try {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as { message?: unknown };
+      if (typeof body?.message === 'string') message = body.message;
+    } catch {
+      message = text.slice(0, 200);
+    }
+  } catch {
+    // The body could not be read (a timeout while reading it): the status says enough.
+  }
+  const status = response.status;
+  const code: VexilClientErrorCode =
+    status === 404 ? 'FLAG_NOT_FOUND' : status === 400 || status === 422 ? 'INVALID_ARGUMENT' : 'HTTP_ERROR';
+  return new VexilClientError(code, `${what}: the service answered ${status}${message === '' ? '' : ` (${message})`}`, {
+    operation,
+    flagName,
+    status: response.status,
+  });
+}
