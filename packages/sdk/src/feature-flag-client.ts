@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { assertProjectName, describe, type EvaluationResult, type FlagType } from '@vexil/core';
+import { assertProjectName, describe, type EvaluationResult, type FlagType, type FlagValue } from '@vexil/core';
 import { VexilClientError, type VexilClientErrorCode } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { EvaluationReporter, type ReportOptions, type ReportStats } from './evaluation-reporter.js';
@@ -229,20 +229,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
    * default when the client has no such flag or data yet (never throws).
    */
   getFlagBoolean(flagName: string, instanceId: string, defaultValue: boolean): boolean {
-    const entry = this.features.get(flagName);
-    if (entry !== undefined && entry.compiled !== undefined && typeof instanceId === 'string') {
-      const length = instanceId.length;
-      if (length !== 0 && length <= MAX_INSTANCE_ID) {
-        try {
-          const result = entry.compiled.evaluate(instanceId);
-          this.reporter?.add(entry, instanceId, result);
-          return result.value as boolean;
-        } catch (error) {
-          return this.failed('feature', flagName, error, defaultValue);
-        }
-      }
-    }
-    return this.miss('feature', flagName, instanceId, defaultValue);
+    return this.get(this.features, 'feature', flagName, instanceId, defaultValue) as boolean;
   }
 
   /**
@@ -250,20 +237,31 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
    * default when the client has no such flag or data yet (never throws).
    */
   getFlagString(flagName: string, instanceId: string, defaultValue: string): string {
-    const entry = this.data.get(flagName);
+    return this.get(this.data, 'data', flagName, instanceId, defaultValue) as string;
+  }
+
+  /** Both gets: a map lookup and the compiled revision, or the default with the reason recorded. */
+  private get(
+    flags: ReadonlyMap<string, FlagEntry>,
+    flagType: FlagType,
+    flagName: string,
+    instanceId: string,
+    defaultValue: FlagValue,
+  ): FlagValue {
+    const entry = flags.get(flagName);
     if (entry !== undefined && entry.compiled !== undefined && typeof instanceId === 'string') {
       const length = instanceId.length;
       if (length !== 0 && length <= MAX_INSTANCE_ID) {
         try {
           const result = entry.compiled.evaluate(instanceId);
           this.reporter?.add(entry, instanceId, result);
-          return result.value as string;
+          return result.value;
         } catch (error) {
-          return this.failed('data', flagName, error, defaultValue);
+          return this.failed(flagType, flagName, error, defaultValue);
         }
       }
     }
-    return this.miss('data', flagName, instanceId, defaultValue);
+    return this.miss(flagType, flagName, instanceId, defaultValue);
   }
 
   /** `getFlagBoolean` with the reason, rollout group and revision (or the error) of the answer. */
