@@ -32,6 +32,8 @@ const DROP_REPORT_MS = 10_000;
 export class EvaluationLog {
   private queue: EvaluationLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The pending timer is an immediate write; re-arming it would postpone a full batch under load. */
+  private timerDueNow = false;
   private writing: Promise<void> | undefined;
   private dropped = 0;
   private droppedSinceReport = 0;
@@ -90,10 +92,14 @@ export class EvaluationLog {
   }
 
   private schedule(ms: number): void {
-    if (this.timer !== undefined && ms > 0) return;
-    this.clearTimer();
+    if (this.timer !== undefined) {
+      if (ms > 0 || this.timerDueNow) return;
+      this.clearTimer();
+    }
+    this.timerDueNow = ms === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.timerDueNow = false;
       void this.drain();
     }, ms);
     this.timer.unref?.();
@@ -102,6 +108,7 @@ export class EvaluationLog {
   private clearTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerDueNow = false;
   }
 
   private async drain(): Promise<void> {

@@ -1,5 +1,5 @@
 import { type EvaluationLogEntry, MemoryStore } from '@vexil/store';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EvaluationLog } from '../src/evaluation-log.js';
 import { ServiceMetrics } from '../src/metrics.js';
 
@@ -107,5 +107,21 @@ describe('EvaluationLog', () => {
     log.add(entry(1));
     expect(log.droppedCount).toBe(1);
     expect(await count(store)).toBe(0);
+  });
+});
+
+describe('EvaluationLog under steady load', () => {
+  it('keeps one pending immediate write while a full batch waits, instead of re-arming it per entry', async () => {
+    const store = new LogStore();
+    const log = new EvaluationLog(store, { maxQueue: 100_000, batchSize: 50, flushMs: 10_000 });
+    for (let i = 0; i < 50; i++) log.add(entry(i)); // a full batch: a write is due now
+    // Re-arming the due timer on every further entry postponed the write for as long
+    // as requests kept coming (seen under load as 27-215 ms gaps and a full queue).
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    for (let i = 50; i < 150; i++) log.add(entry(i));
+    expect(timers).not.toHaveBeenCalled();
+    timers.mockRestore();
+    await log.close();
+    expect(await count(store)).toBe(150);
   });
 });
