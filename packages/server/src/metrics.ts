@@ -52,6 +52,38 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  // Labelled children, looked up once per label set: prom-client hashes the label
+  // object on every call otherwise, which showed in the service's profile.
+  private readonly requestChildren = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(v: number): void } }
+  >();
+  private readonly evaluationChildren = new Map<string, { inc(): void }>();
+
+  /** One HTTP request answered: counted and timed by route, method and status. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      const labels = { route, method, status: String(status) };
+      child = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+
+  /** One evaluation, by project, flag and rollout group. */
+  countEvaluation(project: string, flag: string, group: string): void {
+    const key = `${project}#${flag}#${group}`;
+    let child = this.evaluationChildren.get(key);
+    if (child === undefined) {
+      child = this.evaluations.labels({ project, flag, group });
+      this.evaluationChildren.set(key, child);
+    }
+    child.inc();
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vexil_' });
   }

@@ -35,7 +35,7 @@ export interface SqliteStoreOptions extends StoreOptions {
 }
 
 /** The schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /**
  * Migration `i` takes a database from `user_version` i to i + 1. Append new ones;
@@ -71,6 +71,30 @@ const MIGRATIONS: readonly string[] = [
     AssignedGroup    TEXT NOT NULL,
     CacheFlag        INTEGER NOT NULL CHECK (CacheFlag IN (0, 1))
   ) WITHOUT ROWID;
+  `,
+  // 2: the evaluation log in arrival order. Kept sorted by its row key (which holds a
+  // random instance id), every insert landed on a random page: 20-60 µs a row and long
+  // checkpoint stalls under load. Appended in rowid order it costs a few µs; the rare
+  // readLogs sorts by row key instead.
+  `
+  CREATE TABLE evaluation_log_by_arrival (
+    row_key          TEXT NOT NULL,
+    project          TEXT NOT NULL,
+    flag_type        TEXT NOT NULL,
+    flag_name        TEXT NOT NULL,
+    RequestID        TEXT NOT NULL,
+    Name             TEXT NOT NULL,
+    CreatedTimestamp TEXT NOT NULL,
+    Type             TEXT NOT NULL,
+    InstanceID       TEXT NOT NULL,
+    AssignedValue    TEXT NOT NULL,
+    AssignedGroup    TEXT NOT NULL,
+    CacheFlag        INTEGER NOT NULL
+  );
+  INSERT INTO evaluation_log_by_arrival SELECT * FROM evaluation_log ORDER BY row_key;
+  DROP TABLE evaluation_log;
+  ALTER TABLE evaluation_log_by_arrival RENAME TO evaluation_log;
+  CREATE INDEX evaluation_log_by_flag ON evaluation_log (project, flag_type, flag_name);
   `,
 ];
 
@@ -187,7 +211,7 @@ export class SqliteStore implements FlagStore {
          VALUES (@row_key, @project, @kind, @flag_type, @flag_name, @wtime, @fields)`,
       );
       this.#insertLog = db.prepare<[Record<string, string | number>]>(
-        `INSERT OR REPLACE INTO evaluation_log
+        `INSERT INTO evaluation_log
            (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
             AssignedValue, AssignedGroup, CacheFlag)
          VALUES (@rowKey, @project, @flagType, @flagName, @requestId, @flagName, @time, @flagType, @instanceId,
@@ -197,7 +221,7 @@ export class SqliteStore implements FlagStore {
         `SELECT project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
                 AssignedValue, AssignedGroup, CacheFlag
          FROM evaluation_log
-         WHERE row_key >= @lo AND row_key < @hi AND project = @project
+         WHERE project = @project AND row_key >= @lo AND row_key < @hi
            AND (@flagType IS NULL OR flag_type = @flagType)
            AND (@flagName IS NULL OR flag_name = @flagName)
          ORDER BY row_key LIMIT @limit`,

@@ -266,3 +266,46 @@ describe('SqliteStore', () => {
     });
   });
 });
+
+describe('SqliteStore schema migrations', () => {
+  it('moves a version-1 evaluation log (sorted by key) to arrival order, keeping every row', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-sqlite-v1-'));
+    try {
+      const path = join(dir, 'v1.db');
+      const v1 = new Database(path);
+      v1.exec(`
+        CREATE TABLE flag_rows (row_key TEXT NOT NULL PRIMARY KEY, project TEXT NOT NULL, kind TEXT NOT NULL,
+          flag_type TEXT NOT NULL, flag_name TEXT NOT NULL, wtime TEXT NOT NULL, fields TEXT NOT NULL);
+        CREATE UNIQUE INDEX flag_rows_by_flag ON flag_rows (project, kind, flag_type, flag_name, wtime);
+        CREATE TABLE evaluation_log (row_key TEXT NOT NULL PRIMARY KEY, project TEXT NOT NULL, flag_type TEXT NOT NULL,
+          flag_name TEXT NOT NULL, RequestID TEXT NOT NULL, Name TEXT NOT NULL, CreatedTimestamp TEXT NOT NULL,
+          Type TEXT NOT NULL, InstanceID TEXT NOT NULL, AssignedValue TEXT NOT NULL, AssignedGroup TEXT NOT NULL,
+          CacheFlag INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO evaluation_log VALUES
+          ('PROJECT#p#FLAGTYPE#feature#FLAGNAME#f#INSTANCEID#b#REQUESTID#r2#TIME#2026-01-01 00:00:00.000002',
+           'p', 'feature', 'f', 'r2', 'f', '2026-01-01 00:00:00.000002', 'feature', 'b', 'false', 'control', 0),
+          ('PROJECT#p#FLAGTYPE#feature#FLAGNAME#f#INSTANCEID#a#REQUESTID#r1#TIME#2026-01-01 00:00:00.000001',
+           'p', 'feature', 'f', 'r1', 'f', '2026-01-01 00:00:00.000001', 'feature', 'a', 'true', 'treatment', 1);
+        PRAGMA user_version = 1;
+      `);
+      v1.close();
+      const store = await SqliteStore.open(path);
+      try {
+        const rows = await store.readLogs({ project: 'p' });
+        expect(rows.map((r) => [r.instanceId, r.value, r.group, r.cacheHit])).toEqual([
+          ['a', true, 'treatment', true],
+          ['b', false, 'control', false],
+        ]);
+        await store.appendLogs([{ ...rows[0]!, requestId: 'r3', instanceId: 'c' }]);
+        expect(await store.readLogs({ project: 'p' })).toHaveLength(3);
+      } finally {
+        await store.close();
+      }
+      const after = new Database(path, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+      after.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

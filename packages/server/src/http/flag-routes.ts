@@ -87,7 +87,7 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         const name = required(query, 'flag_name');
         assertFlagName(name);
         const result = await evaluator.evaluate({ project, flagType, name }, instanceId);
-        metrics.evaluations.inc({ project, flag: name, group: result.group });
+        metrics.countEvaluation(project, name, result.group);
         request.evaluation = {
           project,
           flagType,

@@ -284,7 +284,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
 
   /** Counts an evaluation in the metrics and keeps it for the log. */
   const record = (request: FastifyRequest, context: EvaluationContext, result: FlagSuccess, cached: boolean) => {
-    metrics.evaluations.inc({ project: context.project, flag: result.key, group: result.variant });
+    metrics.countEvaluation(context.project, result.key, result.variant);
     request.ofrepEvaluations ??= [];
     request.ofrepEvaluations.push({
       project: context.project,

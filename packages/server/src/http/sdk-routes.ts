@@ -284,7 +284,7 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
     async (request, reply) => {
       const entries = parseReport(request.body, request.id);
       for (const entry of entries) {
-        metrics.evaluations.inc({ project: entry.project, flag: entry.flagName, group: entry.group });
+        metrics.countEvaluation(entry.project, entry.flagName, entry.group);
         evaluationLog?.add(entry);
       }
       return reply.code(202).send({ accepted: entries.length });
