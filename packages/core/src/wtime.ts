@@ -7,14 +7,22 @@ import { InvalidInputError } from './errors.js';
  */
 const WTIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{6})$/;
 
+// The service formats a time for every evaluation it logs; the date and clock part
+// changes once a second, so it is formatted once a second.
+let cachedSecond = -1;
+let cachedPrefix = '';
+
 export function formatWTime(micros: number): string {
   if (!Number.isSafeInteger(micros) || micros < 0) {
     throw new InvalidInputError(`time must be a non-negative whole number of microseconds, got ${micros}`);
   }
-  const millis = Math.floor(micros / 1000);
-  const iso = new Date(millis).toISOString(); // 2024-09-25T18:42:51.493Z
-  const fraction = String(micros % 1_000_000).padStart(6, '0');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString(); // 2024-09-25T18:42:51.000Z
+    cachedPrefix = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.`;
+    cachedSecond = second;
+  }
+  return cachedPrefix + String(micros % 1_000_000).padStart(6, '0');
 }
 
 export function parseWTime(text: string): number {

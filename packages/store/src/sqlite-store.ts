@@ -28,6 +28,7 @@ import type {
 } from './flag-store.js';
 import { pollChanges } from './poll-changes.js';
 import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
+import { type LogRecord as LogRow, SqliteLogWriter } from './sqlite-log-writer.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's write lock before failing. 5000 ms by default. */
@@ -100,6 +101,27 @@ const MIGRATIONS: readonly string[] = [
 
 const ROW_COLUMNS = 'row_key, project, kind, flag_type, flag_name, wtime, fields';
 
+const INSERT_LOG_SQL = `INSERT INTO evaluation_log
+  (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
+   AssignedValue, AssignedGroup, CacheFlag)
+  VALUES (@rowKey, @project, @flagType, @flagName, @requestId, @flagName, @time, @flagType, @instanceId,
+          @value, @group, @cacheFlag)`;
+
+function logRecord(entry: EvaluationLogEntry): LogRow {
+  return {
+    rowKey: logRowKey(entry),
+    project: entry.project,
+    flagType: entry.flagType,
+    flagName: entry.flagName,
+    requestId: entry.requestId,
+    time: entry.time,
+    instanceId: entry.instanceId,
+    value: JSON.stringify(entry.value),
+    group: entry.group,
+    cacheFlag: entry.cacheHit ? 1 : 0,
+  };
+}
+
 const LATEST_SQL = `SELECT ${ROW_COLUMNS} FROM flag_rows
   WHERE project = @project AND kind = @kind AND flag_type = @flagType AND flag_name = @name
   ORDER BY wtime DESC LIMIT 1`;
@@ -165,12 +187,16 @@ export class SqliteStore implements FlagStore {
   readonly #changesSince: Database.Statement<[number], FlagRowRecord & { rowid: number }>;
   readonly #appendTx: Database.Transaction<(rows: readonly NewRow[]) => StoredRow[]>;
   readonly #appendLogsTx: Database.Transaction<(entries: readonly EvaluationLogEntry[]) => void>;
+  readonly #busyTimeoutMs: number;
+  /** Log batches go to a worker thread for files (see SqliteLogWriter); `:memory:` has no second connection. */
+  #logWriter: SqliteLogWriter | undefined;
 
   /** Opens (creating if needed) the database at `path`, or `:memory:`. The parent directory must exist; `open` creates it. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? defaultNow;
-    const db = guard(path, () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 }));
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const db = guard(path, () => new Database(path, { timeout: this.#busyTimeoutMs }));
     this.#db = db;
     try {
       guard(path, () => {
@@ -210,13 +236,7 @@ export class SqliteStore implements FlagStore {
         `INSERT INTO flag_rows (${ROW_COLUMNS})
          VALUES (@row_key, @project, @kind, @flag_type, @flag_name, @wtime, @fields)`,
       );
-      this.#insertLog = db.prepare<[Record<string, string | number>]>(
-        `INSERT INTO evaluation_log
-           (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
-            AssignedValue, AssignedGroup, CacheFlag)
-         VALUES (@rowKey, @project, @flagType, @flagName, @requestId, @flagName, @time, @flagType, @instanceId,
-                 @value, @group, @cacheFlag)`,
-      );
+      this.#insertLog = db.prepare<[Record<string, string | number>]>(INSERT_LOG_SQL);
       this.#readLogs = db.prepare<[Record<string, string | number | null>], LogRecord>(
         `SELECT project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
                 AssignedValue, AssignedGroup, CacheFlag
@@ -235,20 +255,7 @@ export class SqliteStore implements FlagStore {
 
       this.#appendTx = db.transaction((rows: readonly NewRow[]) => this.#appendInTx(rows));
       this.#appendLogsTx = db.transaction((entries: readonly EvaluationLogEntry[]) => {
-        for (const entry of entries) {
-          this.#insertLog.run({
-            rowKey: logRowKey(entry),
-            project: entry.project,
-            flagType: entry.flagType,
-            flagName: entry.flagName,
-            requestId: entry.requestId,
-            time: entry.time,
-            instanceId: entry.instanceId,
-            value: JSON.stringify(entry.value),
-            group: entry.group,
-            cacheFlag: entry.cacheHit ? 1 : 0,
-          });
-        }
+        for (const entry of entries) this.#insertLog.run(logRecord(entry));
       });
     } catch (error) {
       db.close();
@@ -302,7 +309,21 @@ export class SqliteStore implements FlagStore {
   }
 
   async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
-    this.#run(() => this.#appendLogsTx(entries));
+    if (this.path === ':memory:' || this.path === '') {
+      this.#run(() => this.#appendLogsTx(entries));
+      return;
+    }
+    const records = this.#run(() => {
+      this.#logWriter ??= new SqliteLogWriter(this.path, INSERT_LOG_SQL, this.#busyTimeoutMs);
+      return entries.map(logRecord);
+    });
+    try {
+      await this.#logWriter!.write(records);
+    } catch (error) {
+      guard(this.path, () => {
+        throw error;
+      });
+    }
   }
 
   async readLogs(query: LogQuery): Promise<EvaluationLogEntry[]> {
@@ -346,6 +367,7 @@ export class SqliteStore implements FlagStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#logWriter?.close();
     this.#db.close();
   }
 

@@ -23,7 +23,8 @@ const responseSchema = {
     instance_id: { type: 'string' },
     flag_type: { type: 'string' },
     flag_name: { type: 'string' },
-    flag_value: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+    // A type list, not anyOf: the serializer then picks by typeof instead of validating each branch.
+    flag_value: { type: ['boolean', 'string'], description: 'boolean for feature flags, string for data flags' },
     rollout_group: {
       type: 'string',
       description: 'control, treatment, override; numbered (treatment-2) with several treatments',
