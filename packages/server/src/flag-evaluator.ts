@@ -68,7 +68,7 @@ export class FlagEvaluator {
     const key = cacheKey(ref);
     let loaded = this.flags?.get(key);
     const cacheHit = loaded !== undefined;
-    if (this.flags) this.metrics?.cacheLookups.inc({ cache: 'flag', result: cacheHit ? 'hit' : 'miss' });
+    if (this.flags) this.metrics?.cacheHits.flag[cacheHit ? 'hit' : 'miss'].inc();
     if (loaded === undefined) loaded = await this.load(ref, key);
     if ('error' in loaded) throw loaded.error;
     const result = loaded.compiled.evaluate(instanceId, this.hash);
@@ -126,7 +126,7 @@ export class FlagEvaluator {
     return (algorithm: HashAlgorithm, input: string) => {
       const id = `${algorithm}:${input}`;
       let words = cache.get(id);
-      this.metrics?.cacheLookups.inc({ cache: 'hash', result: words === undefined ? 'miss' : 'hit' });
+      this.metrics?.cacheHits.hash[words === undefined ? 'miss' : 'hit'].inc();
       if (words === undefined) {
         words = digestWords(algorithm, input);
         cache.set(id, words);

@@ -52,6 +52,12 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /** Cache lookups by cache and result, bound once (they are counted on every evaluation). */
+  readonly cacheHits = {
+    flag: { hit: this.cacheLookups.labels('flag', 'hit'), miss: this.cacheLookups.labels('flag', 'miss') },
+    hash: { hit: this.cacheLookups.labels('hash', 'hit'), miss: this.cacheLookups.labels('hash', 'miss') },
+  };
+
   // Labelled children, looked up once per label set: prom-client hashes the label
   // object on every call otherwise, which showed in the service's profile.
   private readonly requestChildren = new Map<

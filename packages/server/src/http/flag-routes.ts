@@ -56,8 +56,9 @@ function required(query: Record<string, unknown>, name: string): string {
 export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { evaluator, evaluationLog, metrics } = services;
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (request.evaluation !== undefined && reply.statusCode < 300) evaluationLog?.add(request.evaluation);
+    done();
   });
 
   for (const url of ['/get-feature-flag', '/get-feature-flag/']) {
