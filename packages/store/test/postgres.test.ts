@@ -5,6 +5,7 @@ import type { FlagChange, FlagStore, NewRow } from '../src/index.js';
 import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/postgres-store.js';
 import { type PostgresServer, startPostgres } from '../src/testing/postgres-server.js';
 import { describeStoreConformance } from './conformance.js';
+import { flag, revision } from './test-rows.js';
 
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
@@ -34,25 +35,6 @@ describeStoreConformance('PostgresStore', async (options) => {
 
 function feature(name: string, project = 'p'): FlagRef {
   return { project, flagType: 'feature', name };
-}
-
-function revision(ref: FlagRef, comment: string): NewRow {
-  return {
-    kind: 'REVISION',
-    ref,
-    fields: {
-      Name: ref.name,
-      Type: 'FEATURE',
-      FormatVersion: 1,
-      ControlValue: false,
-      Treatments: [],
-      Comment: comment,
-    },
-  };
-}
-
-function flag(ref: FlagRef, description = 'a flag'): NewRow {
-  return { kind: 'FLAG', ref, fields: { Name: ref.name, Type: 'FEATURE', Description: description } };
 }
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {

@@ -15,6 +15,7 @@ import {
   SqliteStore,
 } from '../src/index.js';
 import { describeStoreConformance } from './conformance.js';
+import { revision } from './test-rows.js';
 
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
@@ -28,21 +29,6 @@ describeStoreConformance('SqliteStore (file)', async (options) => {
 describeStoreConformance('SqliteStore (:memory:)', async (options) => ({
   store: new SqliteStore(':memory:', options),
 }));
-
-function revision(ref: FlagRef, comment: string): NewRow {
-  return {
-    kind: 'REVISION',
-    ref,
-    fields: {
-      Name: ref.name,
-      Type: 'FEATURE',
-      FormatVersion: 1,
-      ControlValue: false,
-      Treatments: [],
-      Comment: comment,
-    },
-  };
-}
 
 describe('SqliteStore', () => {
   let dir: string;
