@@ -6,7 +6,7 @@ import { sha256Words } from './hash/sha256.js';
 import { encodeUtf8Into, MAX_BYTES_PER_CODE_UNIT, utf8Bytes } from './hash/utf8.js';
 import { belowThreshold } from './rollout.js';
 import type { EvaluationResult, FlagValue, HashAlgorithm, Revision } from './types.js';
-import { parseRevision, percentToBasisPoints, type ValidationMode } from './validation.js';
+import { parseRevision, percentToBasisPoints, type ValidationContext } from './validation.js';
 
 /**
  * A revision checked once and turned into what evaluation needs: a map of override
@@ -137,8 +137,9 @@ function freeze(value: FlagValue, group: string): EvaluationResult {
 }
 
 /** Validates a revision (throwing the documented errors) and prepares it for evaluation. */
-export function compileRevision(revision: unknown, mode: ValidationMode = 'stored'): CompiledRevision {
-  return new Compiled(parseRevision(revision, { mode }));
+export function compileRevision(revision: unknown, context: ValidationContext = {}): CompiledRevision {
+  // Compiled revisions are read back from stores, so they are checked as stored data unless told otherwise.
+  return new Compiled(parseRevision(revision, { mode: 'stored', ...context }));
 }
 
 // Revisions are plain objects treated as immutable once read; remembering their

@@ -1,12 +1,4 @@
-import {
-  type CompiledRevision,
-  compileRevision,
-  describe,
-  digestHex,
-  type FlagType,
-  isVexilError,
-  parseRevision,
-} from '@vexil/core';
+import { type CompiledRevision, compileRevision, describe, digestHex, type FlagType, isVexilError } from '@vexil/core';
 import { VexilClientError } from './client-errors.js';
 
 /** One flag of a project snapshot (docs/sdk-protocol.md): its newest revision exactly as stored. */
@@ -53,8 +45,9 @@ export interface FlagEntry {
 export function compileEntry(flag: ProjectSnapshotFlag): FlagEntry {
   const base = { flag, name: flag.name, flagType: flag.flagType, wtime: flag.wtime };
   try {
-    const revision = parseRevision(flag.revision, { mode: 'stored', flagType: flag.flagType, name: flag.name });
-    if (revision.Archived === true) {
+    const compiled = compileRevision(flag.revision, { flagType: flag.flagType, name: flag.name });
+    const revision = compiled.revision;
+    if (compiled.archived) {
       const problem = new VexilClientError(
         'FLAG_NOT_FOUND',
         `${flag.flagType} flag ${flag.name} is archived: it answers the default`,
@@ -63,7 +56,7 @@ export function compileEntry(flag: ProjectSnapshotFlag): FlagEntry {
       return { ...base, compiled: undefined, problem, isStatic: false };
     }
     const isStatic = !revision.Treatments.some((t) => t.PercentRollout > 0 || t.OverrideList.length > 0);
-    return { ...base, compiled: compileRevision(revision), problem: undefined, isStatic };
+    return { ...base, compiled, problem: undefined, isStatic };
   } catch (error) {
     const detail = isVexilError(error) && error.field !== undefined ? ` at ${error.field}` : '';
     const problem = new VexilClientError(

@@ -8,7 +8,6 @@ import {
   type FlagRef,
   type HashAlgorithm,
   isVexilError,
-  parseRevision,
   TimeoutError,
   type VexilError,
 } from '@vexil/core';
@@ -111,8 +110,7 @@ export class FlagEvaluator {
     }
     try {
       // Rows may come from other tools: check them as stored data (a bad row is a 500, or the runbook's 400s).
-      const revision = parseRevision(row.fields, { mode: 'stored', flagType: ref.flagType, name: ref.name });
-      loaded = { compiled: compileRevision(revision), wtime: row.wtime };
+      loaded = { compiled: compileRevision(row.fields, { flagType: ref.flagType, name: ref.name }), wtime: row.wtime };
     } catch (error) {
       if (!isVexilError(error)) throw error;
       loaded = { error };

@@ -3,7 +3,6 @@ import {
   compileRevision,
   type EvaluationResult,
   isVexilError,
-  parseRevision,
   type Revision,
   type VexilError,
 } from '@vexil/core';
@@ -27,8 +26,8 @@ export function compileFlag(flag: SnapshotFlag): CompiledFlag {
   let compiled = compiledFlags.get(flag);
   if (compiled === undefined) {
     try {
-      const revision = parseRevision(flag.revision, { mode: 'stored', flagType: flag.flagType, name: flag.name });
-      compiled = revision.Archived === true ? { archived: true } : { compiled: compileRevision(revision) };
+      const revision = compileRevision(flag.revision, { flagType: flag.flagType, name: flag.name });
+      compiled = revision.archived ? { archived: true } : { compiled: revision };
     } catch (error) {
       if (!isVexilError(error)) throw error;
       compiled = { invalid: error };

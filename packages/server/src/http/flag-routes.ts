@@ -1,6 +1,7 @@
-import { assertFlagName, assertProjectName, formatWTime, InvalidInputError, parseFlagType } from '@vexil/core';
+import { assertFlagName, assertProjectName, InvalidInputError, parseFlagType } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
+import { nowWTime } from '../clock.js';
 import type { RouteOptions } from './services.js';
 
 const MAX_INSTANCE_ID = 1000;
@@ -96,7 +97,7 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
           flagName: name,
           instanceId,
           requestId: request.id,
-          time: formatWTime(Math.floor((performance.timeOrigin + performance.now()) * 1000)),
+          time: nowWTime(),
           value: result.value,
           group: result.group,
           cacheHit: result.cacheHit,
