@@ -16,12 +16,22 @@ import { parseRevision, percentToBasisPoints, type ValidationContext } from './v
 export interface CompiledRevision {
   readonly revision: Revision;
   readonly archived: boolean;
-  /** `hash` replaces the built-in digest, e.g. with a cached one; it must return the same words. */
-  evaluate(instanceId: string, hash?: DigestFunction): EvaluationResult;
+  /**
+   * What the digest of an id depends on (algorithm and salt): revisions with the same
+   * scope hash every id alike, so a cache of digests can be shared by scope.
+   */
+  readonly hashScope: string;
+  /**
+   * The digest of the hash key for `instanceId` (salt and `:` before it) as big-endian
+   * 32-bit words, in an array that the next call overwrites: copy it to keep it.
+   */
+  digest(instanceId: string): Uint32Array;
+  /** `digest` replaces the built-in one, e.g. with a cached one; it must return the same words. */
+  evaluate(instanceId: string, digest?: InstanceDigest): EvaluationResult;
 }
 
-/** The digest of `key` as big-endian 32-bit words (see `digestWords`). */
-export type DigestFunction = (algorithm: HashAlgorithm, key: string) => Uint32Array;
+/** The digest of a revision's hash key for `instanceId`, as `CompiledRevision.digest` computes it. */
+export type InstanceDigest = (instanceId: string) => Uint32Array;
 
 interface Rule {
   readonly cumulativeBasisPoints: number;
@@ -80,15 +90,15 @@ class Compiled implements CompiledRevision {
   private readonly overrides = new Map<string, EvaluationResult>();
   private readonly rules: Rule[] = [];
   private readonly control: EvaluationResult;
-  private readonly algorithm: HashAlgorithm;
-  private readonly saltPrefix: string;
+  readonly hashScope: string;
   private readonly hasher: KeyHasher;
 
   constructor(readonly revision: Revision) {
     this.archived = revision.Archived === true;
-    this.algorithm = revision.HashAlgorithm ?? 'md5';
-    this.saltPrefix = revision.Salt === undefined ? '' : `${revision.Salt}:`;
-    this.hasher = new KeyHasher(this.algorithm, this.saltPrefix);
+    const algorithm = revision.HashAlgorithm ?? 'md5';
+    const saltPrefix = revision.Salt === undefined ? '' : `${revision.Salt}:`;
+    this.hashScope = `${algorithm}:${saltPrefix}`;
+    this.hasher = new KeyHasher(algorithm, saltPrefix);
     this.control = freeze(revision.ControlValue, 'control');
     const numbered = revision.Treatments.length > 1;
     let cumulative = 0;
@@ -107,7 +117,11 @@ class Compiled implements CompiledRevision {
     });
   }
 
-  evaluate(instanceId: string, hash?: DigestFunction): EvaluationResult {
+  digest(instanceId: string): Uint32Array {
+    return this.hasher.words(instanceId);
+  }
+
+  evaluate(instanceId: string, digest?: InstanceDigest): EvaluationResult {
     if (this.archived) {
       throw new EmptyFlagDataException(
         `flag ${this.revision.Name} is archived; roll back to an earlier revision to restore it`,
@@ -120,10 +134,9 @@ class Compiled implements CompiledRevision {
     const rules = this.rules;
     const count = rules.length;
     if (count === 0) return this.control;
-    const words =
-      hash === undefined && typeof instanceId === 'string'
-        ? this.hasher.words(instanceId)
-        : (hash ?? digestWords)(this.algorithm, this.saltPrefix === '' ? instanceId : this.saltPrefix + instanceId);
+    // Untyped callers may pass a number; it is hashed as its string form, as the runbook system did.
+    const id = typeof instanceId === 'string' ? instanceId : String(instanceId);
+    const words = digest === undefined ? this.hasher.words(id) : digest(id);
     for (let i = 0; i < count; i++) {
       const rule = rules[i]!;
       if (belowThreshold(words, rule.cumulativeBasisPoints)) return rule.result;

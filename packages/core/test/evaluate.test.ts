@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  compileRevision,
+  digestWords,
   EmptyFlagDataException,
   evaluateRevision,
   InvalidHashAlgorithmException,
@@ -194,5 +196,36 @@ describe('inRollout', () => {
 
   it.each([[-1], [100.5], [12.345], [Number.NaN]])('throws InvalidRolloutPercentageException for %s', (percent) => {
     expect(() => inRollout('md5', 'a', percent)).toThrow(InvalidRolloutPercentageException);
+  });
+});
+
+describe('compileRevision digests', () => {
+  it('digest(id) is the digest of Salt + ":" + id, and revisions share a hashScope exactly when algorithm and salt agree', () => {
+    const md5Salted = compileRevision(revision({ Salt: 'flag_a' }));
+    const again = compileRevision(revision({ Salt: 'flag_a', Treatments: [] }));
+    const otherSalt = compileRevision(revision({ Salt: 'flag_b' }));
+    const sha = compileRevision(revision({ Salt: 'flag_a', HashAlgorithm: 'sha256' }));
+    expect(md5Salted.hashScope).toBe(again.hashScope);
+    expect(new Set([md5Salted.hashScope, otherSalt.hashScope, sha.hashScope]).size).toBe(3);
+    for (const id of ['A1', 'é-42', 'x'.repeat(100)]) {
+      expect(Array.from(md5Salted.digest(id))).toEqual(Array.from(digestWords('md5', `flag_a:${id}`)));
+      expect(Array.from(sha.digest(id))).toEqual(Array.from(digestWords('sha256', `flag_a:${id}`)));
+    }
+  });
+
+  it('evaluate(id, digest) decides on the words the given digest returns, after the override list', () => {
+    const compiled = compileRevision(
+      revision({ Treatments: [{ OverrideList: ['A12345'], PercentRollout: 40, Value: true }] }),
+    );
+    const asked: string[] = [];
+    const lowest = (id: string) => {
+      asked.push(id);
+      return new Uint32Array(4);
+    };
+    const highest = () => new Uint32Array(4).fill(0xffffffff);
+    expect(compiled.evaluate('anyone', lowest)).toEqual({ value: true, group: 'treatment' });
+    expect(compiled.evaluate('anyone', highest)).toEqual({ value: false, group: 'control' });
+    expect(compiled.evaluate('A12345', highest)).toEqual({ value: true, group: 'override' });
+    expect(asked).toEqual(['anyone']);
   });
 });

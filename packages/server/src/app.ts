@@ -1,5 +1,5 @@
 import type { FlagStore } from '@vexil/store';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type onResponseHookHandler } from 'fastify';
 import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
@@ -14,6 +14,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { VexilLogController } from './http/log-controller.js';
 import { ofrepRoutes } from './http/ofrep-routes.js';
 import { requestId } from './http/request-id.js';
+import { lazyRequestLogger } from './http/request-logger.js';
 import { sdkRoutes } from './http/sdk-routes.js';
 import type { Services } from './http/services.js';
 import { ServiceMetrics } from './metrics.js';
@@ -44,8 +45,10 @@ declare module 'fastify' {
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, store } = options;
+  const logging = options.logger === true;
   const app = Fastify({
-    logger: options.logger === false || options.logger === undefined ? false : { level: config.logLevel },
+    logger: logging ? { level: config.logLevel } : false,
+    ...(logging ? { childLoggerFactory: lazyRequestLogger } : {}),
     logController: new VexilLogController(),
     genReqId: requestId,
     // Flag names may have 200 characters; the router's default cuts path parameters at 100.
@@ -96,18 +99,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       request.id,
     );
+    metrics.observeRequest('unmatched', request.method, 404, reply.elapsedTime / 1000);
     return reply.code(404).send(answer.body);
   });
 
-  // Callback-style hooks on the hot path: an async hook costs a promise per request.
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(
-      request.routeOptions.url ?? 'unmatched',
-      request.method,
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    done();
+  // Each route gets its own timing hook, which knows the route's URL: the
+  // request's routeOptions would build an object per request to tell it. Callback
+  // style, because an async hook costs a promise per request.
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const observe: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeRequest(url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const existing = route.onResponse;
+    route.onResponse =
+      existing === undefined ? [observe] : [observe, ...(Array.isArray(existing) ? existing : [existing])];
   });
   // One watch of the store feeds both the flag cache and the SDK change streams.
   const snapshots = new ProjectSnapshots(store, {

@@ -43,7 +43,9 @@ export class EvaluationLog {
   constructor(
     private readonly store: FlagStore,
     private readonly options: EvaluationLogOptions,
-  ) {}
+  ) {
+    options.metrics?.watchLogQueue(() => this.queue.length);
+  }
 
   /** Queues one entry; never throws and never waits. */
   add(entry: EvaluationLogEntry): void {
@@ -52,7 +54,6 @@ export class EvaluationLog {
       return;
     }
     this.queue.push(entry);
-    this.options.metrics?.logQueueDepth.set(this.queue.length);
     if (this.queue.length >= this.options.batchSize) this.schedule(0);
     else if (this.timer === undefined) this.schedule(this.options.flushMs);
   }
@@ -147,7 +148,6 @@ export class EvaluationLog {
       await write;
     } finally {
       this.writing = undefined;
-      this.options.metrics?.logQueueDepth.set(this.queue.length);
     }
     return failed;
   }

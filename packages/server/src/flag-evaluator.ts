@@ -1,18 +1,17 @@
 import {
   type CompiledRevision,
   compileRevision,
-  type DigestFunction,
-  digestWords,
   EmptyFlagDataException,
   type EvaluationResult,
   type FlagRef,
-  type HashAlgorithm,
+  type InstanceDigest,
   isVexilError,
   TimeoutError,
   type VexilError,
 } from '@vexil/core';
 import type { FlagStore } from '@vexil/store';
 import { LRUCache } from 'lru-cache';
+import { HashCache } from './hash-cache.js';
 import type { ServiceMetrics } from './metrics.js';
 import { refLabel } from './views.js';
 
@@ -34,8 +33,11 @@ export interface FlagEvaluation extends EvaluationResult {
   revision: string;
 }
 
-/** What a flag lookup found: a revision ready to evaluate, or the error it answers with. */
-type Loaded = { compiled: CompiledRevision; wtime: string } | { error: VexilError };
+/**
+ * What a flag lookup found: a revision ready to evaluate (with its ids' digests
+ * looked up in the hash cache when that is on), or the error it answers with.
+ */
+type Loaded = { compiled: CompiledRevision; digest: InstanceDigest | undefined; wtime: string } | { error: VexilError };
 
 /** A flag that does not exist yet is remembered only briefly, so a new flag is served promptly. */
 const MISSING_TTL_MS = 1000;
@@ -48,7 +50,7 @@ const MISSING_TTL_MS = 1000;
 export class FlagEvaluator {
   private readonly flags: LRUCache<string, Loaded> | undefined;
   private readonly loading = new Map<string, Promise<Loaded>>();
-  private readonly hash: DigestFunction;
+  private readonly hashes: HashCache | undefined;
   private readonly metrics: ServiceMetrics | undefined;
 
   constructor(
@@ -60,18 +62,28 @@ export class FlagEvaluator {
       options.flagCacheTtlMs > 0
         ? new LRUCache({ max: options.flagCacheSize, ttl: options.flagCacheTtlMs })
         : undefined;
-    this.hash = options.hashCacheTtlMs > 0 ? this.cachedDigest(options) : digestWords;
+    const hashLookups = options.metrics?.cacheHits.hash;
+    this.hashes =
+      options.hashCacheTtlMs > 0
+        ? new HashCache({
+            maxEntries: options.hashCacheSize,
+            ttlMs: options.hashCacheTtlMs,
+            onLookup: hashLookups && ((hit) => hashLookups[hit ? 'hit' : 'miss'].inc()),
+          })
+        : undefined;
   }
 
-  async evaluate(ref: FlagRef, instanceId: string): Promise<FlagEvaluation> {
+  /**
+   * Evaluates from the flag cache when it holds the flag (synchronously: no promise
+   * on the hot path), else once the store has answered. Errors are thrown, or
+   * rejected when the store was read.
+   */
+  evaluate(ref: FlagRef, instanceId: string): FlagEvaluation | Promise<FlagEvaluation> {
     const key = cacheKey(ref);
-    let loaded = this.flags?.get(key);
-    const cacheHit = loaded !== undefined;
-    if (this.flags) this.metrics?.cacheHits.flag[cacheHit ? 'hit' : 'miss'].inc();
-    if (loaded === undefined) loaded = await this.load(ref, key);
-    if ('error' in loaded) throw loaded.error;
-    const result = loaded.compiled.evaluate(instanceId, this.hash);
-    return { value: result.value, group: result.group, cacheHit, revision: loaded.wtime };
+    const cached = this.flags?.get(key);
+    if (this.flags) this.metrics?.cacheHits.flag[cached === undefined ? 'miss' : 'hit'].inc();
+    if (cached !== undefined) return answer(cached, instanceId, true);
+    return this.load(ref, key).then((loaded) => answer(loaded, instanceId, false));
   }
 
   /** Drops a flag's cached data, so the next evaluation reads the store. */
@@ -110,7 +122,8 @@ export class FlagEvaluator {
     }
     try {
       // Rows may come from other tools: check them as stored data (a bad row is a 500, or the runbook's 400s).
-      loaded = { compiled: compileRevision(row.fields, { flagType: ref.flagType, name: ref.name }), wtime: row.wtime };
+      const compiled = compileRevision(row.fields, { flagType: ref.flagType, name: ref.name });
+      loaded = { compiled, digest: this.hashes?.digestFor(compiled), wtime: row.wtime };
     } catch (error) {
       if (!isVexilError(error)) throw error;
       loaded = { error };
@@ -118,20 +131,12 @@ export class FlagEvaluator {
     this.flags?.set(cacheKey(ref), loaded);
     return loaded;
   }
+}
 
-  private cachedDigest(options: FlagEvaluatorOptions): DigestFunction {
-    const cache = new LRUCache<string, Uint32Array>({ max: options.hashCacheSize, ttl: options.hashCacheTtlMs });
-    return (algorithm: HashAlgorithm, input: string) => {
-      const id = `${algorithm}:${input}`;
-      let words = cache.get(id);
-      this.metrics?.cacheHits.hash[words === undefined ? 'miss' : 'hit'].inc();
-      if (words === undefined) {
-        words = digestWords(algorithm, input);
-        cache.set(id, words);
-      }
-      return words;
-    };
-  }
+function answer(loaded: Loaded, instanceId: string, cacheHit: boolean): FlagEvaluation {
+  if ('error' in loaded) throw loaded.error;
+  const result = loaded.compiled.evaluate(instanceId, loaded.digest);
+  return { value: result.value, group: result.group, cacheHit, revision: loaded.wtime };
 }
 
 function cacheKey(ref: FlagRef): string {

@@ -1,4 +1,20 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type HistogramChild, HotCounter, HotHistogram } from './hot-metrics.js';
+
+interface RequestChild {
+  count: { inc(): void };
+  duration: HistogramChild;
+}
+
+/** The inner map under `key`, created on first use. */
+function nested<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = map.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}
 
 /**
  * The service's Prometheus metrics, on a registry of its own so that several
@@ -6,35 +22,36 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
-    name: 'vexil_http_requests_total',
-    help: 'HTTP requests by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'vexil_http_request_duration_seconds',
-    help: 'HTTP request latency by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
-  readonly evaluations = new Counter({
-    name: 'vexil_evaluations_total',
-    help: 'Flag evaluations by project, flag and rollout group',
-    labelNames: ['project', 'flag', 'group'] as const,
-    registers: [this.registry],
-  });
-  readonly cacheLookups = new Counter({
-    name: 'vexil_cache_lookups_total',
-    help: 'Cache lookups by cache (flag, hash) and result (hit, miss)',
-    labelNames: ['cache', 'result'] as const,
-    registers: [this.registry],
-  });
+  private readonly httpRequests = new HotCounter<'route' | 'method' | 'status'>(
+    'vexil_http_requests_total',
+    'HTTP requests by route, method and status code',
+    this.registry,
+  );
+  private readonly httpDuration = new HotHistogram<'route' | 'method' | 'status'>(
+    'vexil_http_request_duration_seconds',
+    'HTTP request latency by route, method and status code',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
+  private readonly evaluations = new HotCounter<'project' | 'flag' | 'group'>(
+    'vexil_evaluations_total',
+    'Flag evaluations by project, flag and rollout group',
+    this.registry,
+  );
+  private readonly cacheLookups = new HotCounter<'cache' | 'result'>(
+    'vexil_cache_lookups_total',
+    'Cache lookups by cache (flag, hash) and result (hit, miss)',
+    this.registry,
+  );
+  private logQueue: (() => number) | undefined;
   readonly logQueueDepth = new Gauge({
     name: 'vexil_evaluation_log_queue_depth',
     help: 'Evaluations waiting to be written to the log table',
     registers: [this.registry],
+    // Read when scraped: setting it on every queued entry cost more than the entry.
+    collect: () => {
+      this.logQueueDepth.set(this.logQueue?.() ?? 0);
+    },
   });
   readonly logWritten = new Counter({
     name: 'vexil_evaluation_log_written_total',
@@ -54,26 +71,28 @@ export class ServiceMetrics {
 
   /** Cache lookups by cache and result, bound once (they are counted on every evaluation). */
   readonly cacheHits = {
-    flag: { hit: this.cacheLookups.labels('flag', 'hit'), miss: this.cacheLookups.labels('flag', 'miss') },
-    hash: { hit: this.cacheLookups.labels('hash', 'hit'), miss: this.cacheLookups.labels('hash', 'miss') },
+    flag: {
+      hit: this.cacheLookups.child({ cache: 'flag', result: 'hit' }),
+      miss: this.cacheLookups.child({ cache: 'flag', result: 'miss' }),
+    },
+    hash: {
+      hit: this.cacheLookups.child({ cache: 'hash', result: 'hit' }),
+      miss: this.cacheLookups.child({ cache: 'hash', result: 'miss' }),
+    },
   };
 
-  // Labelled children, looked up once per label set: prom-client hashes the label
-  // object on every call otherwise, which showed in the service's profile.
-  private readonly requestChildren = new Map<
-    string,
-    { count: { inc(): void }; duration: { observe(v: number): void } }
-  >();
-  private readonly evaluationChildren = new Map<string, { inc(): void }>();
+  // Children by label values, nested maps so that a lookup builds no key string.
+  private readonly requestChildren = new Map<string, Map<string, Map<number, RequestChild>>>();
+  private readonly evaluationChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
 
   /** One HTTP request answered: counted and timed by route, method and status. */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `${route} ${method} ${status}`;
-    let child = this.requestChildren.get(key);
+    const byStatus = nested(nested(this.requestChildren, route), method);
+    let child = byStatus.get(status);
     if (child === undefined) {
       const labels = { route, method, status: String(status) };
-      child = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
-      this.requestChildren.set(key, child);
+      child = { count: this.httpRequests.child(labels), duration: this.httpDuration.child(labels) };
+      byStatus.set(status, child);
     }
     child.count.inc();
     child.duration.observe(seconds);
@@ -81,13 +100,18 @@ export class ServiceMetrics {
 
   /** One evaluation, by project, flag and rollout group. */
   countEvaluation(project: string, flag: string, group: string): void {
-    const key = `${project}#${flag}#${group}`;
-    let child = this.evaluationChildren.get(key);
+    const byGroup = nested(nested(this.evaluationChildren, project), flag);
+    let child = byGroup.get(group);
     if (child === undefined) {
-      child = this.evaluations.labels({ project, flag, group });
-      this.evaluationChildren.set(key, child);
+      child = this.evaluations.child({ project, flag, group });
+      byGroup.set(group, child);
     }
     child.inc();
+  }
+
+  /** Where the log-queue gauge reads its depth when scraped. */
+  watchLogQueue(depth: () => number): void {
+    this.logQueue = depth;
   }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

@@ -1,7 +1,8 @@
-import { assertFlagName, assertProjectName, InvalidInputError, parseFlagType } from '@vexil/core';
+import { assertFlagName, assertProjectName, type FlagType, InvalidInputError, parseFlagType } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
+import type { FlagEvaluation } from '../flag-evaluator.js';
 import type { RouteOptions } from './services.js';
 
 const MAX_INSTANCE_ID = 1000;
@@ -35,6 +36,15 @@ const responseSchema = {
 
 const errorSchema = { $ref: 'VexilError#' } as const;
 
+interface FlagAnswer {
+  request_id: string;
+  instance_id: string;
+  flag_type: FlagType;
+  flag_name: string;
+  flag_value: boolean | string;
+  rollout_group: string;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by a successful evaluation; written to the evaluation log once the response is sent. */
@@ -53,12 +63,46 @@ function required(query: Record<string, unknown>, name: string): string {
   return value;
 }
 
+/** The evaluation's answer; its log entry waits on the request until the response is sent. */
+function respond(
+  request: FastifyRequest,
+  project: string,
+  flagType: FlagType,
+  name: string,
+  instanceId: string,
+  result: FlagEvaluation,
+): FlagAnswer {
+  request.evaluation = {
+    project,
+    flagType,
+    flagName: name,
+    instanceId,
+    requestId: request.id,
+    time: nowWTime(),
+    value: result.value,
+    group: result.group,
+    cacheHit: result.cacheHit,
+  };
+  return {
+    request_id: request.id,
+    instance_id: instanceId,
+    flag_type: flagType,
+    flag_name: name,
+    flag_value: result.value,
+    rollout_group: result.group,
+  };
+}
+
 /** The runbook system's evaluation endpoint, with and without the trailing slash. */
 export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { evaluator, evaluationLog, metrics } = services;
 
   app.addHook('onResponse', (request, reply, done) => {
-    if (request.evaluation !== undefined && reply.statusCode < 300) evaluationLog?.add(request.evaluation);
+    const evaluation = request.evaluation;
+    if (evaluation !== undefined && reply.statusCode < 300) {
+      metrics.countEvaluation(evaluation.project, evaluation.flagName, evaluation.group);
+      evaluationLog?.add(evaluation);
+    }
     done();
   });
 
@@ -76,7 +120,7 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         // Our own checks give the runbook system's errors (InvalidFlagTypeException and friends).
         attachValidation: true,
       },
-      async (request) => {
+      (request) => {
         const query = request.query as Record<string, unknown>;
         const project = required(query, 'project_name');
         assertProjectName(project);
@@ -89,27 +133,12 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         const flagType = parseFlagType(required(query, 'flag_type'));
         const name = required(query, 'flag_name');
         assertFlagName(name);
-        const result = await evaluator.evaluate({ project, flagType, name }, instanceId);
-        metrics.countEvaluation(project, name, result.group);
-        request.evaluation = {
-          project,
-          flagType,
-          flagName: name,
-          instanceId,
-          requestId: request.id,
-          time: nowWTime(),
-          value: result.value,
-          group: result.group,
-          cacheHit: result.cacheHit,
-        };
-        return {
-          request_id: request.id,
-          instance_id: instanceId,
-          flag_type: flagType,
-          flag_name: name,
-          flag_value: result.value,
-          rollout_group: result.group,
-        };
+        // A cached flag answers synchronously: Fastify sends a returned value without a promise.
+        const outcome = evaluator.evaluate({ project, flagType, name }, instanceId);
+        if (outcome instanceof Promise) {
+          return outcome.then((result) => respond(request, project, flagType, name, instanceId, result));
+        }
+        return respond(request, project, flagType, name, instanceId, outcome);
       },
     );
   }
