@@ -1,4 +1,4 @@
-import type { EvaluationLogEntry, FlagStore } from '@vexil/store';
+import type { EncodedLogBatch, EvaluationLogEntry, FlagStore } from '@vexil/store';
 import type { ServiceMetrics } from './metrics.js';
 
 /** The part of pino's logger this uses. */
@@ -8,7 +8,10 @@ export interface LogSink {
 }
 
 export interface EvaluationLogOptions {
-  /** Entries waiting at most; past this, new entries are dropped and counted. */
+  /**
+   * Entries waiting at most; past this, new entries are dropped and counted. A failed
+   * batch waiting to be retried may add up to one batch.
+   */
   maxQueue: number;
   /** Entries per store write. */
   batchSize: number;
@@ -16,6 +19,19 @@ export interface EvaluationLogOptions {
   flushMs: number;
   metrics?: ServiceMetrics | undefined;
   logger?: LogSink | undefined;
+}
+
+/** A batch of plain entries, for stores without encoded batches. */
+class EntryBatch implements EncodedLogBatch {
+  readonly entries: EvaluationLogEntry[] = [];
+
+  add(entry: EvaluationLogEntry): void {
+    this.entries.push(entry);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
 }
 
 /** How long a failed batch waits before it is tried again. */
@@ -30,7 +46,14 @@ const DROP_REPORT_MS = 10_000;
  * writes everything still queued.
  */
 export class EvaluationLog {
-  private queue: EvaluationLogEntry[] = [];
+  /** Sealed batches waiting to be written, oldest first. */
+  private full: EncodedLogBatch[] = [];
+  /** The batch entries are added to. */
+  private open: EncodedLogBatch;
+  /** Entries in `full` and `open`; a batch being written is no longer counted. */
+  private queued = 0;
+  private readonly newBatch: () => EncodedLogBatch;
+  private readonly append: (batch: EncodedLogBatch) => Promise<void>;
   private timer: NodeJS.Timeout | undefined;
   /** The pending timer is an immediate write; re-arming it would postpone a full batch under load. */
   private timerDueNow = false;
@@ -41,25 +64,42 @@ export class EvaluationLog {
   private closed = false;
 
   constructor(
-    private readonly store: FlagStore,
+    store: FlagStore,
     private readonly options: EvaluationLogOptions,
   ) {
-    options.metrics?.watchLogQueue(() => this.queue.length);
+    options.metrics?.watchLogQueue(() => this.queued);
+    // Stores that encode entries as they come (SQLite files) get their own batches;
+    // the others get lists of entries.
+    const encoded = store.encodedLogs;
+    this.newBatch = encoded ? () => encoded.newBatch() : () => new EntryBatch();
+    this.append = encoded
+      ? (batch) => encoded.appendBatch(batch)
+      : (batch) => store.appendLogs((batch as EntryBatch).entries);
+    this.open = this.newBatch();
   }
 
   /** Queues one entry; never throws and never waits. */
   add(entry: EvaluationLogEntry): void {
-    if (this.closed || this.queue.length >= this.options.maxQueue) {
+    if (this.closed || this.queued >= this.options.maxQueue) {
       this.drop();
       return;
     }
-    this.queue.push(entry);
-    if (this.queue.length >= this.options.batchSize) this.schedule(0);
-    else if (this.timer === undefined) this.schedule(this.options.flushMs);
+    try {
+      this.open.add(entry);
+    } catch (error) {
+      this.options.logger?.error({ err: error }, 'evaluation log: could not encode an entry');
+      this.drop();
+      return;
+    }
+    this.queued++;
+    if (this.open.size >= this.options.batchSize) {
+      this.seal();
+      this.schedule(0);
+    } else if (this.timer === undefined) this.schedule(this.options.flushMs);
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   get droppedCount(): number {
@@ -70,7 +110,7 @@ export class EvaluationLog {
   async flush(): Promise<void> {
     this.clearTimer();
     while (this.writing) await this.writing;
-    while (this.queue.length > 0) {
+    while (this.queued > 0) {
       const failed = await this.writeBatch();
       if (failed) break;
     }
@@ -79,17 +119,19 @@ export class EvaluationLog {
   /** Stops taking entries, then writes what is queued, retrying a few times before giving up. */
   async close(): Promise<void> {
     this.closed = true;
-    for (let attempt = 0; attempt < 5 && (this.queue.length > 0 || this.writing); attempt++) {
+    for (let attempt = 0; attempt < 5 && (this.queued > 0 || this.writing); attempt++) {
       await this.flush();
-      if (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      if (this.queued > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
-    if (this.queue.length > 0) {
-      this.options.logger?.error(
-        { lost: this.queue.length },
-        'evaluation log: could not write queued entries before exit',
-      );
+    if (this.queued > 0) {
+      this.options.logger?.error({ lost: this.queued }, 'evaluation log: could not write queued entries before exit');
     }
     this.clearTimer();
+  }
+
+  private seal(): void {
+    this.full.push(this.open);
+    this.open = this.newBatch();
   }
 
   private schedule(ms: number): void {
@@ -116,31 +158,33 @@ export class EvaluationLog {
     if (this.writing) return;
     const failed = await this.writeBatch();
     if (failed) this.schedule(RETRY_MS);
-    else if (this.queue.length >= this.options.batchSize) this.schedule(0);
-    else if (this.queue.length > 0) this.schedule(this.options.flushMs);
+    else if (this.full.length > 0) this.schedule(0);
+    else if (this.open.size > 0) this.schedule(this.options.flushMs);
   }
 
-  /** Writes one batch; on failure puts it back at the front. Resolves true when it failed. */
+  /**
+   * Writes the oldest batch (the open one when none is full); on failure puts it
+   * back at the front, to be tried again. Resolves true when it failed.
+   */
   private async writeBatch(): Promise<boolean> {
-    if (this.queue.length === 0) return false;
-    const batch = this.queue.slice(0, this.options.batchSize);
-    this.queue = this.queue.slice(batch.length);
+    if (this.full.length === 0) {
+      if (this.open.size === 0) return false;
+      this.seal();
+    }
+    const batch = this.full.shift()!;
+    this.queued -= batch.size;
     let failed = false;
     const write = (async () => {
       try {
-        await this.store.appendLogs(batch);
-        this.options.metrics?.logWritten.inc(batch.length);
+        await this.append(batch);
+        this.options.metrics?.logWritten.inc(batch.size);
       } catch (error) {
         failed = true;
         this.options.metrics?.logWriteErrors.inc();
-        this.options.logger?.error(
-          { err: error, batch: batch.length },
-          'evaluation log: batch write failed; will retry',
-        );
-        // Back at the front, within the bound: what does not fit is dropped and counted.
-        const room = Math.max(0, this.options.maxQueue - this.queue.length);
-        this.queue = [...batch.slice(0, room), ...this.queue];
-        for (let i = room; i < batch.length; i++) this.drop();
+        this.options.logger?.error({ err: error, batch: batch.size }, 'evaluation log: batch write failed; will retry');
+        // Kept whole (an encoded batch cannot be split): the queue may pass its bound by this one batch.
+        this.full.unshift(batch);
+        this.queued += batch.size;
       }
     })();
     this.writing = write;

@@ -1,7 +1,7 @@
 import type { CompiledRevision, InstanceDigest } from '@vexil/core';
 
 export interface HashCacheOptions {
-  /** Entries kept at most, over all hash scopes. */
+  /** Digests kept at most, over all hash scopes. */
   maxEntries: number;
   ttlMs: number;
   /** Counts each lookup; called on the hot path, so keep it cheap. */
@@ -9,79 +9,180 @@ export interface HashCacheOptions {
   now?: () => number;
 }
 
+/** Words of the longest digest (sha256); every slot has room for it. */
+const SLOT_WORDS = 8;
+const INITIAL_SLOTS = 1024;
+
 /**
  * The runbook system's instance-id hash cache (PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS),
- * written by hand because a general LRU cost more per evaluation than the md5 it
- * saves: it wants one key string (algorithm, salt and id concatenated) per lookup and
- * keeps per-entry TTL bookkeeping. Here digests are filed by hash scope (algorithm
- * and salt, resolved once per compiled revision) and then by the id as it came in,
- * in two generations: new digests go to the current one; when it holds half the
- * entries, or is half the TTL old, it becomes the previous one and the previous one
- * is dropped; a previous generation a whole TTL old is dropped too. So at most
- * `maxEntries` digests are held, and none is served longer than the TTL after it was
- * computed.
+ * written by hand: an md5 of a short id costs a few hundred nanoseconds here, so a
+ * cache only pays if a lookup costs less. A general LRU did not (a key string
+ * concatenated per lookup, per-entry bookkeeping, garbage on every miss). This is a
+ * two-way set-associative table in flat typed arrays: an id and its hash scope
+ * (algorithm and salt, numbered once per compiled revision) pick a pair of slots; a
+ * hit copies the stored words out, a miss replaces the less recently used slot of the
+ * pair. No
+ * allocation per lookup, at most `maxEntries` slots (grown from a small table as it
+ * thrashes), and each slot remembers when it was computed, so nothing is served past
+ * the TTL.
  */
 export class HashCache {
-  private current = new Map<string, Map<string, Uint32Array>>();
-  private previous = new Map<string, Map<string, Uint32Array>>();
-  private currentSize = 0;
-  private currentSince: number;
-  private previousSince: number;
   private readonly now: () => number;
-  private readonly generationEntries: number;
-  private readonly generationMs: number;
+  private readonly ttlMs: number;
+  private readonly scopeNumbers = new Map<string, number>();
+  private capacity: number;
+  /** Fresh digests replaced by others since the table last grew: the sign that it is too small. */
+  private evictions = 0;
+  private useCounter = 0;
+  private keys: (string | undefined)[];
+  /**
+   * Per slot, side by side so that a miss reads one cache line: the scope number (0:
+   * empty) and the id's 32-bit hash, compared before the id itself is.
+   */
+  private tags: Int32Array;
+  /** Per slot: when the digest was computed, and its last use (a counter; the pair's less recent one is replaced). */
+  private stamps: Float64Array;
+  private words: Uint32Array;
 
-  constructor(private readonly options: HashCacheOptions) {
+  constructor(options: HashCacheOptions) {
     this.now = options.now ?? Date.now;
-    this.currentSince = this.now();
-    this.previousSince = this.currentSince;
-    this.generationEntries = Math.max(1, Math.floor(options.maxEntries / 2));
-    this.generationMs = options.ttlMs / 2;
+    this.ttlMs = options.ttlMs;
+    this.maxEntries = Math.max(1, options.maxEntries);
+    this.onLookup = options.onLookup;
+    this.capacity = Math.min(this.maxEntries, INITIAL_SLOTS);
+    this.keys = new Array(this.capacity);
+    this.tags = new Int32Array(this.capacity * 2);
+    this.stamps = new Float64Array(this.capacity * 2);
+    this.words = new Uint32Array(this.capacity * SLOT_WORDS);
   }
+
+  private readonly maxEntries: number;
+  private readonly onLookup: ((hit: boolean) => void) | undefined;
 
   /** The digest function for one compiled revision: its ids looked up here, computed by it on a miss. */
   digestFor(compiled: CompiledRevision): InstanceDigest {
-    const scope = compiled.hashScope;
+    let scope = this.scopeNumbers.get(compiled.hashScope);
+    if (scope === undefined) {
+      scope = this.scopeNumbers.size + 1;
+      this.scopeNumbers.set(compiled.hashScope, scope);
+    }
+    const tag = scope;
+    const length = compiled.digest('').length;
+    // Evaluation is synchronous and reads the words at once, like core's own digest buffer.
+    const out = new Uint32Array(length);
     return (instanceId) => {
-      this.expire(this.now());
-      let words = this.current.get(scope)?.get(instanceId) ?? this.previous.get(scope)?.get(instanceId);
-      this.options.onLookup?.(words !== undefined);
-      if (words === undefined) {
-        // The compiled revision's digest is a reused buffer: keep a copy.
-        words = compiled.digest(instanceId).slice();
-        this.store(scope, instanceId, words);
+      const now = this.now();
+      const hash = idHash(instanceId, tag);
+      const slot = this.find(instanceId, tag, hash, now);
+      this.onLookup?.(slot >= 0);
+      if (slot >= 0) {
+        this.stamps[slot * 2 + 1] = ++this.useCounter;
+        const base = slot * SLOT_WORDS;
+        for (let w = 0; w < length; w++) out[w] = this.words[base + w]!;
+        return out;
       }
-      return words;
+      const digest = compiled.digest(instanceId);
+      if (this.evictions >= this.capacity / 4 && this.capacity < this.maxEntries) this.grow();
+      this.store(instanceId, tag, hash, digest, 0, now, ++this.useCounter);
+      return digest;
     };
   }
 
+  /** Digests held and not yet past the TTL. */
   get size(): number {
-    let size = this.currentSize;
-    for (const ids of this.previous.values()) size += ids.size;
+    const now = this.now();
+    let size = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (this.tags[slot * 2] !== 0 && now - this.stamps[slot * 2]! < this.ttlMs) size++;
+    }
     return size;
   }
 
-  private store(scope: string, instanceId: string, words: Uint32Array): void {
-    if (this.currentSize >= this.generationEntries) this.rotate(this.now());
-    let ids = this.current.get(scope);
-    if (ids === undefined) {
-      ids = new Map();
-      this.current.set(scope, ids);
+  /** The slot holding a fresh digest of `id` in scope `tag`, or -1. */
+  private find(id: string, tag: number, hash: number, now: number): number {
+    const first = this.pairOf(hash);
+    const end = Math.min(first + 2, this.capacity);
+    for (let slot = first; slot < end; slot++) {
+      if (this.holds(slot, id, tag, hash)) return now - this.stamps[slot * 2]! < this.ttlMs ? slot : -1;
     }
-    ids.set(instanceId, words);
-    this.currentSize++;
+    return -1;
   }
 
-  private expire(now: number): void {
-    if (now - this.currentSince >= this.generationMs) this.rotate(now);
-    if (now - this.previousSince >= this.options.ttlMs && this.previous.size > 0) this.previous = new Map();
+  private holds(slot: number, id: string, tag: number, hash: number): boolean {
+    return this.tags[slot * 2 + 1] === hash && this.tags[slot * 2] === tag && this.keys[slot] === id;
   }
 
-  private rotate(now: number): void {
-    this.previous = this.current;
-    this.previousSince = this.currentSince;
-    this.current = new Map();
-    this.currentSize = 0;
-    this.currentSince = now;
+  /** Files `words[from … from + digest length]` as the digest of `id` in scope `tag`. */
+  private store(
+    id: string,
+    tag: number,
+    hash: number,
+    words: Uint32Array,
+    from: number,
+    computed: number,
+    used: number,
+  ): void {
+    const first = this.pairOf(hash);
+    const second = first + 1;
+    let slot = first;
+    // The slot already holding this id (expired), else an empty one, else the less recently used.
+    if (second < this.capacity && !this.holds(first, id, tag, hash)) {
+      if (
+        this.holds(second, id, tag, hash) ||
+        (this.tags[first * 2] !== 0 &&
+          (this.tags[second * 2] === 0 || this.stamps[second * 2 + 1]! < this.stamps[first * 2 + 1]!))
+      ) {
+        slot = second;
+      }
+    }
+    if (
+      this.tags[slot * 2] !== 0 &&
+      !this.holds(slot, id, tag, hash) &&
+      computed - this.stamps[slot * 2]! < this.ttlMs
+    ) {
+      this.evictions++;
+    }
+    this.keys[slot] = id;
+    this.tags[slot * 2] = tag;
+    this.tags[slot * 2 + 1] = hash;
+    this.stamps[slot * 2] = computed;
+    this.stamps[slot * 2 + 1] = used;
+    const base = slot * SLOT_WORDS;
+    for (let w = 0; w < SLOT_WORDS && from + w < words.length; w++) this.words[base + w] = words[from + w]!;
   }
+
+  private pairOf(hash: number): number {
+    return ((hash >>> 0) % this.capacity) & ~1;
+  }
+
+  private grow(): void {
+    const { keys, tags, stamps, words } = this;
+    const old = this.capacity;
+    this.capacity = Math.min(this.maxEntries, old * 2);
+    this.keys = new Array(this.capacity);
+    this.tags = new Int32Array(this.capacity * 2);
+    this.stamps = new Float64Array(this.capacity * 2);
+    this.words = new Uint32Array(this.capacity * SLOT_WORDS);
+    for (let slot = 0; slot < old; slot++) {
+      const tag = tags[slot * 2]!;
+      if (tag === 0) continue;
+      this.store(
+        keys[slot]!,
+        tag,
+        tags[slot * 2 + 1]!,
+        words,
+        slot * SLOT_WORDS,
+        stamps[slot * 2]!,
+        stamps[slot * 2 + 1]!,
+      );
+    }
+    this.evictions = 0;
+  }
+}
+
+/** FNV-1a over the UTF-16 code units, seeded by the scope, so one id spreads differently per scope. */
+function idHash(id: string, tag: number): number {
+  let hash = 0x811c9dc5 ^ Math.imul(tag, 0x9e3779b1);
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash;
 }

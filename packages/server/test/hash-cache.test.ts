@@ -35,45 +35,70 @@ describe('HashCache', () => {
   });
 
   it('keeps its own copy of each digest, not the revision buffer the next id overwrites', () => {
-    const { hashes } = cache(100);
+    const { hashes, lookups } = cache(100);
     const digest = hashes.digestFor(revision('flag_a'));
-    const first = digest('A1');
+    digest('A1');
     digest('A2');
-    expect(Array.from(first)).toEqual(Array.from(digestWords('md5', 'flag_a:A1')));
+    expect(Array.from(digest('A1'))).toEqual(Array.from(digestWords('md5', 'flag_a:A1')));
+    expect(lookups).toEqual([false, false, true]);
   });
 
-  it('holds at most maxEntries digests however many ids pass, and the most recent ones hit', () => {
+  it('holds at most maxEntries digests however many ids pass, and answers recent ids from the cache', () => {
     const { hashes, lookups } = cache(1000);
     const digest = hashes.digestFor(revision('flag_a'));
+    const other = hashes.digestFor(revision('flag_b'));
     for (let i = 0; i < 10_000; i++) {
       digest(`user-${i}`);
+      other(`user-${i}`);
       expect(hashes.size).toBeLessThanOrEqual(1000);
     }
+    expect(hashes.size).toBeGreaterThan(900);
     lookups.length = 0;
-    for (let i = 9_600; i < 10_000; i++) digest(`user-${i}`);
-    expect(lookups.every(Boolean)).toBe(true);
-    digest('user-0');
-    expect(lookups.at(-1)).toBe(false);
+    for (let i = 9_900; i < 10_000; i++) digest(`user-${i}`);
+    // Two ways per id: a recent id is lost only when two later ones took both of its slots.
+    expect(lookups.filter(Boolean).length).toBeGreaterThan(80);
+    lookups.length = 0;
+    for (let i = 0; i < 100; i++) digest(`user-${i}`);
+    expect(lookups.filter(Boolean).length).toBeLessThan(10);
+    // Whatever was evicted or kept, every answer is the right digest.
+    for (const id of ['user-5', 'user-9999', 'user-123']) {
+      expect(Array.from(digest(id))).toEqual(Array.from(digestWords('md5', `flag_a:${id}`)));
+      expect(Array.from(other(id))).toEqual(Array.from(digestWords('md5', `flag_b:${id}`)));
+    }
   });
 
-  it('serves no digest longer than the TTL after it was computed', () => {
+  it('serves no digest past the TTL after it was computed, then computes it again', () => {
     const { hashes, clock, lookups } = cache(1000, 2 * DAY);
     const digest = hashes.digestFor(revision('flag_a'));
     digest('early');
-    clock.now = DAY - 1;
-    digest('early');
+    clock.now = DAY;
     digest('late');
     clock.now = 2 * DAY - 1;
     digest('early');
+    digest('late');
     clock.now = 2 * DAY;
     digest('early');
     digest('late');
-    // early: computed at 0, hit at 1 day and just before 2 days, computed again at 2 days.
-    // late, computed just before 1 day, went with early's generation: a digest may be
-    // dropped before its TTL, never served after it.
-    expect(lookups).toEqual([false, true, false, true, false, false]);
-    clock.now = 10 * DAY;
+    clock.now = 3 * DAY;
     digest('late');
-    expect(lookups.at(-1)).toBe(false);
+    expect(lookups).toEqual([false, false, true, true, false, true, false]);
+    expect(Array.from(digest('early'))).toEqual(Array.from(digestWords('md5', 'flag_a:early')));
+  });
+
+  it('uses the digest length of each algorithm', () => {
+    const { hashes } = cache(100);
+    const sha = compileRevision({
+      Name: 'x',
+      Type: 'FEATURE',
+      FormatVersion: 1,
+      ControlValue: false,
+      HashAlgorithm: 'sha256',
+      Treatments: [{ OverrideList: [], PercentRollout: 40, Value: true }],
+    });
+    const digest = hashes.digestFor(sha);
+    digest('A1');
+    const cached = digest('A1');
+    expect(Array.from(cached)).toEqual(Array.from(digestWords('sha256', 'A1')));
+    expect(Array.from(hashes.digestFor(revision('flag_a'))('A1'))).toEqual(Array.from(digestWords('md5', 'flag_a:A1')));
   });
 });

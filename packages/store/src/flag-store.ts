@@ -75,10 +75,31 @@ export interface HistoryOptions {
   limit?: number;
 }
 
+/**
+ * A batch of evaluation-log entries that the store encodes as each is added: the
+ * cost of building a batch's rows is spread over the requests instead of stalling
+ * the caller's thread once per batch (SQLite files, whose batches go to a writer
+ * thread as one binary buffer).
+ */
+export interface EncodedLogBatch {
+  add(entry: EvaluationLogEntry): void;
+  /** Entries added. */
+  readonly size: number;
+}
+
+/** Present on stores that take encoded batches (see EncodedLogBatch). */
+export interface EncodedLogWriter {
+  newBatch(): EncodedLogBatch;
+  /** Appends a batch of this writer's `newBatch`, like appendLogs; the batch may be appended again after a failure. */
+  appendBatch(batch: EncodedLogBatch): Promise<void>;
+}
+
 export interface FlagStore {
   /** `memory`, `sqlite`, … for messages and metrics. */
   readonly engine: string;
   readonly capabilities: StoreCapabilities;
+  /** Present where encoding log entries as they are queued pays (see EncodedLogBatch). */
+  readonly encodedLogs?: EncodedLogWriter | undefined;
 
   /**
    * Appends rows, giving each a WTIME later than every earlier row of its flag

@@ -1,5 +1,7 @@
 export { type BigtableReadStats, BigtableStore, type BigtableStoreOptions } from './bigtable-store.js';
 export type {
+  EncodedLogBatch,
+  EncodedLogWriter,
   EvaluationLogEntry,
   FlagChange,
   FlagStore,

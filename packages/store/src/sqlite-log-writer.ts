@@ -1,8 +1,17 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { DECODE_ROWS_SOURCE, type SqliteLogBatch } from './sqlite-log-batch.js';
 
-/** One evaluation-log row, as the `evaluation_log` insert takes it. */
-export type LogRecord = Record<string, string | number>;
+/** The insert of one row; flag name and type fill two columns each (Name and Type are the runbook's). */
+export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
+  (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
+   AssignedValue, AssignedGroup, CacheFlag)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The insert's parameters for one row of LOG_ROW_VALUES (the writer thread below has its own copy). */
+export function insertParameters(r: readonly (string | number)[]): (string | number)[] {
+  return [r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[3]!, r[5]!, r[2]!, r[6]!, r[7]!, r[8]!, r[9]!];
+}
 
 interface Reply {
   id: number;
@@ -23,9 +32,12 @@ export class SqliteLogWriter {
   #nextId = 0;
   #failure: Error | undefined;
 
-  constructor(path: string, insertSql: string, busyTimeoutMs: number) {
+  constructor(path: string, busyTimeoutMs: number) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path, insertSql, busyTimeoutMs } });
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, path, insertSql: INSERT_LOG_SQL, busyTimeoutMs },
+    });
     this.#worker.unref();
     this.#worker.on('message', (reply: Reply) => {
       const pending = this.#pending.get(reply.id);
@@ -43,13 +55,19 @@ export class SqliteLogWriter {
     this.#worker.on('exit', (code) => fail(new Error(`the SQLite log writer thread exited (code ${code})`)));
   }
 
-  /** Resolves once the batch is committed (one transaction). */
-  write(records: readonly LogRecord[]): Promise<void> {
+  /** The thread died or failed to start: every write fails; make a new writer. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** Writes a batch's rows in one transaction; resolves once it is committed. */
+  write(batch: SqliteLogBatch): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
+    const rows = batch.encode();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, records });
+      this.#worker.postMessage({ id, rows }, [rows.lengths.buffer]);
     });
   }
 
@@ -69,10 +87,15 @@ const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 const insert = db.prepare(workerData.insertSql);
-const write = db.transaction((records) => { for (const record of records) insert.run(record); });
-parentPort.on('message', ({ id, records }) => {
+${DECODE_ROWS_SOURCE}
+// insertParameters() of the module, for a thread that cannot import it.
+const write = db.transaction((rows) => {
+  for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], r[3], r[5], r[2], r[6], r[7], r[8], r[9]);
+});
+parentPort.on('message', ({ id, rows }) => {
   try {
-    write(records);
+    // Decoded before the transaction: a bad batch fails without writing any of it.
+    write(decodeRows(rows));
     parentPort.postMessage({ id });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });

@@ -14,6 +14,7 @@ import {
 } from '@vexil/core';
 import Database from 'better-sqlite3';
 import type {
+  EncodedLogWriter,
   EvaluationLogEntry,
   FlagChange,
   FlagStore,
@@ -28,7 +29,8 @@ import type {
 } from './flag-store.js';
 import { pollChanges } from './poll-changes.js';
 import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
-import { type LogRecord as LogRow, SqliteLogWriter } from './sqlite-log-writer.js';
+import { SqliteLogBatch } from './sqlite-log-batch.js';
+import { INSERT_LOG_SQL, insertParameters, SqliteLogWriter } from './sqlite-log-writer.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's write lock before failing. 5000 ms by default. */
@@ -101,25 +103,19 @@ const MIGRATIONS: readonly string[] = [
 
 const ROW_COLUMNS = 'row_key, project, kind, flag_type, flag_name, wtime, fields';
 
-const INSERT_LOG_SQL = `INSERT INTO evaluation_log
-  (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
-   AssignedValue, AssignedGroup, CacheFlag)
-  VALUES (@rowKey, @project, @flagType, @flagName, @requestId, @flagName, @time, @flagType, @instanceId,
-          @value, @group, @cacheFlag)`;
-
-function logRecord(entry: EvaluationLogEntry): LogRow {
-  return {
-    rowKey: logRowKey(entry),
-    project: entry.project,
-    flagType: entry.flagType,
-    flagName: entry.flagName,
-    requestId: entry.requestId,
-    time: entry.time,
-    instanceId: entry.instanceId,
-    value: JSON.stringify(entry.value),
-    group: entry.group,
-    cacheFlag: entry.cacheHit ? 1 : 0,
-  };
+function logRow(entry: EvaluationLogEntry): (string | number)[] {
+  return [
+    logRowKey(entry),
+    entry.project,
+    entry.flagType,
+    entry.flagName,
+    entry.requestId,
+    entry.time,
+    entry.instanceId,
+    JSON.stringify(entry.value),
+    entry.group,
+    entry.cacheHit ? 1 : 0,
+  ];
 }
 
 const LATEST_SQL = `SELECT ${ROW_COLUMNS} FROM flag_rows
@@ -180,7 +176,7 @@ export class SqliteStore implements FlagStore {
   readonly #listFlags: Database.Statement<[string], FlagRowRecord>;
   readonly #scan: Database.Statement<[{ lo: string; hi: string }], FlagRowRecord>;
   readonly #insert: Database.Statement<[FlagRowRecord]>;
-  readonly #insertLog: Database.Statement<[Record<string, string | number>]>;
+  readonly #insertLog: Database.Statement<(string | number)[]>;
   readonly #readLogs: Database.Statement<[Record<string, string | number | null>], LogRecord>;
   readonly #ping: Database.Statement<[], number>;
   readonly #lastRowId: Database.Statement<[], number>;
@@ -190,12 +186,21 @@ export class SqliteStore implements FlagStore {
   readonly #busyTimeoutMs: number;
   /** Log batches go to a worker thread for files (see SqliteLogWriter); `:memory:` has no second connection. */
   #logWriter: SqliteLogWriter | undefined;
+  /** Files only: `:memory:` has no second connection, so its log is written in place. */
+  readonly encodedLogs: EncodedLogWriter | undefined;
 
   /** Opens (creating if needed) the database at `path`, or `:memory:`. The parent directory must exist; `open` creates it. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? defaultNow;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.encodedLogs =
+      path === ':memory:' || path === ''
+        ? undefined
+        : {
+            newBatch: () => new SqliteLogBatch(),
+            appendBatch: (batch) => this.#appendBatch(batch as SqliteLogBatch),
+          };
     const db = guard(path, () => new Database(path, { timeout: this.#busyTimeoutMs }));
     this.#db = db;
     try {
@@ -236,7 +241,7 @@ export class SqliteStore implements FlagStore {
         `INSERT INTO flag_rows (${ROW_COLUMNS})
          VALUES (@row_key, @project, @kind, @flag_type, @flag_name, @wtime, @fields)`,
       );
-      this.#insertLog = db.prepare<[Record<string, string | number>]>(INSERT_LOG_SQL);
+      this.#insertLog = db.prepare<(string | number)[]>(INSERT_LOG_SQL);
       this.#readLogs = db.prepare<[Record<string, string | number | null>], LogRecord>(
         `SELECT project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
                 AssignedValue, AssignedGroup, CacheFlag
@@ -255,7 +260,7 @@ export class SqliteStore implements FlagStore {
 
       this.#appendTx = db.transaction((rows: readonly NewRow[]) => this.#appendInTx(rows));
       this.#appendLogsTx = db.transaction((entries: readonly EvaluationLogEntry[]) => {
-        for (const entry of entries) this.#insertLog.run(logRecord(entry));
+        for (const entry of entries) this.#insertLog.run(...insertParameters(logRow(entry)));
       });
     } catch (error) {
       db.close();
@@ -313,12 +318,23 @@ export class SqliteStore implements FlagStore {
       this.#run(() => this.#appendLogsTx(entries));
       return;
     }
-    const records = this.#run(() => {
-      this.#logWriter ??= new SqliteLogWriter(this.path, INSERT_LOG_SQL, this.#busyTimeoutMs);
-      return entries.map(logRecord);
+    const batch = new SqliteLogBatch();
+    for (const entry of entries) batch.add(entry);
+    await this.#appendBatch(batch);
+  }
+
+  async #appendBatch(batch: SqliteLogBatch): Promise<void> {
+    if (batch.size === 0) return;
+    this.#run(() => {
+      // A writer whose thread died fails every batch: the retry gets a new thread.
+      if (this.#logWriter?.failed) {
+        void this.#logWriter.close();
+        this.#logWriter = undefined;
+      }
+      this.#logWriter ??= new SqliteLogWriter(this.path, this.#busyTimeoutMs);
     });
     try {
-      await this.#logWriter!.write(records);
+      await this.#logWriter!.write(batch);
     } catch (error) {
       guard(this.path, () => {
         throw error;

@@ -112,6 +112,34 @@ describe('SqliteStore', () => {
       expect(next?.wtime).toBe(formatWTime(T0 + 2));
     });
 
+    it('writes encoded log batches (filled as entries come) like appendLogs, with any character; a batch can be sent again', async () => {
+      const store = track(new SqliteStore(join(dir, 'vexil.db')));
+      const writer = store.encodedLogs!;
+      const entries = ['A1', 'Grüße 🚩 中文', 'line\nbreak\t', '', '#%'].map((instanceId, i) => ({
+        project: 'p',
+        flagType: i % 2 ? 'feature' : 'data',
+        flagName: 'f',
+        instanceId,
+        requestId: `r-${i}`,
+        time: formatWTime(T0 + i),
+        value: i % 2 ? i === 1 : 'gpt-4o "mini"',
+        group: 'treatment-2',
+        cacheHit: i % 2 === 0,
+      }));
+      const batch = writer.newBatch();
+      for (const entry of entries) batch.add(entry);
+      expect(batch.size).toBe(entries.length);
+      await writer.appendBatch(batch);
+      await writer.appendBatch(writer.newBatch());
+      const once = await store.readLogs({ project: 'p' });
+      expect(new Set(once.map((e) => JSON.stringify(e)))).toEqual(new Set(entries.map((e) => JSON.stringify(e))));
+      expect(once).toHaveLength(entries.length);
+      // A batch stays whole after it is written: the log retries a failed one as it is.
+      await writer.appendBatch(batch);
+      expect(await store.readLogs({ project: 'p' })).toHaveLength(2 * entries.length);
+      expect(new SqliteStore(':memory:').encodedLogs).toBeUndefined();
+    });
+
     it('keeps WTIMEs strictly increasing when two connections append to one flag', async () => {
       const path = join(dir, 'shared.db');
       const ref: FlagRef = { project: 'p', flagType: 'feature', name: 'new_ui' };
