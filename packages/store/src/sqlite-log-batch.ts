@@ -1,8 +1,11 @@
-import { logRowKey } from '@vexil/core';
 import type { EncodedLogBatch, EvaluationLogEntry } from './flag-store.js';
 
-/** Values per row: row key, project, flag type, flag name, request id, time, instance id, value (JSON), group, cache flag ("0" or "1"). */
-export const LOG_ROW_VALUES = 10;
+/**
+ * Values per row: project, flag type, flag name, request id, time, instance id,
+ * value (JSON), group, cache flag ("0" or "1"). The row key is built from them on
+ * the writer thread.
+ */
+export const LOG_ROW_VALUES = 9;
 
 const SEGMENT_ROWS = 32;
 
@@ -20,7 +23,8 @@ export interface EncodedRows {
  * makes the structured clone walk every string of a batch at once (milliseconds on a
  * loaded thread), JSON.stringify per row and Buffer.write per value took
  * microseconds per row. Here a row costs a few array writes, and posting a batch
- * copies one string (the values joined) and one typed array.
+ * copies one string (the values joined) and one typed array. Even the row key is
+ * left to the writer thread: building it here cost as much again.
  */
 export class SqliteLogBatch implements EncodedLogBatch {
   size = 0;
@@ -32,14 +36,12 @@ export class SqliteLogBatch implements EncodedLogBatch {
   private lengths = new Uint32Array(64 * LOG_ROW_VALUES);
 
   add(entry: EvaluationLogEntry): void {
-    const key = logRowKey(entry);
     const value = typeof entry.value === 'boolean' ? (entry.value ? 'true' : 'false') : JSON.stringify(entry.value);
     if ((this.size + 1) * LOG_ROW_VALUES > this.lengths.length) {
       const grown = new Uint32Array(this.lengths.length * 2);
       grown.set(this.lengths);
       this.lengths = grown;
     }
-    this.put(key);
     this.put(entry.project);
     this.put(entry.flagType);
     this.put(entry.flagName);
@@ -74,7 +76,8 @@ export class SqliteLogBatch implements EncodedLogBatch {
  * store: rows written through the thread are read back field by field.
  */
 export const DECODE_ROWS_SOURCE = `
-function decodeRows({ text, lengths }) {
+/** The rows of a batch as the insert's parameters, with their row keys made by logRowKey. */
+function decodeRows({ text, lengths }, logRowKey) {
   const rows = [];
   let at = 0;
   for (let i = 0; i < lengths.length; i += ${LOG_ROW_VALUES}) {
@@ -83,8 +86,9 @@ function decodeRows({ text, lengths }) {
       row[j] = text.slice(at, at + lengths[i + j]);
       at += lengths[i + j];
     }
-    row[${LOG_ROW_VALUES - 1}] = Number(row[${LOG_ROW_VALUES - 1}]);
-    rows.push(row);
+    const [project, flagType, flagName, requestId, time, instanceId, value, group, cacheFlag] = row;
+    const rowKey = logRowKey({ project, flagType, flagName, instanceId, requestId, time });
+    rows.push([rowKey, project, flagType, flagName, requestId, flagName, time, flagType, instanceId, value, group, Number(cacheFlag)]);
   }
   if (at !== text.length) throw new Error('evaluation log batch: lengths do not match the text');
   return rows;

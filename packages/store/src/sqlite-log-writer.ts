@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DECODE_ROWS_SOURCE, type SqliteLogBatch } from './sqlite-log-batch.js';
 
@@ -7,11 +8,6 @@ export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
   (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
    AssignedValue, AssignedGroup, CacheFlag)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** The insert's parameters for one row of LOG_ROW_VALUES (the writer thread below has its own copy). */
-export function insertParameters(r: readonly (string | number)[]): (string | number)[] {
-  return [r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[3]!, r[5]!, r[2]!, r[6]!, r[7]!, r[8]!, r[9]!];
-}
 
 interface Reply {
   id: number;
@@ -33,10 +29,13 @@ export class SqliteLogWriter {
   #failure: Error | undefined;
 
   constructor(path: string, busyTimeoutMs: number) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const require = createRequire(import.meta.url);
+    const driver = require.resolve('better-sqlite3');
+    // The built @vexil/core (an ES module): the thread makes row keys with its logRowKey.
+    const core = pathToFileURL(require.resolve('@vexil/core')).href;
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, path, insertSql: INSERT_LOG_SQL, busyTimeoutMs },
+      workerData: { driver, core, path, insertSql: INSERT_LOG_SQL, busyTimeoutMs },
     });
     this.#worker.unref();
     this.#worker.on('message', (reply: Reply) => {
@@ -87,15 +86,17 @@ const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 const insert = db.prepare(workerData.insertSql);
+const core = import(workerData.core);
 ${DECODE_ROWS_SOURCE}
-// insertParameters() of the module, for a thread that cannot import it.
 const write = db.transaction((rows) => {
-  for (const r of rows) insert.run(r[0], r[1], r[2], r[3], r[4], r[3], r[5], r[2], r[6], r[7], r[8], r[9]);
+  for (const row of rows) insert.run(row);
 });
-parentPort.on('message', ({ id, rows }) => {
+// Batches arrive in order and each waits for the same import, so they are written in order.
+parentPort.on('message', async ({ id, rows }) => {
   try {
+    const { logRowKey } = await core;
     // Decoded before the transaction: a bad batch fails without writing any of it.
-    write(decodeRows(rows));
+    write(decodeRows(rows, logRowKey));
     parentPort.postMessage({ id });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });

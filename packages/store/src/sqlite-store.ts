@@ -30,7 +30,7 @@ import type {
 import { pollChanges } from './poll-changes.js';
 import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
 import { SqliteLogBatch } from './sqlite-log-batch.js';
-import { INSERT_LOG_SQL, insertParameters, SqliteLogWriter } from './sqlite-log-writer.js';
+import { INSERT_LOG_SQL, SqliteLogWriter } from './sqlite-log-writer.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for another process's write lock before failing. 5000 ms by default. */
@@ -103,18 +103,25 @@ const MIGRATIONS: readonly string[] = [
 
 const ROW_COLUMNS = 'row_key, project, kind, flag_type, flag_name, wtime, fields';
 
-function logRow(entry: EvaluationLogEntry): (string | number)[] {
+/** INSERT_LOG_SQL's parameters for an entry (the log writer thread makes them in DECODE_ROWS_SOURCE). */
+function logInsertParameters(entry: EvaluationLogEntry): (string | number)[] {
+  const { project, flagType, flagName, requestId, time, instanceId } = entry;
+  const rowKey = logRowKey(entry);
+  const value = JSON.stringify(entry.value);
+  const cacheFlag = entry.cacheHit ? 1 : 0;
   return [
-    logRowKey(entry),
-    entry.project,
-    entry.flagType,
-    entry.flagName,
-    entry.requestId,
-    entry.time,
-    entry.instanceId,
-    JSON.stringify(entry.value),
+    rowKey,
+    project,
+    flagType,
+    flagName,
+    requestId,
+    flagName,
+    time,
+    flagType,
+    instanceId,
+    value,
     entry.group,
-    entry.cacheHit ? 1 : 0,
+    cacheFlag,
   ];
 }
 
@@ -260,7 +267,7 @@ export class SqliteStore implements FlagStore {
 
       this.#appendTx = db.transaction((rows: readonly NewRow[]) => this.#appendInTx(rows));
       this.#appendLogsTx = db.transaction((entries: readonly EvaluationLogEntry[]) => {
-        for (const entry of entries) this.#insertLog.run(...insertParameters(logRow(entry)));
+        for (const entry of entries) this.#insertLog.run(...logInsertParameters(entry));
       });
     } catch (error) {
       db.close();
