@@ -586,7 +586,13 @@ async function main() {
     console.log(`ratio service/bare (req/s): ${ratio.toFixed(2)}`);
 
     check('ratio service/bare >= 0.6', ratio >= 0.6, ratio.toFixed(2));
-    check('service p99 < 10 ms', summary.service.p99 < 10, `${fmt.ms(summary.service.p99)} ms`);
+    // The bare route's own p99 says how much of the 10 ms the machine leaves: when it is
+    // near or past the goal (a slow or stolen-from VM), the service's p99 is not about Vexil.
+    const bareShare =
+      summary.bare.p99 >= 10
+        ? `; the bare route's own p99 was ${fmt.ms(summary.bare.p99)} ms: the machine was too slow for this goal in this run`
+        : `; bare route ${fmt.ms(summary.bare.p99)} ms`;
+    check('service p99 < 10 ms', summary.service.p99 < 10, `${fmt.ms(summary.service.p99)} ms${bareShare}`);
     for (const name of ['service', 'bare']) {
       const s = summary[name];
       check(
