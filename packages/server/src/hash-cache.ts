@@ -11,6 +11,14 @@ export interface HashCacheOptions {
 
 /** Words of the longest digest (sha256); every slot has room for it. */
 const SLOT_WORDS = 8;
+/**
+ * UTF-16 code units of the longest id cached (a UUID has 36). Ids are copied into the
+ * table: keeping the request's string would keep the whole request URL it was cut
+ * from, up to 100,000 times. Longer ids are hashed every time.
+ */
+const MAX_ID_UNITS = 48;
+/** Per slot in `tags`: scope number (0: empty), the id's 32-bit hash, the id's length. */
+const TAGS = 3;
 const INITIAL_SLOTS = 1024;
 
 /**
@@ -21,7 +29,7 @@ const INITIAL_SLOTS = 1024;
  * two-way set-associative table in flat typed arrays: an id and its hash scope
  * (algorithm and salt, numbered once per compiled revision) pick a pair of slots; a
  * hit copies the stored words out, a miss replaces the less recently used slot of the
- * pair. No
+ * pair. Ids are kept as code units, not strings (see MAX_ID_UNITS). No
  * allocation per lookup, at most `maxEntries` slots (grown from a small table as it
  * thrashes), and each slot remembers when it was computed, so nothing is served past
  * the TTL.
@@ -34,11 +42,9 @@ export class HashCache {
   /** Fresh digests replaced by others since the table last grew: the sign that it is too small. */
   private evictions = 0;
   private useCounter = 0;
-  private keys: (string | undefined)[];
-  /**
-   * Per slot, side by side so that a miss reads one cache line: the scope number (0:
-   * empty) and the id's 32-bit hash, compared before the id itself is.
-   */
+  /** Per slot, the id's code units. */
+  private ids: Uint16Array;
+  /** Per slot, side by side so that a miss reads one cache line (see TAGS); compared before the id itself is. */
   private tags: Int32Array;
   /** Per slot: when the digest was computed, and its last use (a counter; the pair's less recent one is replaced). */
   private stamps: Float64Array;
@@ -50,8 +56,8 @@ export class HashCache {
     this.maxEntries = Math.max(1, options.maxEntries);
     this.onLookup = options.onLookup;
     this.capacity = Math.min(this.maxEntries, INITIAL_SLOTS);
-    this.keys = new Array(this.capacity);
-    this.tags = new Int32Array(this.capacity * 2);
+    this.ids = new Uint16Array(this.capacity * MAX_ID_UNITS);
+    this.tags = new Int32Array(this.capacity * TAGS);
     this.stamps = new Float64Array(this.capacity * 2);
     this.words = new Uint32Array(this.capacity * SLOT_WORDS);
   }
@@ -71,6 +77,10 @@ export class HashCache {
     // Evaluation is synchronous and reads the words at once, like core's own digest buffer.
     const out = new Uint32Array(length);
     return (instanceId) => {
+      if (instanceId.length > MAX_ID_UNITS) {
+        this.onLookup?.(false);
+        return compiled.digest(instanceId);
+      }
       const now = this.now();
       const hash = idHash(instanceId, tag);
       const slot = this.find(instanceId, tag, hash, now);
@@ -93,7 +103,7 @@ export class HashCache {
     const now = this.now();
     let size = 0;
     for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.tags[slot * 2] !== 0 && now - this.stamps[slot * 2]! < this.ttlMs) size++;
+      if (this.tags[slot * TAGS] !== 0 && now - this.stamps[slot * 2]! < this.ttlMs) size++;
     }
     return size;
   }
@@ -109,7 +119,11 @@ export class HashCache {
   }
 
   private holds(slot: number, id: string, tag: number, hash: number): boolean {
-    return this.tags[slot * 2 + 1] === hash && this.tags[slot * 2] === tag && this.keys[slot] === id;
+    const t = slot * TAGS;
+    if (this.tags[t + 1] !== hash || this.tags[t] !== tag || this.tags[t + 2] !== id.length) return false;
+    const base = slot * MAX_ID_UNITS;
+    for (let i = 0; i < id.length; i++) if (this.ids[base + i] !== id.charCodeAt(i)) return false;
+    return true;
   }
 
   /** Files `words[from … from + digest length]` as the digest of `id` in scope `tag`. */
@@ -129,22 +143,24 @@ export class HashCache {
     if (second < this.capacity && !this.holds(first, id, tag, hash)) {
       if (
         this.holds(second, id, tag, hash) ||
-        (this.tags[first * 2] !== 0 &&
-          (this.tags[second * 2] === 0 || this.stamps[second * 2 + 1]! < this.stamps[first * 2 + 1]!))
+        (this.tags[first * TAGS] !== 0 &&
+          (this.tags[second * TAGS] === 0 || this.stamps[second * 2 + 1]! < this.stamps[first * 2 + 1]!))
       ) {
         slot = second;
       }
     }
     if (
-      this.tags[slot * 2] !== 0 &&
+      this.tags[slot * TAGS] !== 0 &&
       !this.holds(slot, id, tag, hash) &&
       computed - this.stamps[slot * 2]! < this.ttlMs
     ) {
       this.evictions++;
     }
-    this.keys[slot] = id;
-    this.tags[slot * 2] = tag;
-    this.tags[slot * 2 + 1] = hash;
+    const idBase = slot * MAX_ID_UNITS;
+    for (let i = 0; i < id.length; i++) this.ids[idBase + i] = id.charCodeAt(i);
+    this.tags[slot * TAGS] = tag;
+    this.tags[slot * TAGS + 1] = hash;
+    this.tags[slot * TAGS + 2] = id.length;
     this.stamps[slot * 2] = computed;
     this.stamps[slot * 2 + 1] = used;
     const base = slot * SLOT_WORDS;
@@ -156,20 +172,21 @@ export class HashCache {
   }
 
   private grow(): void {
-    const { keys, tags, stamps, words } = this;
+    const { ids, tags, stamps, words } = this;
     const old = this.capacity;
     this.capacity = Math.min(this.maxEntries, old * 2);
-    this.keys = new Array(this.capacity);
-    this.tags = new Int32Array(this.capacity * 2);
+    this.ids = new Uint16Array(this.capacity * MAX_ID_UNITS);
+    this.tags = new Int32Array(this.capacity * TAGS);
     this.stamps = new Float64Array(this.capacity * 2);
     this.words = new Uint32Array(this.capacity * SLOT_WORDS);
     for (let slot = 0; slot < old; slot++) {
-      const tag = tags[slot * 2]!;
+      const tag = tags[slot * TAGS]!;
       if (tag === 0) continue;
+      const from = slot * MAX_ID_UNITS;
       this.store(
-        keys[slot]!,
+        String.fromCharCode(...ids.subarray(from, from + tags[slot * TAGS + 2]!)),
         tag,
-        tags[slot * 2 + 1]!,
+        tags[slot * TAGS + 1]!,
         words,
         slot * SLOT_WORDS,
         stamps[slot * 2]!,

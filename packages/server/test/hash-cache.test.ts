@@ -85,6 +85,21 @@ describe('HashCache', () => {
     expect(Array.from(digest('early'))).toEqual(Array.from(digestWords('md5', 'flag_a:early')));
   });
 
+  it('tells ids apart by every code unit, caches ids up to 48 code units and hashes longer ones every time', () => {
+    const { hashes, lookups } = cache(1000);
+    const digest = hashes.digestFor(revision('flag_a'));
+    const ids = ['Grüße 🚩', 'Grüße 🚩!', 'lone-\ud800', 'A1', 'A2', 'x'.repeat(48), 'x'.repeat(47)];
+    for (const id of [...ids, ...ids]) {
+      expect(Array.from(digest(id))).toEqual(Array.from(digestWords('md5', `flag_a:${id}`)));
+    }
+    expect(lookups).toEqual([...ids.map(() => false), ...ids.map(() => true)]);
+    lookups.length = 0;
+    const long = 'y'.repeat(49);
+    digest(long);
+    expect(Array.from(digest(long))).toEqual(Array.from(digestWords('md5', `flag_a:${long}`)));
+    expect(lookups).toEqual([false, false]);
+  });
+
   it('uses the digest length of each algorithm', () => {
     const { hashes } = cache(100);
     const sha = compileRevision({
