@@ -8,10 +8,12 @@ import type { EncodedLogBatch, EvaluationLogEntry } from './flag-store.js';
 export const LOG_ROW_VALUES = 9;
 
 const SEGMENT_ROWS = 32;
+const INITIAL_TEXT_BYTES = 128 * 1024;
 
 /** A batch as posted to the writer thread: every value of every row back to back, and each value's length. */
 export interface EncodedRows {
-  text: string;
+  /** The values' UTF-16 code units (little-endian), back to back. */
+  text: Uint8Array<ArrayBuffer>;
   /** UTF-16 code units of each value, LOG_ROW_VALUES per row. */
   lengths: Uint32Array<ArrayBuffer>;
 }
@@ -22,16 +24,20 @@ export interface EncodedRows {
  * cost the service's thread more than the request did: posting arrays or objects
  * makes the structured clone walk every string of a batch at once (milliseconds on a
  * loaded thread), JSON.stringify per row and Buffer.write per value took
- * microseconds per row. Here a row costs a few array writes, and posting a batch
- * copies one string (the values joined) and one typed array. Even the row key is
- * left to the writer thread: building it here cost as much again.
+ * microseconds per row. Here a row costs a few array writes; every SEGMENT_ROWS rows
+ * the values are joined and copied, as UTF-16, into an off-heap buffer, so a batch
+ * waiting for its turn holds no strings for the garbage collector to copy (kept as
+ * strings, they were most of what survived each young-generation collection). Posting
+ * a batch moves two buffers. Even the row key is left to the writer thread: building
+ * it here cost as much again.
  */
 export class SqliteLogBatch implements EncodedLogBatch {
   size = 0;
   /** Values of the rows since the last segment. */
   private values: string[] = [];
-  /** Earlier values, joined every SEGMENT_ROWS rows: a whole batch joined at once stalled the thread. */
-  private readonly segments: string[] = [];
+  /** Earlier values as UTF-16, copied every SEGMENT_ROWS rows: a whole batch at once stalled the thread. */
+  private text = Buffer.allocUnsafe(INITIAL_TEXT_BYTES);
+  private textBytes = 0;
   private count = 0;
   private lengths = new Uint32Array(64 * LOG_ROW_VALUES);
 
@@ -52,16 +58,26 @@ export class SqliteLogBatch implements EncodedLogBatch {
     this.put(entry.group);
     this.put(entry.cacheHit ? '1' : '0');
     this.size++;
-    if (this.size % SEGMENT_ROWS === 0) {
-      this.segments.push(this.values.join(''));
-      this.values = [];
-    }
+    if (this.size % SEGMENT_ROWS === 0) this.copyValues();
   }
 
-  /** The rows to post: a new string and array each time (the batch may be posted again after a failure). */
+  /** The rows to post, in buffers of their own each time (the batch may be posted again after a failure). */
   encode(): EncodedRows {
-    const text = this.segments.join('') + this.values.join('');
-    return { text, lengths: this.lengths.slice(0, this.count) };
+    this.copyValues();
+    return { text: new Uint8Array(this.text.subarray(0, this.textBytes)), lengths: this.lengths.slice(0, this.count) };
+  }
+
+  private copyValues(): void {
+    if (this.values.length === 0) return;
+    const joined = this.values.join('');
+    this.values = [];
+    const needed = this.textBytes + joined.length * 2;
+    if (needed > this.text.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.text.length * 2, needed));
+      this.text.copy(grown, 0, 0, this.textBytes);
+      this.text = grown;
+    }
+    this.textBytes += this.text.write(joined, this.textBytes, 'utf16le');
   }
 
   private put(value: string): void {
@@ -77,7 +93,8 @@ export class SqliteLogBatch implements EncodedLogBatch {
  */
 export const DECODE_ROWS_SOURCE = `
 /** The rows of a batch as the insert's parameters, with their row keys made by logRowKey. */
-function decodeRows({ text, lengths }, logRowKey) {
+function decodeRows({ text: bytes, lengths }, logRowKey) {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf16le');
   const rows = [];
   let at = 0;
   for (let i = 0; i < lengths.length; i += ${LOG_ROW_VALUES}) {
