@@ -25,6 +25,8 @@ export interface AppOptions {
   store: FlagStore;
   /** pino logging; off in tests unless asked for. */
   logger?: boolean;
+  /** Where log lines go when logging (standard output by default). */
+  logStream?: { write(line: string): void };
   /** Process metrics (CPU, memory, event loop); on by default. */
   defaultMetrics?: boolean;
 }
@@ -47,7 +49,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, store } = options;
   const logging = options.logger === true;
   const app = Fastify({
-    logger: logging ? { level: config.logLevel } : false,
+    logger: logging
+      ? { level: config.logLevel, ...(options.logStream === undefined ? {} : { stream: options.logStream }) }
+      : false,
     ...(logging ? { childLoggerFactory: lazyRequestLogger } : {}),
     logController: new VexilLogController(),
     genReqId: requestId,

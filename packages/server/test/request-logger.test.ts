@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { lazyRequestLogger } from '../src/http/request-logger.js';
+import { checkout, flagUrl, serviceWithFlags } from './service-harness.js';
 
 function parent(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -52,5 +55,37 @@ describe('request loggers', () => {
       { request_id: 'r-2', part: undefined, msg: 'now shown' },
       { request_id: 'r-2', part: 'store', msg: 'from a child' },
     ]);
+  });
+});
+
+describe('request logging in the service', () => {
+  async function logged(level: string) {
+    const { store } = await serviceWithFlags();
+    const lines: Record<string, unknown>[] = [];
+    const app = await buildApp({
+      config: loadConfig({ VEXIL_STORE: 'memory:', LOG_LEVEL: level }),
+      store,
+      logger: true,
+      logStream: { write: (line) => lines.push(JSON.parse(line)) },
+      defaultMetrics: false,
+    });
+    await app.inject({ url: flagUrl(checkout, 'qa-1'), headers: { 'x-request-id': 'req-1' } });
+    await app.inject({
+      url: flagUrl({ ...checkout, flagType: 'bogus' as 'feature' }, 'qa-1'),
+      headers: { 'x-request-id': 'req-2' },
+    });
+    await app.close();
+    return lines.filter((line) => line.request_id !== undefined);
+  }
+
+  it('at debug, writes a request and a response line per request, each with its request id', async () => {
+    const lines = await logged('debug');
+    expect(lines.filter((l) => l.request_id === 'req-1').map((l) => l.msg)).toEqual(['request', 'response']);
+    expect(lines.find((l) => l.request_id === 'req-1' && l.msg === 'response')).toMatchObject({ status: 200 });
+  });
+
+  it('at info, writes only the lines of requests that had something to say', async () => {
+    const lines = await logged('info');
+    expect(lines.map((l) => [l.request_id, l.status, l.error])).toEqual([['req-2', 400, 'InvalidFlagTypeException']]);
   });
 });

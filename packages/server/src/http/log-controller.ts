@@ -11,11 +11,17 @@ export class VexilLogController extends LogController {
   }
 
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'request');
+    // Checked first: the details object would be built for every request otherwise.
+    if (debugging(request)) request.log.debug({ method: request.method, url: request.url }, 'request');
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) request.log.error({ err: error, status: reply.statusCode }, 'request failed');
-    else request.log.debug({ status: reply.statusCode, ms: reply.elapsedTime }, 'response');
+    else if (debugging(request)) request.log.debug({ status: reply.statusCode, ms: reply.elapsedTime }, 'response');
   }
+}
+
+function debugging(request: FastifyRequest): boolean {
+  const log = request.log as FastifyRequest['log'] & { isLevelEnabled?(level: string): boolean };
+  return log.isLevelEnabled?.('debug') ?? true;
 }

@@ -47,6 +47,12 @@ class RequestLogger {
   }
   silent(): void {}
 
+  isLevelEnabled(level: string): boolean {
+    return this.#child !== undefined
+      ? ((this.#child as ParentLogger).isLevelEnabled?.(level) ?? true)
+      : (this.parent.isLevelEnabled?.(level) ?? true);
+  }
+
   child(bindings: Record<string, unknown>, options?: Record<string, unknown>): FastifyBaseLogger {
     return this.logger().child(bindings, options);
   }
