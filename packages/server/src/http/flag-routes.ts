@@ -96,6 +96,8 @@ function respond(
 /** The runbook system's evaluation endpoint, with and without the trailing slash. */
 export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { evaluator, evaluationLog, metrics } = services;
+  // Declared, so that every request object of these routes has the same shape from its start.
+  app.decorateRequest('evaluation', undefined);
 
   app.addHook('onResponse', (request, reply, done) => {
     const evaluation = request.evaluation;
