@@ -101,13 +101,13 @@ export class FlagEvaluator {
   private load(ref: FlagRef, key: string): Promise<Loaded> {
     let pending = this.loading.get(key);
     if (pending === undefined) {
-      pending = this.read(ref).finally(() => this.loading.delete(key));
+      pending = this.read(ref, key).finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
     }
     return pending;
   }
 
-  private async read(ref: FlagRef): Promise<Loaded> {
+  private async read(ref: FlagRef, key: string): Promise<Loaded> {
     const row = await withTimeout(
       this.store.latest('REVISION', ref),
       this.options.storeTimeoutMs,
@@ -120,7 +120,7 @@ export class FlagEvaluator {
           field: 'flag_name',
         }),
       };
-      this.flags?.set(cacheKey(ref), loaded, { ttl: Math.min(MISSING_TTL_MS, this.options.flagCacheTtlMs) });
+      this.flags?.set(key, loaded, { ttl: Math.min(MISSING_TTL_MS, this.options.flagCacheTtlMs) });
       return loaded;
     }
     try {
@@ -131,7 +131,7 @@ export class FlagEvaluator {
       if (!isVexilError(error)) throw error;
       loaded = { error };
     }
-    this.flags?.set(cacheKey(ref), loaded);
+    this.flags?.set(key, loaded);
     return loaded;
   }
 }
