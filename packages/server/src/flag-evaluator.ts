@@ -13,6 +13,7 @@ import type { FlagStore } from '@vexil/store';
 import { LRUCache } from 'lru-cache';
 import { HashCache } from './hash-cache.js';
 import type { ServiceMetrics } from './metrics.js';
+import { nested } from './nested-map.js';
 import { refLabel } from './views.js';
 
 export interface FlagEvaluatorOptions {
@@ -155,16 +156,7 @@ class CacheKeys {
   private count = 0;
 
   of(ref: FlagRef): string {
-    let byType = this.byProject.get(ref.project);
-    if (byType === undefined) {
-      byType = new Map();
-      this.byProject.set(ref.project, byType);
-    }
-    let byName = byType.get(ref.flagType);
-    if (byName === undefined) {
-      byName = new Map();
-      byType.set(ref.flagType, byName);
-    }
+    const byName = nested(nested(this.byProject, ref.project), ref.flagType);
     let key = byName.get(ref.name);
     if (key === undefined) {
       if (++this.count > MAX_INTERNED_KEYS) {

@@ -1,19 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type HistogramChild, HotCounter, HotHistogram } from './hot-metrics.js';
+import { nested } from './nested-map.js';
 
 interface RequestChild {
   count: { inc(): void };
   duration: HistogramChild;
-}
-
-/** The inner map under `key`, created on first use. */
-function nested<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
-  let inner = map.get(key);
-  if (inner === undefined) {
-    inner = new Map();
-    map.set(key, inner);
-  }
-  return inner;
 }
 
 /**
