@@ -37,6 +37,8 @@ const INITIAL_SLOTS = 1024;
 export class HashCache {
   private readonly now: () => number;
   private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly onLookup: ((hit: boolean) => void) | undefined;
   private readonly scopeNumbers = new Map<string, number>();
   private capacity: number;
   /** Fresh digests replaced by others since the table last grew: the sign that it is too small. */
@@ -61,9 +63,6 @@ export class HashCache {
     this.stamps = new Float64Array(this.capacity * 2);
     this.words = new Uint32Array(this.capacity * SLOT_WORDS);
   }
-
-  private readonly maxEntries: number;
-  private readonly onLookup: ((hit: boolean) => void) | undefined;
 
   /** The digest function for one compiled revision: its ids looked up here, computed by it on a miss. */
   digestFor(compiled: CompiledRevision): InstanceDigest {

@@ -48,9 +48,7 @@ class RequestLogger {
   silent(): void {}
 
   isLevelEnabled(level: string): boolean {
-    return this.#child !== undefined
-      ? ((this.#child as ParentLogger).isLevelEnabled?.(level) ?? true)
-      : (this.parent.isLevelEnabled?.(level) ?? true);
+    return ((this.#child ?? this.parent) as ParentLogger).isLevelEnabled?.(level) ?? true;
   }
 
   child(bindings: Record<string, unknown>, options?: Record<string, unknown>): FastifyBaseLogger {
