@@ -7,27 +7,15 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/src/app.js';
 import { type Env, loadConfig } from '../../server/src/config.js';
 import { FlagAdmin } from '../../server/src/flag-admin.js';
+import { checkout, provider, seedFlags as seedServerFlags } from '../../server/test/service-harness.js';
 
 export const PROJECT = 'shop';
-export const checkout: FlagRef = { project: PROJECT, flagType: 'feature', name: 'new_checkout' };
-export const provider: FlagRef = { project: PROJECT, flagType: 'data', name: 'llm_provider' };
+export { checkout, provider };
 export const killSwitch: FlagRef = { project: PROJECT, flagType: 'feature', name: 'kill_switch' };
 
-/** The flags every test starts from: a 40 % rollout with an override, a data flag with two treatments, a static flag. */
+/** The flags every test starts from: the server tests' two flags, and a static flag. */
 export async function seedFlags(admin: FlagAdmin): Promise<void> {
-  await admin.addFlag(checkout, { description: 'the new checkout' });
-  await admin.addRevision(checkout, {
-    ControlValue: false,
-    Treatments: [{ OverrideList: ['qa-1'], PercentRollout: 40, Value: true }],
-  });
-  await admin.addFlag(provider, {});
-  await admin.addRevision(provider, {
-    ControlValue: 'openai',
-    Treatments: [
-      { OverrideList: ['A123456'], PercentRollout: 20, Value: 'claude' },
-      { OverrideList: [], PercentRollout: 30, Value: 'llama' },
-    ],
-  });
+  await seedServerFlags(admin);
   await admin.addFlag(killSwitch, {});
   await admin.addRevision(killSwitch, { ControlValue: true, Treatments: [] });
 }

@@ -8,9 +8,8 @@ import { FlagAdmin } from '../src/flag-admin.js';
 export const checkout: FlagRef = { project: 'shop', flagType: 'feature', name: 'new_checkout' };
 export const provider: FlagRef = { project: 'shop', flagType: 'data', name: 'llm_provider' };
 
-/** A service on an in-memory store with two flags, built as `vexil serve` builds it. */
-export async function serviceWithFlags(env: Env = {}, store: FlagStore = new MemoryStore()) {
-  const admin = new FlagAdmin(store);
+/** The two flags server tests start from: a 40 % rollout with an override, and a data flag with two treatments. */
+export async function seedFlags(admin: FlagAdmin): Promise<void> {
   await admin.addFlag(checkout, { description: 'checkout' });
   await admin.addRevision(checkout, {
     ControlValue: false,
@@ -24,6 +23,12 @@ export async function serviceWithFlags(env: Env = {}, store: FlagStore = new Mem
       { OverrideList: [], PercentRollout: 30, Value: 'llama' },
     ],
   });
+}
+
+/** A service on an in-memory store with two flags, built as `vexil serve` builds it. */
+export async function serviceWithFlags(env: Env = {}, store: FlagStore = new MemoryStore()) {
+  const admin = new FlagAdmin(store);
+  await seedFlags(admin);
   const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:', ...env }), store, defaultMetrics: false });
   return { app, store, admin };
 }
