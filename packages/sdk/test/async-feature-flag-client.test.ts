@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AsyncFeatureFlagClient, type AsyncFeatureFlagClientOptions, type VexilClientError } from '../src/index.js';
 import {
   checkout,
@@ -6,22 +6,12 @@ import {
   instanceIds,
   PROJECT,
   provider,
-  type Service,
   serviceValue,
-  startService,
   stubServer,
+  testResources,
 } from './service-harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function service(options: Parameters<typeof startService>[0] = {}): Promise<Service> {
-  const started = await startService(options);
-  cleanups.push(() => started.stop());
-  return started;
-}
+const { cleanups, service } = testResources();
 
 /** A client whose /get-feature-flag requests are counted. */
 function client(options: Partial<AsyncFeatureFlagClientOptions> & { baseUrl: string }) {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FeatureFlagClient, type FeatureFlagClientOptions, type ProjectSnapshot } from '../src/index.js';
 import {
   checkout,
@@ -8,19 +8,10 @@ import {
   PROJECT,
   provider,
   type Service,
-  startService,
+  testResources,
 } from './service-harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function service(): Promise<Service> {
-  const started = await startService();
-  cleanups.push(() => started.stop());
-  return started;
-}
+const { cleanups, service } = testResources();
 
 /** A client whose report requests are counted. */
 function client(options: Partial<FeatureFlagClientOptions> & { baseUrl: string }) {

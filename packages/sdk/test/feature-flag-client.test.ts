@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   FeatureFlagClient,
   type FeatureFlagClientOptions,
@@ -19,23 +19,14 @@ import {
   provider,
   type Service,
   serviceValue,
-  startService,
   stubServer,
+  testResources,
 } from './service-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vexil-sdk-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function service(options: Parameters<typeof startService>[0] = {}): Promise<Service> {
-  const started = await startService(options);
-  cleanups.push(() => started.stop());
-  return started;
-}
+const { cleanups, service } = testResources();
 
 function client(options: Partial<FeatureFlagClientOptions> & { baseUrl: string }): FeatureFlagClient {
   const created = new FeatureFlagClient({

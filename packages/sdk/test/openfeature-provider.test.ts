@@ -1,5 +1,5 @@
 import { type EventDetails, NOOP_PROVIDER, OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/server-sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FeatureFlagClient, type ProjectSnapshot } from '../src/index.js';
 import { VexilProvider } from '../src/openfeature.js';
 import {
@@ -10,23 +10,13 @@ import {
   killSwitch,
   PROJECT,
   provider,
-  type Service,
   serviceValue,
-  startService,
+  testResources,
 } from './service-harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { cleanups, service } = testResources();
 
 let domains = 0;
-
-async function service(options: Parameters<typeof startService>[0] = {}): Promise<Service> {
-  const started = await startService(options);
-  cleanups.push(() => started.stop());
-  return started;
-}
 
 /** The official SDK with a VexilProvider for the project, in a domain of its own. */
 async function openFeature(baseUrl: string, extra: Record<string, unknown> = {}) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FlagRef } from '@vexil/core';
 import { type FlagStore, MemoryStore } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 // Tests only: the SDK's sources never import server code.
 import { buildApp } from '../../server/src/app.js';
 import { type Env, loadConfig } from '../../server/src/config.js';
@@ -149,4 +150,26 @@ export async function eventually(
 /** `count` instance ids that look like the runbook system's (`A123456`), deterministic. */
 export function instanceIds(count: number, prefix = 'A'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${String(100000 + ((i * 7919) % 900000))}`);
+}
+
+/**
+ * Per test file: what a test opens is closed after it, newest first. `service` starts
+ * a service and registers its stop; push other closers onto `cleanups`.
+ */
+export function testResources(): {
+  cleanups: (() => Promise<unknown>)[];
+  service(options?: Parameters<typeof startService>[0]): Promise<Service>;
+} {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    async service(options = {}) {
+      const started = await startService(options);
+      cleanups.push(() => started.stop());
+      return started;
+    },
+  };
 }
