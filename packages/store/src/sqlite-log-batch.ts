@@ -86,28 +86,61 @@ export class SqliteLogBatch implements EncodedLogBatch {
   }
 }
 
+/** A row's values in SqliteLogBatch's order. */
+type RowValues = [string, string, string, string, string, string, string, string, string];
+
+/** The fields logRowKey reads. */
+export interface LogRowKeyFields {
+  project: string;
+  flagType: string;
+  flagName: string;
+  instanceId: string;
+  requestId: string;
+  time: string;
+}
+
 /**
- * The writer thread's decoder, as source: the thread is plain CommonJS given as a
- * string (see SqliteLogWriter), so it cannot import this module. Tested through the
- * store: rows written through the thread are read back field by field.
+ * A batch's rows as INSERT_LOG_SQL's parameters, with their row keys made by
+ * logRowKey: the one place that knows the order of the values and of the insert's
+ * columns. It runs on the service's thread for `:memory:` databases and, as source
+ * (DECODE_ROWS_SOURCE), on the writer thread, which is plain CommonJS and cannot
+ * import this module; so it uses nothing but its arguments, LOG_ROW_VALUES and
+ * globals.
  */
-export const DECODE_ROWS_SOURCE = `
-/** The rows of a batch as the insert's parameters, with their row keys made by logRowKey. */
-function decodeRows({ text: bytes, lengths }, logRowKey) {
+export function decodeLogRows(
+  { text: bytes, lengths }: EncodedRows,
+  logRowKey: (fields: LogRowKeyFields) => string,
+): (string | number)[][] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf16le');
-  const rows = [];
+  const rows: (string | number)[][] = [];
   let at = 0;
-  for (let i = 0; i < lengths.length; i += ${LOG_ROW_VALUES}) {
-    const row = new Array(${LOG_ROW_VALUES});
-    for (let j = 0; j < ${LOG_ROW_VALUES}; j++) {
-      row[j] = text.slice(at, at + lengths[i + j]);
-      at += lengths[i + j];
+  for (let i = 0; i < lengths.length; i += LOG_ROW_VALUES) {
+    const row = new Array(LOG_ROW_VALUES) as RowValues;
+    for (let j = 0; j < LOG_ROW_VALUES; j++) {
+      row[j] = text.slice(at, at + lengths[i + j]!);
+      at += lengths[i + j]!;
     }
     const [project, flagType, flagName, requestId, time, instanceId, value, group, cacheFlag] = row;
     const rowKey = logRowKey({ project, flagType, flagName, instanceId, requestId, time });
-    rows.push([rowKey, project, flagType, flagName, requestId, flagName, time, flagType, instanceId, value, group, Number(cacheFlag)]);
+    // Flag name and type fill two columns each (Name and Type are the runbook's).
+    rows.push([
+      rowKey,
+      project,
+      flagType,
+      flagName,
+      requestId,
+      flagName,
+      time,
+      flagType,
+      instanceId,
+      value,
+      group,
+      Number(cacheFlag),
+    ]);
   }
   if (at !== text.length) throw new Error('evaluation log batch: lengths do not match the text');
   return rows;
 }
-`;
+
+/** decodeLogRows for the writer thread's source. */
+export const DECODE_ROWS_SOURCE = `const LOG_ROW_VALUES = ${LOG_ROW_VALUES};\n${decodeLogRows.toString()}`;

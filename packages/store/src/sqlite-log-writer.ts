@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DECODE_ROWS_SOURCE, type SqliteLogBatch } from './sqlite-log-batch.js';
 
-/** The insert of one row; flag name and type fill two columns each (Name and Type are the runbook's). */
+/** The insert of one row; its parameters are made by decodeLogRows. */
 export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
   (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
    AssignedValue, AssignedGroup, CacheFlag)
@@ -96,7 +96,7 @@ parentPort.on('message', async ({ id, rows }) => {
   try {
     const { logRowKey } = await core;
     // Decoded before the transaction: a bad batch fails without writing any of it.
-    write(decodeRows(rows, logRowKey));
+    write(decodeLogRows(rows, logRowKey));
     parentPort.postMessage({ id });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });

@@ -29,7 +29,7 @@ import type {
 } from './flag-store.js';
 import { pollChanges } from './poll-changes.js';
 import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
-import { SqliteLogBatch } from './sqlite-log-batch.js';
+import { decodeLogRows, SqliteLogBatch } from './sqlite-log-batch.js';
 import { INSERT_LOG_SQL, SqliteLogWriter } from './sqlite-log-writer.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -103,28 +103,6 @@ const MIGRATIONS: readonly string[] = [
 
 const ROW_COLUMNS = 'row_key, project, kind, flag_type, flag_name, wtime, fields';
 
-/** INSERT_LOG_SQL's parameters for an entry (the log writer thread makes them in DECODE_ROWS_SOURCE). */
-function logInsertParameters(entry: EvaluationLogEntry): (string | number)[] {
-  const { project, flagType, flagName, requestId, time, instanceId } = entry;
-  const rowKey = logRowKey(entry);
-  const value = JSON.stringify(entry.value);
-  const cacheFlag = entry.cacheHit ? 1 : 0;
-  return [
-    rowKey,
-    project,
-    flagType,
-    flagName,
-    requestId,
-    flagName,
-    time,
-    flagType,
-    instanceId,
-    value,
-    entry.group,
-    cacheFlag,
-  ];
-}
-
 const LATEST_SQL = `SELECT ${ROW_COLUMNS} FROM flag_rows
   WHERE project = @project AND kind = @kind AND flag_type = @flagType AND flag_name = @name
   ORDER BY wtime DESC LIMIT 1`;
@@ -183,13 +161,13 @@ export class SqliteStore implements FlagStore {
   readonly #listFlags: Database.Statement<[string], FlagRowRecord>;
   readonly #scan: Database.Statement<[{ lo: string; hi: string }], FlagRowRecord>;
   readonly #insert: Database.Statement<[FlagRowRecord]>;
-  readonly #insertLog: Database.Statement<(string | number)[]>;
+  readonly #insertLog: Database.Statement<[(string | number)[]]>;
   readonly #readLogs: Database.Statement<[Record<string, string | number | null>], LogRecord>;
   readonly #ping: Database.Statement<[], number>;
   readonly #lastRowId: Database.Statement<[], number>;
   readonly #changesSince: Database.Statement<[number], FlagRowRecord & { rowid: number }>;
   readonly #appendTx: Database.Transaction<(rows: readonly NewRow[]) => StoredRow[]>;
-  readonly #appendLogsTx: Database.Transaction<(entries: readonly EvaluationLogEntry[]) => void>;
+  readonly #insertLogsTx: Database.Transaction<(rows: readonly (string | number)[][]) => void>;
   readonly #busyTimeoutMs: number;
   /** Log batches go to a worker thread for files (see SqliteLogWriter); `:memory:` has no second connection. */
   #logWriter: SqliteLogWriter | undefined;
@@ -248,7 +226,7 @@ export class SqliteStore implements FlagStore {
         `INSERT INTO flag_rows (${ROW_COLUMNS})
          VALUES (@row_key, @project, @kind, @flag_type, @flag_name, @wtime, @fields)`,
       );
-      this.#insertLog = db.prepare<(string | number)[]>(INSERT_LOG_SQL);
+      this.#insertLog = db.prepare<[(string | number)[]]>(INSERT_LOG_SQL);
       this.#readLogs = db.prepare<[Record<string, string | number | null>], LogRecord>(
         `SELECT project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
                 AssignedValue, AssignedGroup, CacheFlag
@@ -266,8 +244,8 @@ export class SqliteStore implements FlagStore {
       );
 
       this.#appendTx = db.transaction((rows: readonly NewRow[]) => this.#appendInTx(rows));
-      this.#appendLogsTx = db.transaction((entries: readonly EvaluationLogEntry[]) => {
-        for (const entry of entries) this.#insertLog.run(...logInsertParameters(entry));
+      this.#insertLogsTx = db.transaction((rows: readonly (string | number)[][]) => {
+        for (const row of rows) this.#insertLog.run(row);
       });
     } catch (error) {
       db.close();
@@ -321,12 +299,13 @@ export class SqliteStore implements FlagStore {
   }
 
   async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
-    if (this.path === ':memory:' || this.path === '') {
-      this.#run(() => this.#appendLogsTx(entries));
-      return;
-    }
     const batch = new SqliteLogBatch();
     for (const entry of entries) batch.add(entry);
+    if (this.path === ':memory:' || this.path === '') {
+      // No second connection to hand it to: the rows are written here, as the writer thread would.
+      this.#run(() => this.#insertLogsTx(decodeLogRows(batch.encode(), logRowKey)));
+      return;
+    }
     await this.#appendBatch(batch);
   }
 
