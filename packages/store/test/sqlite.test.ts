@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -14,6 +14,7 @@ import {
   SQLITE_SCHEMA_VERSION,
   SqliteStore,
 } from '../src/index.js';
+import { LOG_WRITER_NICE } from '../src/sqlite-log-writer.js';
 import { describeStoreConformance } from './conformance.js';
 import { revision } from './test-rows.js';
 
@@ -139,6 +140,42 @@ describe('SqliteStore', () => {
       expect(await store.readLogs({ project: 'p' })).toHaveLength(2 * entries.length);
       expect(new SqliteStore(':memory:').encodedLogs).toBeUndefined();
     });
+
+    it.runIf(process.platform === 'linux')(
+      "writes the log on a thread at a lower priority, leaving the caller's priority alone",
+      async () => {
+        // Field 19 of a thread's stat is its nice value; the command name before ") " may hold spaces.
+        const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]);
+        const threadsAt = (nice: number) =>
+          readdirSync('/proc/self/task').filter((tid) => {
+            try {
+              return niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')) === nice;
+            } catch {
+              return false; // the thread ended while being listed
+            }
+          }).length;
+        const callerNice = niceOf(readFileSync('/proc/thread-self/stat', 'utf8'));
+        expect(callerNice).not.toBe(LOG_WRITER_NICE);
+        const before = threadsAt(LOG_WRITER_NICE);
+        const store = track(new SqliteStore(join(dir, 'vexil.db')));
+        await store.appendLogs([
+          {
+            project: 'p',
+            flagType: 'feature',
+            flagName: 'f',
+            instanceId: 'A1',
+            requestId: 'r-1',
+            time: formatWTime(T0),
+            value: true,
+            group: 'treatment',
+            cacheHit: false,
+          },
+        ]);
+        expect(threadsAt(LOG_WRITER_NICE)).toBe(before + 1);
+        expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(callerNice);
+        expect(await store.readLogs({ project: 'p' })).toHaveLength(1);
+      },
+    );
 
     it('keeps WTIMEs strictly increasing when two connections append to one flag', async () => {
       const path = join(dir, 'shared.db');
