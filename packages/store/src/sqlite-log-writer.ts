@@ -10,13 +10,14 @@ export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
- * The writer thread's nice value (Linux). At the default priority, every batch posted
- * to the sleeping thread woke it onto the service's core for a whole scheduler slice:
- * under load one post in ten stalled the event loop 3–5 ms (seen as postMessage time
- * in --cpu-prof). The log can wait; responses cannot. At 10 the thread still gets a
- * tenth of a contended core, more than the log needs at 20,000 rows/s.
+ * How much nicer than the service the writer thread runs (Linux; at most 19). At the
+ * service's own priority, every batch posted to the sleeping thread woke it onto the
+ * service's core for a whole scheduler slice: under load one post in ten stalled the
+ * event loop 3–5 ms (seen as postMessage time in --cpu-prof). The log can wait;
+ * responses cannot. Ten lower, the thread still gets a tenth of a contended core, more
+ * than the log needs at 20,000 rows/s.
  */
-export const LOG_WRITER_NICE = 10;
+export const LOG_WRITER_NICE_INCREMENT = 10;
 
 interface Reply {
   id: number;
@@ -44,7 +45,14 @@ export class SqliteLogWriter {
     const core = pathToFileURL(require.resolve('@vexil/core')).href;
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, core, path, insertSql: INSERT_LOG_SQL, busyTimeoutMs, nice: LOG_WRITER_NICE },
+      workerData: {
+        driver,
+        core,
+        path,
+        insertSql: INSERT_LOG_SQL,
+        busyTimeoutMs,
+        niceIncrement: LOG_WRITER_NICE_INCREMENT,
+      },
     });
     this.#worker.unref();
     this.#worker.on('message', (reply: Reply) => {
@@ -94,7 +102,9 @@ const Database = require(workerData.driver);
 try {
   // This thread's own id: setpriority on a thread id changes that thread only.
   const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  require('node:os').setPriority(tid, workerData.nice);
+  const os = require('node:os');
+  // A thread starts at its creator's nice value: keep the distance if the service itself was started niced.
+  os.setPriority(tid, Math.min(19, os.getPriority(tid) + workerData.niceIncrement));
 } catch {
   // Not Linux (no /proc/thread-self): the thread keeps the service's priority.
 }
