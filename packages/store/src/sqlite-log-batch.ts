@@ -1,3 +1,4 @@
+import type { LogRowKey } from '@vexil/core';
 import type { EncodedLogBatch, EvaluationLogEntry } from './flag-store.js';
 
 /**
@@ -89,16 +90,6 @@ export class SqliteLogBatch implements EncodedLogBatch {
 /** A row's values in SqliteLogBatch's order. */
 type RowValues = [string, string, string, string, string, string, string, string, string];
 
-/** The fields logRowKey reads. */
-export interface LogRowKeyFields {
-  project: string;
-  flagType: string;
-  flagName: string;
-  instanceId: string;
-  requestId: string;
-  time: string;
-}
-
 /**
  * A batch's rows as INSERT_LOG_SQL's parameters, with their row keys made by
  * logRowKey: the one place that knows the order of the values and of the insert's
@@ -109,7 +100,7 @@ export interface LogRowKeyFields {
  */
 export function decodeLogRows(
   { text: bytes, lengths }: EncodedRows,
-  logRowKey: (fields: LogRowKeyFields) => string,
+  logRowKey: (fields: LogRowKey) => string,
 ): (string | number)[][] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf16le');
   const rows: (string | number)[][] = [];
