@@ -301,8 +301,8 @@ export class SqliteStore implements FlagStore {
   async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
     const batch = new SqliteLogBatch();
     for (const entry of entries) batch.add(entry);
-    if (this.path === ':memory:' || this.path === '') {
-      // No second connection to hand it to: the rows are written here, as the writer thread would.
+    if (this.encodedLogs === undefined) {
+      // `:memory:`: no second connection to hand it to, so the rows are written here, as the writer thread would.
       this.#run(() => this.#insertLogsTx(decodeLogRows(batch.encode(), logRowKey)));
       return;
     }
