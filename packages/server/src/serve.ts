@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { type ServiceConfig, storeOptions } from './config.js';
 import { seedDemo } from './demo.js';
 import { FlagAdmin } from './flag-admin.js';
+import { runScavengesOnMainThread } from './gc-settings.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -45,6 +46,8 @@ export async function startService(config: ServiceConfig, options: { demo?: bool
 
 /** `vexil serve`: runs until SIGTERM or SIGINT, then stops gracefully. */
 export async function serveUntilSignalled(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<void> {
+  // Before the store opens: its log writer thread is an isolate of its own and reads the flag too.
+  runScavengesOnMainThread();
   const service = await startService(config, options);
   service.app.log.info(
     { url: service.url, store: service.app.services.store.engine, environment: config.environment },

@@ -11,9 +11,16 @@ export interface VexilProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Starts the built `vexil serve` as a real process on a free port and waits for its "serving" line. */
-export function startVexil(env: Record<string, string>, args: string[] = []): Promise<VexilProcess> {
-  const child = spawn(process.execPath, [cliPath, 'serve', ...args], {
+/**
+ * Starts the built `vexil serve` as a real process on a free port and waits for its
+ * "serving" line; `nodeArgs` go to node itself.
+ */
+export function startVexil(
+  env: Record<string, string>,
+  args: string[] = [],
+  nodeArgs: string[] = [],
+): Promise<VexilProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, 'serve', ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
