@@ -12,7 +12,7 @@ const SCAVENGE_FLAG = /^--(no-)?parallel[-_]scavenge$/;
  * threads have little to share. But the main thread waits for every helper to finish,
  * and when the cores are busy (a load generator on the same machine, neighbours, a
  * container's CPU quota) a helper may not be running: under bench:http on two cores,
- * scavenge pauses had a p90 of 2.2–4.1 ms with helpers and 0.8–1.5 ms without, and 40 %
+ * scavenge pauses had a p90 of 2.2–4.1 ms with helpers and 0.8–1.5 ms without, and 35–45 %
  * less time went to scavenges. V8 reads the flag at each scavenge, so setting it at
  * start-up takes effect (a test counts the scavenger tasks of a served process).
  */
