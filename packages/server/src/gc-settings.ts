@@ -5,7 +5,7 @@ const SCAVENGE_FLAG = /^--(no-)?parallel[-_]scavenge$/;
 /**
  * Runs V8's young-generation collections (scavenges) on the service's own thread, as
  * `node --no-parallel-scavenge` would, unless the process was started with either form
- * of that flag; says whether it changed anything.
+ * of that flag.
  *
  * Almost nothing a request allocates outlives it: under load about 30 KB of a 16 MB young
  * generation survive a scavenge, which then takes about 0.6 ms on one thread, so helper
@@ -16,8 +16,7 @@ const SCAVENGE_FLAG = /^--(no-)?parallel[-_]scavenge$/;
  * less time went to scavenges. V8 reads the flag at each scavenge, so setting it at
  * start-up takes effect (a test counts the scavenger tasks of a served process).
  */
-export function runScavengesOnMainThread(execArgv: readonly string[] = process.execArgv): boolean {
-  if (execArgv.some((arg) => SCAVENGE_FLAG.test(arg))) return false;
+export function runScavengesOnMainThread(): void {
+  if (process.execArgv.some((arg) => SCAVENGE_FLAG.test(arg))) return;
   setFlagsFromString('--no-parallel-scavenge');
-  return true;
 }
