@@ -224,12 +224,16 @@ function cpuSeconds(pid) {
   }
 }
 
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineBusySeconds() {
+/**
+ * CPU seconds of the whole machine (all cores) from /proc/stat: busy, and stolen (a
+ * virtual machine's cores that its host ran something else on; they count as busy
+ * here). Undefined off Linux.
+ */
+function machineCpuSeconds() {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
     const [user, nice, system, , , irq, softirq, steal] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100;
+    return { busy: (user + nice + system + irq + softirq + steal) / 100, stolen: steal / 100 };
   } catch {
     return undefined;
   }
@@ -364,7 +368,7 @@ async function load(target, seconds, ledger, { onStart } = {}) {
     errorCodes[code] = (errorCodes[code] ?? 0) + 1;
   });
   const cpu0 = cpuSeconds(target.child.pid);
-  const busy0 = machineBusySeconds();
+  const machine0 = machineCpuSeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   onStart?.({
@@ -375,7 +379,7 @@ async function load(target, seconds, ledger, { onStart } = {}) {
   const result = await instance;
   const wall = (performance.now() - t0) / 1000;
   const cpu1 = cpuSeconds(target.child.pid);
-  const busy1 = machineBusySeconds();
+  const machine1 = machineCpuSeconds();
   const self = process.cpuUsage(self0);
   const serverCpu = cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / wall;
   const clientCpu = (self.user + self.system) / 1e6 / wall;
@@ -399,9 +403,14 @@ async function load(target, seconds, ledger, { onStart } = {}) {
     clientCpu,
     // Everything else the machine ran meanwhile (other processes, the idle target), in cores.
     otherCpu:
-      busy0 === undefined || busy1 === undefined || serverCpu === undefined
+      machine0 === undefined || machine1 === undefined || serverCpu === undefined
         ? undefined
-        : Math.max(0, (busy1 - busy0) / wall - serverCpu - clientCpu),
+        : Math.max(
+            0,
+            (machine1.busy - machine0.busy - machine1.stolen + machine0.stolen) / wall - serverCpu - clientCpu,
+          ),
+    stolenCpu:
+      machine0 === undefined || machine1 === undefined ? undefined : (machine1.stolen - machine0.stolen) / wall,
     after,
   };
 }
@@ -550,7 +559,7 @@ async function main() {
       console.log(
         `${fmt.int(r.rps)} req/s, p50 ${fmt.ms(r.p50)} p95 ${fmt.ms(r.p95)} p99 ${fmt.ms(r.p99)} ms, ` +
           `non-2xx ${r.non2xx}, errors ${r.errors}, ` +
-          `CPU server ${fmt.pct(r.serverCpu)} client ${fmt.pct(r.clientCpu)} other ${fmt.pct(r.otherCpu)}${drained}`,
+          `CPU server ${fmt.pct(r.serverCpu)} client ${fmt.pct(r.clientCpu)} other ${fmt.pct(r.otherCpu)} stolen ${fmt.pct(r.stolenCpu)}${drained}`,
       );
       await sleep(300);
       return r;
@@ -578,12 +587,14 @@ async function main() {
         serverCpu: median(rs.map((r) => r.serverCpu ?? Number.NaN)),
         clientCpu: median(rs.map((r) => r.clientCpu)),
         otherCpu: median(rs.map((r) => r.otherCpu ?? Number.NaN)),
+        stolenCpu: median(rs.map((r) => r.stolenCpu ?? Number.NaN)),
       };
     }
     const ratio = summary.service.rps / summary.bare.rps;
     console.log(
       `\nresults (medians of ${opts.rounds} rounds; latency in ms; counts are totals of the measured rounds; ` +
-        'CPU in % of one core, "other" = the rest of the machine meanwhile):',
+        'CPU in % of one core, "other" = the rest of the machine meanwhile, "stolen" = ' +
+        'time the VM host gave the cores to others):',
     );
     console.log(
       table(
@@ -600,6 +611,7 @@ async function main() {
           'server CPU',
           'client CPU',
           'other CPU',
+          'stolen',
         ],
         ['service', 'bare'].map((name) => {
           const s = summary[name];
@@ -616,6 +628,7 @@ async function main() {
             fmt.pct(s.serverCpu),
             fmt.pct(s.clientCpu),
             fmt.pct(s.otherCpu),
+            fmt.pct(s.stolenCpu),
           ];
         }),
       ),
