@@ -17,19 +17,49 @@ const SLOT_WORDS = 8;
  * from, up to 100,000 times. Longer ids are hashed every time.
  */
 const MAX_ID_UNITS = 48;
-/** Per slot in `tags`: scope number (0: empty), the id's 32-bit hash, the id's length. */
-const TAGS = 3;
+/**
+ * A slot, in 32-bit words: scope number (0: empty), the id's 32-bit hash, the id's
+ * length, one spare; when the digest was computed and its last use (a counter; the
+ * pair's less recent one is replaced), as doubles; the digest; the id's code units,
+ * two to a word. Everything but the id sits in the slot's first 64 bytes: a lookup
+ * reads one cache line to rule a slot out and one more to compare the id.
+ */
+const TAG = 0;
+const HASH = 1;
+const LENGTH = 2;
+const COMPUTED = 4;
+const USED = 6;
+const WORDS = 8;
+const ID = WORDS + SLOT_WORDS;
+const SLOT = ID + MAX_ID_UNITS / 2;
 const INITIAL_SLOTS = 1024;
+
+/** One table, seen as words, doubles and code units. */
+class Slots {
+  readonly ints: Int32Array;
+  readonly words: Uint32Array;
+  readonly doubles: Float64Array;
+  readonly units: Uint16Array;
+
+  constructor(readonly capacity: number) {
+    const buffer = new ArrayBuffer(capacity * SLOT * 4);
+    this.ints = new Int32Array(buffer);
+    this.words = new Uint32Array(buffer);
+    this.doubles = new Float64Array(buffer);
+    this.units = new Uint16Array(buffer);
+  }
+}
 
 /**
  * The runbook system's instance-id hash cache (PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS),
  * written by hand: an md5 of a short id costs a few hundred nanoseconds here, so a
  * cache only pays if a lookup costs less. A general LRU did not (a key string
- * concatenated per lookup, per-entry bookkeeping, garbage on every miss). This is a
- * two-way set-associative table in flat typed arrays: an id and its hash scope
- * (algorithm and salt, numbered once per compiled revision) pick a pair of slots; a
- * hit copies the stored words out, a miss replaces the less recently used slot of the
- * pair. Ids are kept as code units, not strings (see MAX_ID_UNITS). No
+ * concatenated per lookup, per-entry bookkeeping, garbage on every miss), nor did this
+ * table with each field in an array of its own (a lookup touched four cache lines
+ * far apart). This is a two-way set-associative table in one flat buffer: an id and
+ * its hash scope (algorithm and salt, numbered once per compiled revision) pick a pair
+ * of slots; a hit copies the stored words out, a miss replaces the less recently used
+ * slot of the pair. Ids are kept as code units, not strings (see MAX_ID_UNITS). No
  * allocation per lookup, at most `maxEntries` slots (grown from a small table as it
  * thrashes), and each slot remembers when it was computed, so nothing is served past
  * the TTL.
@@ -40,28 +70,17 @@ export class HashCache {
   private readonly maxEntries: number;
   private readonly onLookup: ((hit: boolean) => void) | undefined;
   private readonly scopeNumbers = new Map<string, number>();
-  private capacity: number;
+  private slots: Slots;
   /** Fresh digests replaced by others since the table last grew: the sign that it is too small. */
   private evictions = 0;
   private useCounter = 0;
-  /** Per slot, the id's code units. */
-  private ids: Uint16Array;
-  /** Per slot, side by side so that a miss reads one cache line (see TAGS); compared before the id itself is. */
-  private tags: Int32Array;
-  /** Per slot: when the digest was computed, and its last use (a counter; the pair's less recent one is replaced). */
-  private stamps: Float64Array;
-  private words: Uint32Array;
 
   constructor(options: HashCacheOptions) {
     this.now = options.now ?? Date.now;
     this.ttlMs = options.ttlMs;
     this.maxEntries = Math.max(1, options.maxEntries);
     this.onLookup = options.onLookup;
-    this.capacity = Math.min(this.maxEntries, INITIAL_SLOTS);
-    this.ids = new Uint16Array(this.capacity * MAX_ID_UNITS);
-    this.tags = new Int32Array(this.capacity * TAGS);
-    this.stamps = new Float64Array(this.capacity * 2);
-    this.words = new Uint32Array(this.capacity * SLOT_WORDS);
+    this.slots = new Slots(Math.min(this.maxEntries, INITIAL_SLOTS));
   }
 
   /** The digest function for one compiled revision: its ids looked up here, computed by it on a miss. */
@@ -85,13 +104,14 @@ export class HashCache {
       const slot = this.find(instanceId, tag, hash, now);
       this.onLookup?.(slot >= 0);
       if (slot >= 0) {
-        this.stamps[slot * 2 + 1] = ++this.useCounter;
-        const base = slot * SLOT_WORDS;
-        for (let w = 0; w < length; w++) out[w] = this.words[base + w]!;
+        const { words, doubles } = this.slots;
+        const base = slot * SLOT;
+        doubles[(base + USED) / 2] = ++this.useCounter;
+        for (let w = 0; w < length; w++) out[w] = words[base + WORDS + w]!;
         return out;
       }
       const digest = compiled.digest(instanceId);
-      if (this.evictions >= this.capacity / 4 && this.capacity < this.maxEntries) this.grow();
+      if (this.evictions >= this.slots.capacity / 4 && this.slots.capacity < this.maxEntries) this.grow();
       this.store(instanceId, tag, hash, digest, 0, now, ++this.useCounter);
       return digest;
     };
@@ -100,9 +120,11 @@ export class HashCache {
   /** Digests held and not yet past the TTL. */
   get size(): number {
     const now = this.now();
+    const { ints, doubles, capacity } = this.slots;
     let size = 0;
-    for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.tags[slot * TAGS] !== 0 && now - this.stamps[slot * 2]! < this.ttlMs) size++;
+    for (let slot = 0; slot < capacity; slot++) {
+      const base = slot * SLOT;
+      if (ints[base + TAG] !== 0 && now - doubles[(base + COMPUTED) / 2]! < this.ttlMs) size++;
     }
     return size;
   }
@@ -110,18 +132,21 @@ export class HashCache {
   /** The slot holding a fresh digest of `id` in scope `tag`, or -1. */
   private find(id: string, tag: number, hash: number, now: number): number {
     const first = this.pairOf(hash);
-    const end = Math.min(first + 2, this.capacity);
+    const end = Math.min(first + 2, this.slots.capacity);
     for (let slot = first; slot < end; slot++) {
-      if (this.holds(slot, id, tag, hash)) return now - this.stamps[slot * 2]! < this.ttlMs ? slot : -1;
+      if (this.holds(slot, id, tag, hash)) {
+        return now - this.slots.doubles[(slot * SLOT + COMPUTED) / 2]! < this.ttlMs ? slot : -1;
+      }
     }
     return -1;
   }
 
   private holds(slot: number, id: string, tag: number, hash: number): boolean {
-    const t = slot * TAGS;
-    if (this.tags[t + 1] !== hash || this.tags[t] !== tag || this.tags[t + 2] !== id.length) return false;
-    const base = slot * MAX_ID_UNITS;
-    for (let i = 0; i < id.length; i++) if (this.ids[base + i] !== id.charCodeAt(i)) return false;
+    const { ints, units } = this.slots;
+    const base = slot * SLOT;
+    if (ints[base + HASH] !== hash || ints[base + TAG] !== tag || ints[base + LENGTH] !== id.length) return false;
+    const from = (base + ID) * 2;
+    for (let i = 0; i < id.length; i++) if (units[from + i] !== id.charCodeAt(i)) return false;
     return true;
   }
 
@@ -135,61 +160,60 @@ export class HashCache {
     computed: number,
     used: number,
   ): void {
+    const { ints, doubles, units, capacity } = this.slots;
     const first = this.pairOf(hash);
     const second = first + 1;
     let slot = first;
     // The slot already holding this id (expired), else an empty one, else the less recently used.
-    if (second < this.capacity && !this.holds(first, id, tag, hash)) {
+    if (second < capacity && !this.holds(first, id, tag, hash)) {
       if (
         this.holds(second, id, tag, hash) ||
-        (this.tags[first * TAGS] !== 0 &&
-          (this.tags[second * TAGS] === 0 || this.stamps[second * 2 + 1]! < this.stamps[first * 2 + 1]!))
+        (ints[first * SLOT + TAG] !== 0 &&
+          (ints[second * SLOT + TAG] === 0 ||
+            doubles[(second * SLOT + USED) / 2]! < doubles[(first * SLOT + USED) / 2]!))
       ) {
         slot = second;
       }
     }
+    const base = slot * SLOT;
     if (
-      this.tags[slot * TAGS] !== 0 &&
+      ints[base + TAG] !== 0 &&
       !this.holds(slot, id, tag, hash) &&
-      computed - this.stamps[slot * 2]! < this.ttlMs
+      computed - doubles[(base + COMPUTED) / 2]! < this.ttlMs
     ) {
       this.evictions++;
     }
-    const idBase = slot * MAX_ID_UNITS;
-    for (let i = 0; i < id.length; i++) this.ids[idBase + i] = id.charCodeAt(i);
-    this.tags[slot * TAGS] = tag;
-    this.tags[slot * TAGS + 1] = hash;
-    this.tags[slot * TAGS + 2] = id.length;
-    this.stamps[slot * 2] = computed;
-    this.stamps[slot * 2 + 1] = used;
-    const base = slot * SLOT_WORDS;
-    for (let w = 0; w < SLOT_WORDS && from + w < words.length; w++) this.words[base + w] = words[from + w]!;
+    const idFrom = (base + ID) * 2;
+    for (let i = 0; i < id.length; i++) units[idFrom + i] = id.charCodeAt(i);
+    ints[base + TAG] = tag;
+    ints[base + HASH] = hash;
+    ints[base + LENGTH] = id.length;
+    doubles[(base + COMPUTED) / 2] = computed;
+    doubles[(base + USED) / 2] = used;
+    for (let w = 0; w < SLOT_WORDS && from + w < words.length; w++)
+      this.slots.words[base + WORDS + w] = words[from + w]!;
   }
 
   private pairOf(hash: number): number {
-    return ((hash >>> 0) % this.capacity) & ~1;
+    return ((hash >>> 0) % this.slots.capacity) & ~1;
   }
 
   private grow(): void {
-    const { ids, tags, stamps, words } = this;
-    const old = this.capacity;
-    this.capacity = Math.min(this.maxEntries, old * 2);
-    this.ids = new Uint16Array(this.capacity * MAX_ID_UNITS);
-    this.tags = new Int32Array(this.capacity * TAGS);
-    this.stamps = new Float64Array(this.capacity * 2);
-    this.words = new Uint32Array(this.capacity * SLOT_WORDS);
-    for (let slot = 0; slot < old; slot++) {
-      const tag = tags[slot * TAGS]!;
+    const old = this.slots;
+    this.slots = new Slots(Math.min(this.maxEntries, old.capacity * 2));
+    for (let slot = 0; slot < old.capacity; slot++) {
+      const base = slot * SLOT;
+      const tag = old.ints[base + TAG]!;
       if (tag === 0) continue;
-      const from = slot * MAX_ID_UNITS;
+      const idFrom = (base + ID) * 2;
       this.store(
-        String.fromCharCode(...ids.subarray(from, from + tags[slot * TAGS + 2]!)),
+        String.fromCharCode(...old.units.subarray(idFrom, idFrom + old.ints[base + LENGTH]!)),
         tag,
-        tags[slot * TAGS + 1]!,
-        words,
-        slot * SLOT_WORDS,
-        stamps[slot * 2]!,
-        stamps[slot * 2 + 1]!,
+        old.ints[base + HASH]!,
+        old.words,
+        base + WORDS,
+        old.doubles[(base + COMPUTED) / 2]!,
+        old.doubles[(base + USED) / 2]!,
       );
     }
     this.evictions = 0;

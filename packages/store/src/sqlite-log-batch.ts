@@ -2,116 +2,149 @@ import type { LogRowKey } from '@vexil/core';
 import type { EncodedLogBatch, EvaluationLogEntry } from './flag-store.js';
 
 /**
- * Values per row: project, flag type, flag name, request id, time, instance id,
- * value (JSON), group, cache flag ("0" or "1"). The row key is built from them on
- * the writer thread.
+ * Numbers per row in EncodedRows.fields: the UTF-16 lengths of the three values
+ * copied as text (request id, time, instance id), the dictionary indexes of the five
+ * that repeat (project, flag type, flag name, value as JSON, group), and the cache
+ * flag (0 or 1).
  */
-export const LOG_ROW_VALUES = 9;
+export const LOG_ROW_FIELDS = 9;
 
-const SEGMENT_ROWS = 32;
-const INITIAL_TEXT_BYTES = 128 * 1024;
+const INITIAL_ROWS = 64;
+/** UTF-16 code units per row the text starts with room for (a UUID, a time, a short id). */
+const INITIAL_UNITS_PER_ROW = 80;
 
-/** A batch as posted to the writer thread: every value of every row back to back, and each value's length. */
+/** A batch as posted to the writer thread: three buffers and a short list of strings. */
 export interface EncodedRows {
-  /** The values' UTF-16 code units (little-endian), back to back. */
-  text: Uint8Array<ArrayBuffer>;
-  /** UTF-16 code units of each value, LOG_ROW_VALUES per row. */
-  lengths: Uint32Array<ArrayBuffer>;
+  /** The request ids, times and instance ids as UTF-16 code units, back to back. */
+  text: Uint16Array<ArrayBuffer>;
+  /** LOG_ROW_FIELDS numbers per row. */
+  fields: Uint32Array<ArrayBuffer>;
+  /** The distinct projects, flag types, names, values (JSON) and groups of the batch. */
+  dictionary: string[];
 }
 
 /**
- * Evaluation-log rows for the SQLite writer thread, kept as entries arrive as their
- * values in a list plus each value's length. Hand-written because the obvious ways
- * cost the service's thread more than the request did: posting arrays or objects
- * makes the structured clone walk every string of a batch at once (milliseconds on a
- * loaded thread), JSON.stringify per row and Buffer.write per value took
- * microseconds per row. Here a row costs a few array writes; every SEGMENT_ROWS rows
- * the values are joined and copied, as UTF-16, into an off-heap buffer, so a batch
- * waiting for its turn holds no strings for the garbage collector to copy (kept as
- * strings, they were most of what survived each young-generation collection). Posting
- * a batch moves two buffers. Even the row key is left to the writer thread: building
- * it here cost as much again.
+ * Evaluation-log rows for the SQLite writer thread, written into typed arrays as
+ * entries arrive. Hand-written because the obvious ways cost the service's thread
+ * more than the request did: posting arrays or objects makes the structured clone
+ * walk every string of a batch at once (milliseconds on a loaded thread), and
+ * JSON.stringify or Buffer.write per row took microseconds. Of a row's nine values,
+ * five repeat across a batch (a handful of flags, values and groups): each is stored
+ * once in the batch's dictionary and referred to by index. The other three are copied
+ * code unit by code unit into an off-heap array, so a batch waiting for its turn holds
+ * no strings for the garbage collector to copy (kept as strings, they were most of
+ * what survived each young-generation collection), and no native call or string join
+ * is made per row. Posting a batch moves two buffers. Even the row key is left to the
+ * writer thread: building it here cost as much again.
  */
 export class SqliteLogBatch implements EncodedLogBatch {
   size = 0;
-  /** Values of the rows since the last segment. */
-  private values: string[] = [];
-  /** Earlier values as UTF-16, copied every SEGMENT_ROWS rows: a whole batch at once stalled the thread. */
-  private text = Buffer.allocUnsafe(INITIAL_TEXT_BYTES);
-  private textBytes = 0;
-  private count = 0;
-  private lengths = new Uint32Array(64 * LOG_ROW_VALUES);
+  private text = new Uint16Array(INITIAL_ROWS * INITIAL_UNITS_PER_ROW);
+  private units = 0;
+  private fields = new Uint32Array(INITIAL_ROWS * LOG_ROW_FIELDS);
+  private readonly dictionary: string[] = [];
+  private readonly indexes = new Map<string, number>();
+  /** Keyed by the value itself: its JSON is made once per batch, not per row. */
+  private readonly valueIndexes = new Map<boolean | string, number>();
 
   add(entry: EvaluationLogEntry): void {
-    const value = typeof entry.value === 'boolean' ? (entry.value ? 'true' : 'false') : JSON.stringify(entry.value);
-    if ((this.size + 1) * LOG_ROW_VALUES > this.lengths.length) {
-      const grown = new Uint32Array(this.lengths.length * 2);
-      grown.set(this.lengths);
-      this.lengths = grown;
-    }
-    this.put(entry.project);
-    this.put(entry.flagType);
-    this.put(entry.flagName);
-    this.put(entry.requestId);
-    this.put(entry.time);
-    this.put(entry.instanceId);
-    this.put(value);
-    this.put(entry.group);
-    this.put(entry.cacheHit ? '1' : '0');
+    const requestId = entry.requestId;
+    const time = entry.time;
+    const instanceId = entry.instanceId;
+    const row = this.size * LOG_ROW_FIELDS;
+    if (row + LOG_ROW_FIELDS > this.fields.length) this.fields = grown(this.fields, row + LOG_ROW_FIELDS);
+    const needed = this.units + requestId.length + time.length + instanceId.length;
+    if (needed > this.text.length) this.text = grown(this.text, needed);
+    // Every check that can throw comes before the first write: a bad entry leaves the batch as it was.
+    const value = this.valueIndex(entry.value);
+    const fields = this.fields;
+    fields[row] = this.copy(requestId);
+    fields[row + 1] = this.copy(time);
+    fields[row + 2] = this.copy(instanceId);
+    fields[row + 3] = this.index(entry.project);
+    fields[row + 4] = this.index(entry.flagType);
+    fields[row + 5] = this.index(entry.flagName);
+    fields[row + 6] = value;
+    fields[row + 7] = this.index(entry.group);
+    fields[row + 8] = entry.cacheHit ? 1 : 0;
     this.size++;
-    if (this.size % SEGMENT_ROWS === 0) this.copyValues();
   }
 
   /** The rows to post, in buffers of their own each time (the batch may be posted again after a failure). */
   encode(): EncodedRows {
-    this.copyValues();
-    return { text: new Uint8Array(this.text.subarray(0, this.textBytes)), lengths: this.lengths.slice(0, this.count) };
+    return {
+      text: this.text.slice(0, this.units),
+      fields: this.fields.slice(0, this.size * LOG_ROW_FIELDS),
+      dictionary: [...this.dictionary],
+    };
   }
 
-  private copyValues(): void {
-    if (this.values.length === 0) return;
-    const joined = this.values.join('');
-    this.values = [];
-    const needed = this.textBytes + joined.length * 2;
-    if (needed > this.text.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.text.length * 2, needed));
-      this.text.copy(grown, 0, 0, this.textBytes);
-      this.text = grown;
+  private copy(value: string): number {
+    const text = this.text;
+    let at = this.units;
+    for (let i = 0; i < value.length; i++) text[at++] = value.charCodeAt(i);
+    this.units = at;
+    return value.length;
+  }
+
+  private index(value: string): number {
+    let index = this.indexes.get(value);
+    if (index === undefined) {
+      index = this.dictionary.push(value) - 1;
+      this.indexes.set(value, index);
     }
-    this.textBytes += this.text.write(joined, this.textBytes, 'utf16le');
+    return index;
   }
 
-  private put(value: string): void {
-    this.lengths[this.count++] = value.length;
-    this.values.push(value);
+  private valueIndex(value: boolean | string): number {
+    let index = this.valueIndexes.get(value);
+    if (index === undefined) {
+      const json = JSON.stringify(value);
+      if (typeof json !== 'string') throw new TypeError(`evaluation log: value ${String(value)} has no JSON form`);
+      index = this.index(json);
+      this.valueIndexes.set(value, index);
+    }
+    return index;
   }
 }
 
-/** A row's values in SqliteLogBatch's order. */
-type RowValues = [string, string, string, string, string, string, string, string, string];
+function grown<T extends Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(array: T, needed: number): T {
+  const next = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, needed));
+  next.set(array);
+  return next;
+}
 
 /**
  * A batch's rows as INSERT_LOG_SQL's parameters, with their row keys made by
- * logRowKey: the one place that knows the order of the values and of the insert's
+ * logRowKey: the one place that knows the order of the fields and of the insert's
  * columns. It runs on the service's thread for `:memory:` databases and, as source
  * (DECODE_ROWS_SOURCE), on the writer thread, which is plain CommonJS and cannot
- * import this module; so it uses nothing but its arguments, LOG_ROW_VALUES and
+ * import this module; so it uses nothing but its arguments, LOG_ROW_FIELDS and
  * globals.
  */
 export function decodeLogRows(
-  { text: bytes, lengths }: EncodedRows,
+  { text: units, fields, dictionary }: EncodedRows,
   logRowKey: (fields: LogRowKey) => string,
 ): (string | number)[][] {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf16le');
+  const text = Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
+  const word = (index: number): string => {
+    const found = dictionary[index];
+    if (found === undefined) throw new Error(`evaluation log batch: no dictionary entry ${index}`);
+    return found;
+  };
   const rows: (string | number)[][] = [];
   let at = 0;
-  for (let i = 0; i < lengths.length; i += LOG_ROW_VALUES) {
-    const row = new Array(LOG_ROW_VALUES) as RowValues;
-    for (let j = 0; j < LOG_ROW_VALUES; j++) {
-      row[j] = text.slice(at, at + lengths[i + j]!);
-      at += lengths[i + j]!;
-    }
-    const [project, flagType, flagName, requestId, time, instanceId, value, group, cacheFlag] = row;
+  const next = (length: number): string => {
+    at += length;
+    return text.slice(at - length, at);
+  };
+  for (let i = 0; i + LOG_ROW_FIELDS <= fields.length; i += LOG_ROW_FIELDS) {
+    const requestId = next(fields[i]!);
+    const time = next(fields[i + 1]!);
+    const instanceId = next(fields[i + 2]!);
+    const project = word(fields[i + 3]!);
+    const flagType = word(fields[i + 4]!);
+    const flagName = word(fields[i + 5]!);
     const rowKey = logRowKey({ project, flagType, flagName, instanceId, requestId, time });
     // Flag name and type fill two columns each (Name and Type are the runbook's).
     rows.push([
@@ -124,14 +157,16 @@ export function decodeLogRows(
       time,
       flagType,
       instanceId,
-      value,
-      group,
-      Number(cacheFlag),
+      word(fields[i + 6]!),
+      word(fields[i + 7]!),
+      fields[i + 8]!,
     ]);
   }
-  if (at !== text.length) throw new Error('evaluation log batch: lengths do not match the text');
+  if (at !== text.length || fields.length % LOG_ROW_FIELDS !== 0) {
+    throw new Error('evaluation log batch: the fields do not match the text');
+  }
   return rows;
 }
 
 /** decodeLogRows for the writer thread's source. */
-export const DECODE_ROWS_SOURCE = `const LOG_ROW_VALUES = ${LOG_ROW_VALUES};\n${decodeLogRows.toString()}`;
+export const DECODE_ROWS_SOURCE = `const LOG_ROW_FIELDS = ${LOG_ROW_FIELDS};\n${decodeLogRows.toString()}`;

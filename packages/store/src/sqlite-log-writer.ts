@@ -83,7 +83,7 @@ export class SqliteLogWriter {
     const rows = batch.encode();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, rows }, [rows.text.buffer, rows.lengths.buffer]);
+      this.#worker.postMessage({ id, rows }, [rows.text.buffer, rows.fields.buffer]);
     });
   }
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_STORE_SPEC,
+  type EvaluationLogEntry,
   type FlagStore,
   MemoryStore,
   type NewRow,
@@ -139,6 +140,30 @@ describe('SqliteStore', () => {
       await writer.appendBatch(batch);
       expect(await store.readLogs({ project: 'p' })).toHaveLength(2 * entries.length);
       expect(new SqliteStore(':memory:').encodedLogs).toBeUndefined();
+    });
+
+    it('writes an encoded batch far larger than it starts with: long ids, many flags, values and groups', async () => {
+      const store = track(new SqliteStore(join(dir, 'vexil.db')));
+      const writer = store.encodedLogs!;
+      const entries = Array.from({ length: 1500 }, (_, i) => ({
+        project: `p${i % 3}`,
+        flagType: i % 2 ? 'feature' : 'data',
+        flagName: `flag_${i % 40}`,
+        // Up to 1,000 code units (the service's limit), some outside the BMP.
+        instanceId: i % 7 === 0 ? `${'🚩'.repeat(i % 500)}#${i}` : `A${100_000 + i}`,
+        requestId: `req-${i}-${'x'.repeat(i % 50)}`,
+        time: formatWTime(T0 + i),
+        value: i % 2 ? i % 3 === 0 : `model-${i % 30}`,
+        group: i % 5 === 0 ? 'control' : `treatment-${i % 9}`,
+        cacheHit: i % 4 === 0,
+      }));
+      const batch = writer.newBatch();
+      for (const entry of entries) batch.add(entry);
+      await writer.appendBatch(batch);
+      const read = (await Promise.all(['p0', 'p1', 'p2'].map((project) => store.readLogs({ project })))).flat();
+      const byRequest = (list: EvaluationLogEntry[]) =>
+        [...list].sort((a, b) => a.requestId.localeCompare(b.requestId)).map((e) => JSON.stringify(e));
+      expect(byRequest(read)).toEqual(byRequest(entries));
     });
 
     it.runIf(process.platform === 'linux')(
