@@ -226,14 +226,13 @@ function cpuSeconds(pid) {
 
 /**
  * CPU seconds of the whole machine (all cores) from /proc/stat: busy, and stolen (a
- * virtual machine's cores that its host ran something else on; they count as busy
- * here). Undefined off Linux.
+ * virtual machine's cores that its host ran something else on). Undefined off Linux.
  */
 function machineCpuSeconds() {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
     const [user, nice, system, , , irq, softirq, steal] = fields;
-    return { busy: (user + nice + system + irq + softirq + steal) / 100, stolen: steal / 100 };
+    return { busy: (user + nice + system + irq + softirq) / 100, stolen: steal / 100 };
   } catch {
     return undefined;
   }
@@ -405,10 +404,7 @@ async function load(target, seconds, ledger, { onStart } = {}) {
     otherCpu:
       machine0 === undefined || machine1 === undefined || serverCpu === undefined
         ? undefined
-        : Math.max(
-            0,
-            (machine1.busy - machine0.busy - machine1.stolen + machine0.stolen) / wall - serverCpu - clientCpu,
-          ),
+        : Math.max(0, (machine1.busy - machine0.busy) / wall - serverCpu - clientCpu),
     stolenCpu:
       machine0 === undefined || machine1 === undefined ? undefined : (machine1.stolen - machine0.stolen) / wall,
     after,
