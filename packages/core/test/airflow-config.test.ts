@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AirflowConfig, parseAirflowConfig } from '../src/airflow-config.js';
 import { InvalidFlagTypeException, InvalidInputError, VexilError } from '../src/errors.js';
-
-const DAG_DIR = fileURLToPath(new URL('../../../../shared/conformance/dag/', import.meta.url));
+import { sharedDir } from './shared-dir.js';
 
 function sample(file: string): string {
-  return readFileSync(`${DAG_DIR}${file}`, 'utf8');
+  return readFileSync(join(sharedDir(), 'conformance', 'dag', file), 'utf8');
 }
 
 const REVISION_CONFIG = {
