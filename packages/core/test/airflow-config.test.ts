@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AirflowConfig, parseAirflowConfig } from '../src/airflow-config.js';
 import { InvalidFlagTypeException, InvalidInputError, VexilError } from '../src/errors.js';
-import { sharedDir } from './shared-dir.js';
 
+/** The runbook document's sample configs, kept as the repository's example. */
 function sample(file: string): string {
-  return readFileSync(join(sharedDir(), 'conformance', 'dag', file), 'utf8');
+  return readFileSync(new URL(`../../../examples/runbook-dag/${file}`, import.meta.url), 'utf8');
 }
 
 const REVISION_CONFIG = {

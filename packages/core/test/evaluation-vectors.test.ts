@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateRevision, inRollout } from '../src/index.js';
-import { sharedDir } from './shared-dir.js';
 
 interface RolloutVector {
   algorithm: string;
@@ -17,7 +15,7 @@ interface EvaluateVector {
   rollout_group: string;
 }
 
-const vectors = JSON.parse(readFileSync(join(sharedDir(), 'conformance/evaluation-vectors.json'), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('./fixtures/evaluation-vectors.json', import.meta.url), 'utf8')) as {
   rollout: RolloutVector[];
   evaluate: EvaluateVector[];
 };

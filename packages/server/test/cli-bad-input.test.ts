@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedDir } from '../../core/test/shared-dir.js';
 import { CliHarness } from './cli-harness.js';
 
-const dag = (file: string) => join(sharedDir(), 'conformance/dag', file);
+/** The runbook document's sample configs, kept as the repository's example. */
+const dag = (file: string) => fileURLToPath(new URL(`../../../examples/runbook-dag/${file}`, import.meta.url));
 const projects = ['csr-assistant', 'other'];
 const feature = ['multi_step_api_router', '-p', 'csr-assistant', '-t', 'feature'];
 

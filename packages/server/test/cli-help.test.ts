@@ -35,6 +35,12 @@ describe('vexil --help', () => {
     expect(result.stdout).toContain(`Usage: vexil ${command}`);
   });
 
+  it('names every store engine in the --store option', async () => {
+    const result = await cli.run('--help');
+    const store = result.stdout.slice(result.stdout.indexOf('--store'), result.stdout.indexOf('--json'));
+    for (const engine of ['sqlite:', 'bigtable', 'postgres://', 'memory:']) expect(store).toContain(engine);
+  });
+
   it('exits 2 with a hint for an unknown command', async () => {
     const result = await cli.run('frobnicate');
     expect(result.code).toBe(2);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openStore } from '@vexil/store';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sharedDir } from '../../core/test/shared-dir.js';
 import type { EvaluationView, FlagView, RevisionView } from '../src/index.js';
 import { CliHarness } from './cli-harness.js';
 
-const dag = (file: string) => join(sharedDir(), 'conformance/dag', file);
+/** The runbook document's sample configs, kept as the repository's example. */
+const dag = (file: string) => fileURLToPath(new URL(`../../../examples/runbook-dag/${file}`, import.meta.url));
 const flagArgs = ['multi_step_api_router', '-p', 'csr-assistant', '-t', 'feature'];
 
 /** The runbook system's rule for an unsalted md5 revision, the slow obvious way. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MemoryStore, type StoredRow } from '@vexil/store';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedDir } from '../../core/test/shared-dir.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { EvaluationView, FlagView, RevisionView } from '../src/index.js';
@@ -14,7 +14,8 @@ const API = '/admin/v1';
 const PROJECT = 'csr-assistant';
 const FLAG = 'multi_step_api_router';
 const flagPath = `${API}/projects/${PROJECT}/flags/feature/${FLAG}`;
-const dagFile = (file: string) => join(sharedDir(), 'conformance/dag', file);
+/** The runbook document's sample configs, kept as the repository's example. */
+const dagFile = (file: string) => fileURLToPath(new URL(`../../../examples/runbook-dag/${file}`, import.meta.url));
 const dagConfig = (file: string): Record<string, unknown> => JSON.parse(readFileSync(dagFile(file), 'utf8'));
 
 interface ErrorBody {

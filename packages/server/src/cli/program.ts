@@ -79,7 +79,10 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   const program = new Command('vexil')
     .description('Vexil feature flags: add flags and revisions, roll out, roll back, evaluate.')
     .addOption(
-      new Option('--store <spec>', 'where flags are kept: sqlite:PATH, sqlite::memory:, memory:').env('VEXIL_STORE'),
+      new Option(
+        '--store <spec>',
+        'where flags are kept: sqlite:PATH (default sqlite:./vexil.db), sqlite::memory:, bigtable, postgres://USER:PASSWORD@HOST:PORT/DB, memory:',
+      ).env('VEXIL_STORE'),
     )
     .option('--json', 'print JSON for scripts instead of text for people')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
