@@ -12,10 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EvaluationLogEntry, FlagStore, NewRow, StoredRow, StoreOptions } from '../src/index.js';
 
 /**
- * The behaviour every FlagStore adapter shares, run once per adapter (memory,
- * SQLite, and later Bigtable and PostgreSQL):
+ * The behaviour every FlagStore adapter shares, run once per adapter (memory, SQLite,
+ * PostgreSQL and Bigtable, each against the real engine):
  *
- *   describeStoreConformance('SqliteStore', async (options) => ({ store: new SqliteStore(path, options), cleanup }));
+ *   describeStoreConformance('SqliteStore', async (options) => ({ store: await SqliteStore.open(path, options), cleanup }));
  *
  * The factory gets the StoreOptions to open with (tests pin the clock through
  * `options.now`) and must return an empty store. Each test opens its own store and
