@@ -160,7 +160,7 @@ export function compileRevision(revision: unknown, context: ValidationContext = 
 const compiledCache = new WeakMap<object, CompiledRevision>();
 
 /**
- * The evaluation rule of DESIGN.md: an override list match, else the first treatment
+ * The evaluation rule of docs/design.md: an override list match, else the first treatment
  * whose cumulative percentage holds the id's hash, else the control value. Throws
  * EmptyFlagDataException for an archived revision, and the validation errors for a
  * revision that does not validate.
