@@ -1,10 +1,10 @@
 import { InvalidFlagTypeException, InvalidInputError } from './errors.js';
+import { MAX_NAME_LENGTH } from './limits.js';
 import { FLAG_TYPES, type FlagType } from './types.js';
 
 /** Underscore is the word delimiter and `#` separates key fields, so names are kept to this set. */
 const FLAG_NAME = /^[a-z0-9_]+$/;
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const MAX_NAME_LENGTH = 200;
 
 export function assertFlagName(name: unknown, field = 'flag_name'): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {

@@ -1,4 +1,4 @@
-import { assertProjectName, describe, type FlagType } from '@vexil/core';
+import { assertProjectName, describe, type FlagType, isInstanceId, MAX_INSTANCE_ID_LENGTH } from '@vexil/core';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { TtlCache } from './ttl-cache.js';
@@ -26,8 +26,6 @@ export interface AsyncFeatureFlagClientEventMap {
 }
 
 type Outcome = { value: boolean | string } | { error: VexilClientError; authoritative: boolean };
-
-const MAX_INSTANCE_ID = 1000;
 
 /**
  * The runbook system's `AsyncFeatureFlagClient`: each get asks the service's
@@ -119,11 +117,11 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
         );
         return defaultValue;
       }
-      if (typeof instanceId !== 'string' || instanceId.length === 0 || instanceId.length > MAX_INSTANCE_ID) {
+      if (!isInstanceId(instanceId)) {
         this.record(
           new VexilClientError(
             'INVALID_ARGUMENT',
-            `instance id for flag ${flagName} must be a string of 1 to ${MAX_INSTANCE_ID} characters, got ${describe(instanceId)}`,
+            `instance id for flag ${flagName} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${describe(instanceId)}`,
             { operation: 'get-feature-flag', flagName },
           ),
         );

@@ -1,4 +1,4 @@
-import { type EvaluationResult, type FlagType, formatWTime } from '@vexil/core';
+import { type EvaluationResult, type FlagType, formatWTime, MAX_REPORTED_EVALUATIONS } from '@vexil/core';
 import { requestError, statusError, type VexilClientError } from './client-errors.js';
 
 /** How in-process evaluations are reported to the service (`POST /sdk/v1/evaluations`). */
@@ -42,8 +42,6 @@ interface ReporterSetup {
   onError: (error: VexilClientError) => void;
 }
 
-const MAX_BATCH = 1000;
-
 /**
  * The evaluation reports' queue. `add` is on the hot path of every get: it stores three
  * references and a timestamp in preallocated arrays (no object per evaluation), or
@@ -76,7 +74,10 @@ export class EvaluationReporter {
     options: ReportOptions = {},
   ) {
     this.capacity = Math.max(1, Math.floor(options.maxQueue ?? 10_000));
-    this.batchSize = Math.min(MAX_BATCH, Math.max(1, Math.floor(options.batchSize ?? MAX_BATCH)));
+    this.batchSize = Math.min(
+      MAX_REPORTED_EVALUATIONS,
+      Math.max(1, Math.floor(options.batchSize ?? MAX_REPORTED_EVALUATIONS)),
+    );
     this.flags = new Array(this.capacity).fill(undefined);
     this.ids = new Array(this.capacity).fill(undefined);
     this.results = new Array(this.capacity).fill(undefined);

@@ -1,19 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { assertProjectName, describe, type EvaluationResult, type FlagType, type FlagValue } from '@vexil/core';
+import {
+  assertProjectName,
+  describe,
+  type FlagType,
+  type FlagUpdate,
+  type FlagValue,
+  isInstanceId,
+  MAX_INSTANCE_ID_LENGTH,
+  type OfrepReason,
+  ofrepReason,
+  type ProjectSnapshot,
+  parseProjectSnapshot,
+  snapshotFlagOf,
+  snapshotVersion,
+  sortSnapshotFlags,
+} from '@vexil/core';
 import { VexilClientError, type VexilClientErrorCode } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { EvaluationReporter, type ReportOptions, type ReportStats } from './evaluation-reporter.js';
-import {
-  compileEntry,
-  type FlagEntry,
-  type FlagUpdate,
-  type ProjectSnapshot,
-  type ProjectSnapshotFlag,
-  parseSnapshot,
-  snapshotVersion,
-  sortFlags,
-} from './project-snapshot.js';
+import { compileEntry, type FlagEntry } from './flag-entry.js';
 import { SnapshotSync } from './snapshot-sync.js';
 
 /** Where the flag data in use came from. */
@@ -79,7 +85,7 @@ export interface FeatureFlagClientEventMap {
 }
 
 /** OpenFeature's resolution reasons: override list, percentage rollout, control value, nobody targeted, failure. */
-export type EvaluationReason = 'TARGETING_MATCH' | 'SPLIT' | 'DEFAULT' | 'STATIC' | 'ERROR';
+export type EvaluationReason = OfrepReason | 'ERROR';
 
 /** An evaluation with why it gave its value (what the OpenFeature provider answers). */
 export interface FlagEvaluationDetails<T extends boolean | string> {
@@ -94,8 +100,6 @@ export interface FlagEvaluationDetails<T extends boolean | string> {
   errorMessage?: string;
 }
 
-/** The service refuses longer instance ids (and empty ones); so does the client. */
-const MAX_INSTANCE_ID = 1000;
 /** Evaluation problems remembered (to announce each once); more are forgotten at once. */
 const MAX_PROBLEMS = 1000;
 
@@ -251,7 +255,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     const entry = flags.get(flagName);
     if (entry !== undefined && entry.compiled !== undefined && typeof instanceId === 'string') {
       const length = instanceId.length;
-      if (length !== 0 && length <= MAX_INSTANCE_ID) {
+      if (length !== 0 && length <= MAX_INSTANCE_ID_LENGTH) {
         try {
           const result = entry.compiled.evaluate(instanceId);
           this.reporter?.add(entry, instanceId, result);
@@ -316,7 +320,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   /** The snapshot in use, in the protocol's shape (what a bootstrap file holds); undefined without flag data. */
   snapshot(): ProjectSnapshot | undefined {
     if (this.held === undefined) return undefined;
-    const flags = sortFlags([...this.features.values(), ...this.data.values()]).map((entry) => entry.flag);
+    const flags = sortSnapshotFlags([...this.features.values(), ...this.data.values()]).map((entry) => entry.flag);
     return { project: this.projectName, version: this.held.version, flags };
   }
 
@@ -352,12 +356,12 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     let entry: FlagEntry | undefined;
     try {
       entry = (flagType === 'feature' ? this.features : this.data).get(flagName);
-      if (entry?.compiled !== undefined && validInstanceId(instanceId)) {
+      if (entry?.compiled !== undefined && isInstanceId(instanceId)) {
         const result = entry.compiled.evaluate(instanceId);
         this.reporter?.add(entry, instanceId, result);
         return {
           value: result.value as T,
-          reason: reasonOf(entry, result),
+          reason: ofrepReason(result.group, entry.isStatic),
           flagType,
           group: result.group,
           revision: entry.wtime,
@@ -422,10 +426,10 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     let code: VexilClientErrorCode;
     let message: string;
     let cause = '';
-    if (!validInstanceId(instanceId)) {
+    if (!isInstanceId(instanceId)) {
       code = 'INVALID_ARGUMENT';
       cause = typeof instanceId !== 'string' ? typeof instanceId : instanceId === '' ? 'empty' : 'long';
-      message = `instance id for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID} characters, got ${
+      message = `instance id for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${
         typeof instanceId !== 'string'
           ? describe(instanceId)
           : instanceId === ''
@@ -499,7 +503,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   ): boolean {
     let snapshot: ProjectSnapshot;
     try {
-      snapshot = parseSnapshot(value);
+      snapshot = parseProjectSnapshot(value);
     } catch (error) {
       errors.push(this.fileError(source, `${what} is not a project snapshot`, error));
       return false;
@@ -545,7 +549,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       // A revision never changes once written: an entry with the same time is the same flag.
       if (old !== undefined && old.wtime === flag.wtime) map.set(flag.name, old);
       else {
-        map.set(flag.name, compileEntry(cleanFlag(flag)));
+        map.set(flag.name, compileEntry(snapshotFlagOf(flag)));
         changed.add(flag.name);
       }
     }
@@ -555,7 +559,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     const fromElsewhere = first || this.held?.source !== 'service';
     this.features = features;
     this.data = data;
-    const version = snapshotVersion(sortFlags([...features.values(), ...data.values()]));
+    const version = snapshotVersion(sortSnapshotFlags([...features.values(), ...data.values()]));
     this.held = { version, source };
     if (changed.size > 0) this.problems.clear();
     if (!first && changed.size > 0) this.emit('change', { flagsChanged: [...changed], version, source });
@@ -572,10 +576,10 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     const map = update.flagType === 'feature' ? features : data;
     const old = map.get(update.name);
     const changed = old === undefined || update.wtime > old.wtime;
-    if (changed) map.set(update.name, compileEntry(cleanFlag(update)));
+    if (changed) map.set(update.name, compileEntry(snapshotFlagOf(update)));
     this.features = features;
     this.data = data;
-    const version = snapshotVersion(sortFlags([...features.values(), ...data.values()]));
+    const version = snapshotVersion(sortSnapshotFlags([...features.values(), ...data.values()]));
     this.held = { version, source: 'service' };
     if (changed) {
       this.problems.clear();
@@ -634,21 +638,4 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       this.cacheWriting = undefined;
     });
   }
-}
-
-function validInstanceId(instanceId: unknown): instanceId is string {
-  return typeof instanceId === 'string' && instanceId.length !== 0 && instanceId.length <= MAX_INSTANCE_ID;
-}
-
-/** The flag's fields only (a change event also carries the project and version). */
-function cleanFlag(flag: ProjectSnapshotFlag): ProjectSnapshotFlag {
-  return { name: flag.name, flagType: flag.flagType, wtime: flag.wtime, revision: flag.revision };
-}
-
-/** OpenFeature's reason for an evaluation, as the service's OFREP answers it. */
-export function reasonOf(entry: FlagEntry, result: EvaluationResult): EvaluationReason {
-  const group = result.group;
-  if (group.startsWith('override')) return 'TARGETING_MATCH';
-  if (group.startsWith('treatment')) return 'SPLIT';
-  return entry.isStatic ? 'STATIC' : 'DEFAULT';
 }

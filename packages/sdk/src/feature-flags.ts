@@ -1,5 +1,5 @@
 import { describe, merinoDecision, merinoDecisionForKey } from '@vexil/core';
-import { type CompiledFlag, compileFlags, type FlagConfigs, type FlagTable } from './flag-definitions.js';
+import { type CheckedFlagConfig, compileFlags, type FlagConfigs, type FlagTable } from './flag-definitions.js';
 import { consoleLogger, type FeatureFlagsLogger } from './logger.js';
 
 export interface FeatureFlagsOptions {
@@ -96,7 +96,7 @@ export class FeatureFlags {
   /** A Vexil revision: the bucketing string (or session id) is the instance id. */
   private decideRevision(
     flagName: string,
-    flag: Extract<CompiledFlag, { kind: 'revision' }>,
+    flag: Extract<CheckedFlagConfig, { kind: 'revision' }>,
     bucketFor: BucketFor | null | undefined,
   ): boolean {
     const compiled = flag.compiled;

@@ -31,12 +31,12 @@ export type FlagConfigs = Readonly<Record<string, FlagConfig>>;
 export type MerinoFlags = Readonly<Record<string, Readonly<{ enabled: number; scheme: MerinoScheme }>>>;
 
 /** @internal A checked definition, ready for `isEnabled`. */
-export type CompiledFlag =
+export type CheckedFlagConfig =
   | { readonly kind: 'merino'; readonly enabled: number; readonly scheme: MerinoScheme }
   | { readonly kind: 'revision'; readonly compiled: CompiledRevision };
 
 /** @internal */
-export type FlagTable = ReadonlyMap<string, CompiledFlag>;
+export type FlagTable = ReadonlyMap<string, CheckedFlagConfig>;
 
 /** Names where a field's value came from, for messages: the flag's own source when `field` is undefined. */
 export type SourceOf = (field: string | undefined) => { file: string; location?: string | undefined };
@@ -49,7 +49,7 @@ const ENABLED_RULE = 'must be a number from 0 to 1 (0 is off for everyone, 1 on 
  * integer 0 or 1 is fine), `scheme` 'random' or 'session' (default 'session'), no
  * other fields. Throws FlagConfigError naming the file, flag and field.
  */
-export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf): CompiledFlag {
+export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf): CheckedFlagConfig {
   const fail = (field: string | undefined, reason: string, cause?: unknown): never => {
     throw new FlagConfigError({ ...sourceOf(field), flag: name, field, reason, cause });
   };
@@ -104,7 +104,7 @@ export function compileFlags(flags: FlagConfigs | undefined, file = 'FeatureFlag
   }
   let table = tables.get(flags);
   if (table === undefined) {
-    const map = new Map<string, CompiledFlag>();
+    const map = new Map<string, CheckedFlagConfig>();
     for (const name of Object.keys(flags)) {
       map.set(
         name,

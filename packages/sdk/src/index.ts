@@ -1,3 +1,5 @@
+// The SDK protocol's types are core's, re-exported so applications need not depend on @vexil/core.
+export type { FlagUpdate, ProjectSnapshot, ProjectSnapshotFlag } from '@vexil/core';
 export {
   AsyncFeatureFlagClient,
   type AsyncFeatureFlagClientEventMap,
@@ -34,7 +36,6 @@ export {
   recordFeatureFlagEvaluations,
   type SpanLike,
 } from './opentelemetry.js';
-export type { FlagUpdate, ProjectSnapshot, ProjectSnapshotFlag } from './project-snapshot.js';
 export { featureFlagLabelName, featureFlagLabelNames, featureFlagLabels } from './prometheus.js';
 export type { FeatureFlagsMiddlewareOptions } from './request-flags.js';
 export { sessionIdFromQueryString, sessionIdFromUrl } from './session-id.js';

@@ -1,6 +1,13 @@
+import {
+  CHANGE_STREAM_EVENTS,
+  type FlagUpdate,
+  type ProjectSnapshot,
+  parseFlagUpdate,
+  parseProjectSnapshot,
+  snapshotETag,
+} from '@vexil/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
-import { type FlagUpdate, type ProjectSnapshot, parseSnapshot, parseUpdate } from './project-snapshot.js';
 
 /**
  * Keeps a project snapshot current (docs/sdk-protocol.md): the change stream over
@@ -260,10 +267,10 @@ export class SnapshotSync {
         { operation: 'stream', cause: error },
       );
     switch (event.event) {
-      case 'snapshot': {
+      case CHANGE_STREAM_EVENTS.snapshot: {
         let snapshot: ProjectSnapshot;
         try {
-          snapshot = parseSnapshot(JSON.parse(event.data));
+          snapshot = parseProjectSnapshot(JSON.parse(event.data));
         } catch (error) {
           return parseError('the snapshot event', error);
         }
@@ -271,14 +278,14 @@ export class SnapshotSync {
         this.handlers.snapshot(snapshot, 'stream');
         return 'synced';
       }
-      case 'ready':
+      case CHANGE_STREAM_EVENTS.ready:
         this.stopPolling();
         this.handlers.current('stream');
         return 'synced';
-      case 'change': {
+      case CHANGE_STREAM_EVENTS.change: {
         let update: FlagUpdate;
         try {
-          update = parseUpdate(JSON.parse(event.data));
+          update = parseFlagUpdate(JSON.parse(event.data));
         } catch (error) {
           return parseError('a change event', error);
         }
@@ -320,7 +327,7 @@ export class SnapshotSync {
   private async pollOnce(): Promise<boolean> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     const held = this.handlers.version();
-    if (held !== undefined) headers['if-none-match'] = `"${held}"`;
+    if (held !== undefined) headers['if-none-match'] = snapshotETag(held);
     const what = `snapshot of project ${this.options.project}`;
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closeController.signal]);
@@ -333,7 +340,7 @@ export class SnapshotSync {
       if (!response.ok) throw await statusError(response, 'snapshot', what);
       let snapshot: ProjectSnapshot;
       try {
-        snapshot = parseSnapshot(await response.json());
+        snapshot = parseProjectSnapshot(await response.json());
       } catch (error) {
         if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) throw error;
         throw new VexilClientError('PARSE_ERROR', `${what} cannot be read (${describe(error)})`, {

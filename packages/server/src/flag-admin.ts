@@ -2,7 +2,7 @@ import {
   type AirflowConfig,
   assertFlagName,
   assertProjectName,
-  compileRevision,
+  compileFlag,
   EmptyFlagDataException,
   FlagExistsError,
   type FlagMetadata,
@@ -10,6 +10,7 @@ import {
   flagTypeOf,
   InvalidInputError,
   isWTime,
+  MAX_INSTANCE_ID_LENGTH,
   parseFlagMetadata,
   parseFlagType,
   parseRevision,
@@ -212,10 +213,18 @@ export class FlagAdmin {
         field: 'instance_id',
       });
     }
+    if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
+      throw new InvalidInputError(`instance_id is longer than ${MAX_INSTANCE_ID_LENGTH} characters`, {
+        field: 'instance_id',
+      });
+    }
     await this.requireFlagRow(ref);
     const row = await this.store.latest('REVISION', ref);
     if (!row) throw noRevision(ref);
-    const { value, group } = compileRevision(row.fields).evaluate(instanceId);
+    // Checked and evaluated as /get-feature-flag does (an archived flag throws its EmptyFlagDataException).
+    const flag = compileFlag({ flagType: ref.flagType, name: ref.name, revision: row.fields });
+    if (flag.state === 'invalid') throw flag.error;
+    const { value, group } = flag.compiled.evaluate(instanceId);
     return { ...ref, instanceId, value, group, revision: row.wtime };
   }
 

@@ -1,11 +1,10 @@
 import {
   type CompiledRevision,
-  compileRevision,
+  compileFlag,
   EmptyFlagDataException,
   type EvaluationResult,
   type FlagRef,
   type InstanceDigest,
-  isVexilError,
   TimeoutError,
   type VexilError,
 } from '@vexil/core';
@@ -124,14 +123,13 @@ export class FlagEvaluator {
       this.flags?.set(key, loaded, { ttl: Math.min(MISSING_TTL_MS, this.options.flagCacheTtlMs) });
       return loaded;
     }
-    try {
-      // Rows may come from other tools: check them as stored data (a bad row is a 500, or the runbook's 400s).
-      const compiled = compileRevision(row.fields, { flagType: ref.flagType, name: ref.name });
-      loaded = { compiled, digest: this.hashes?.digestFor(compiled), wtime: row.wtime };
-    } catch (error) {
-      if (!isVexilError(error)) throw error;
-      loaded = { error };
-    }
+    // Rows may come from other tools: checked as stored data (a bad row is a 500, or the runbook's 400s).
+    const flag = compileFlag({ flagType: ref.flagType, name: ref.name, revision: row.fields });
+    // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
+    loaded =
+      flag.state === 'invalid'
+        ? { error: flag.error }
+        : { compiled: flag.compiled, digest: this.hashes?.digestFor(flag.compiled), wtime: row.wtime };
     this.flags?.set(key, loaded);
     return loaded;
   }

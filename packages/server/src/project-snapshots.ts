@@ -1,37 +1,20 @@
-import { createHash } from 'node:crypto';
-import type { FlagRef, FlagType } from '@vexil/core';
+import {
+  buildProjectSnapshot,
+  type CompiledFlag,
+  compileFlag,
+  type FlagRef,
+  type FlagType,
+  type FlagUpdate,
+  type ProjectSnapshot,
+  type ProjectSnapshotFlag,
+} from '@vexil/core';
 import type { FlagChange, FlagStore, StoredRow } from '@vexil/store';
 import type { LogSink } from './evaluation-log.js';
 import { withTimeout } from './flag-evaluator.js';
 import { refLabel } from './views.js';
 
-/** One flag of a project snapshot: its newest revision exactly as stored. */
-export interface SnapshotFlag {
-  name: string;
-  flagType: FlagType;
-  /** WTIME of the newest revision. */
-  wtime: string;
-  revision: Record<string, unknown>;
-}
-
-/** What `GET /sdk/v1/projects/{project}/snapshot` answers (docs/sdk-protocol.md). */
-export interface ProjectSnapshot {
-  project: string;
-  /** A hash over each flag's type, name and newest revision time: equal on every replica for equal data. */
-  version: string;
-  /** One entry per flag that has a revision, ordered by flag type, then name. */
-  flags: readonly SnapshotFlag[];
-}
-
-/** A flag's new newest revision and the project version after it: the `change` event of the stream. */
-export interface FlagUpdate {
-  project: string;
-  flagType: FlagType;
-  name: string;
-  wtime: string;
-  revision: Record<string, unknown>;
-  version: string;
-}
+// The snapshot format, its version and the change event are the SDK protocol's, defined once in core.
+export { type FlagUpdate, type ProjectSnapshot, snapshotVersion } from '@vexil/core';
 
 export type UpdateListener = (update: FlagUpdate) => void;
 
@@ -54,7 +37,7 @@ export interface ProjectSnapshotsOptions {
 interface Entry {
   project: string;
   /** By `flagType#name`. */
-  flags: Map<string, SnapshotFlag>;
+  flags: Map<string, ProjectSnapshotFlag>;
   snapshot: ProjectSnapshot;
   /** When the last full read from the store started (0: read again before serving). */
   readAt: number;
@@ -207,9 +190,9 @@ export class ProjectSnapshots {
     return entry.refreshing;
   }
 
-  private async readProject(project: string): Promise<Map<string, SnapshotFlag>> {
+  private async readProject(project: string): Promise<Map<string, ProjectSnapshotFlag>> {
     const rows = await this.timed(this.store.listFlags(project), () => `listing the flags of project ${project}`);
-    const flags = new Map<string, SnapshotFlag>();
+    const flags = new Map<string, ProjectSnapshotFlag>();
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
@@ -222,12 +205,12 @@ export class ProjectSnapshots {
     return flags;
   }
 
-  private insert(project: string, flags: Map<string, SnapshotFlag>, readAt: number): Entry {
+  private insert(project: string, flags: Map<string, ProjectSnapshotFlag>, readAt: number): Entry {
     const now = Date.now();
     const entry: Entry = {
       project,
       flags,
-      snapshot: buildSnapshot(project, flags),
+      snapshot: buildProjectSnapshot(project, flags.values()),
       readAt,
       askedAt: now,
       listeners: new Set(),
@@ -273,9 +256,9 @@ export class ProjectSnapshots {
     }
   }
 
-  private apply(entry: Entry, flag: SnapshotFlag): void {
+  private apply(entry: Entry, flag: ProjectSnapshotFlag): void {
     entry.flags.set(flagKey(flag), flag);
-    entry.snapshot = buildSnapshot(entry.project, entry.flags);
+    entry.snapshot = buildProjectSnapshot(entry.project, entry.flags.values());
     const update: FlagUpdate = { project: entry.project, ...flag, version: entry.snapshot.version };
     for (const listener of entry.listeners) {
       try {
@@ -319,24 +302,19 @@ function flagKey(flag: { flagType: FlagType; name: string }): string {
   return `${flag.flagType}#${flag.name}`;
 }
 
-function snapshotFlag(row: StoredRow): SnapshotFlag {
+function snapshotFlag(row: StoredRow): ProjectSnapshotFlag {
   return { name: row.ref.name, flagType: row.ref.flagType, wtime: row.wtime, revision: row.fields };
 }
 
-function buildSnapshot(project: string, flags: Map<string, SnapshotFlag>): ProjectSnapshot {
-  const list = [...flags.values()].sort((a, b) =>
-    a.flagType === b.flagType ? compare(a.name, b.name) : compare(a.flagType, b.flagType),
-  );
-  return { project, version: snapshotVersion(list), flags: list };
-}
+// Snapshot flags are immutable (a change makes a new one), so each is compiled once, when first evaluated.
+const compiledFlags = new WeakMap<ProjectSnapshotFlag, CompiledFlag>();
 
-/** The version of a project's content: the same on every replica for the same newest revisions. */
-export function snapshotVersion(flags: readonly Pick<SnapshotFlag, 'flagType' | 'name' | 'wtime'>[]): string {
-  const hash = createHash('sha256');
-  for (const flag of flags) hash.update(`${flag.flagType}\n${flag.name}\n${flag.wtime}\n`);
-  return hash.digest('hex').slice(0, 32);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** A snapshot flag's newest revision, checked as stored data (as /get-feature-flag does) and compiled. */
+export function compiledFlagOf(flag: ProjectSnapshotFlag): CompiledFlag {
+  let compiled = compiledFlags.get(flag);
+  if (compiled === undefined) {
+    compiled = compileFlag(flag);
+    compiledFlags.set(flag, compiled);
+  }
+  return compiled;
 }

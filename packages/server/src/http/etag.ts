@@ -1,8 +1,3 @@
-/** Quotes a version as a strong entity tag. */
-export function etagOf(version: string): string {
-  return `"${version}"`;
-}
-
 /**
  * Whether an `If-None-Match` header matches `etag` (RFC 9110: `*`, or a list of
  * tags compared weakly, so `W/"v"` matches `"v"`). A bare version without quotes

@@ -1,11 +1,16 @@
-import { assertFlagName, assertProjectName, type FlagType, InvalidInputError, parseFlagType } from '@vexil/core';
+import {
+  assertFlagName,
+  assertProjectName,
+  type FlagType,
+  InvalidInputError,
+  MAX_INSTANCE_ID_LENGTH,
+  parseFlagType,
+} from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
 import type { FlagEvaluation } from '../flag-evaluator.js';
 import type { RouteOptions } from './services.js';
-
-const MAX_INSTANCE_ID = 1000;
 
 const querySchema = {
   type: 'object',
@@ -127,8 +132,8 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         const project = required(query, 'project_name');
         assertProjectName(project);
         const instanceId = required(query, 'instance_id');
-        if (instanceId.length > MAX_INSTANCE_ID) {
-          throw new InvalidInputError(`instance_id is longer than ${MAX_INSTANCE_ID} characters`, {
+        if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
+          throw new InvalidInputError(`instance_id is longer than ${MAX_INSTANCE_ID_LENGTH} characters`, {
             field: 'instance_id',
           });
         }

@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import { assertProjectName, type FlagType, isFlagName, isVexilError } from '@vexil/core';
+import {
+  assertProjectName,
+  type FlagType,
+  invalidRevisionMessage,
+  isFlagName,
+  isVexilError,
+  MAX_INSTANCE_ID_LENGTH,
+  type OfrepReason,
+  ofrepReason,
+  type ProjectSnapshot,
+  type ProjectSnapshotFlag,
+} from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
-import type { ProjectSnapshot, ProjectSnapshots, SnapshotFlag } from '../project-snapshots.js';
-import { compileFlag, evaluateCompiled } from '../snapshot-evaluation.js';
+import { compiledFlagOf, type ProjectSnapshots } from '../project-snapshots.js';
 import { browserAccess } from './browser-access.js';
 import { matchesETag } from './etag.js';
 import type { RouteOptions } from './services.js';
@@ -49,7 +59,7 @@ interface EvaluationContext {
 interface FlagSuccess {
   key: string;
   value: boolean | string;
-  reason: string;
+  reason: OfrepReason;
   variant: string;
   metadata: { project: string; flagType: FlagType; revision: string };
 }
@@ -66,8 +76,6 @@ declare module 'fastify' {
     ofrepEvaluations?: EvaluationLogEntry[];
   }
 }
-
-const MAX_INSTANCE_ID = 1000;
 
 // ---------------------------------------------------------------- schemas (for /docs)
 
@@ -124,8 +132,12 @@ function readContext(body: unknown, defaultProject: string | undefined): Evaluat
   if (typeof instanceId !== 'string') {
     throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey must be a string, got ${typeof instanceId}`);
   }
-  if (instanceId.length > MAX_INSTANCE_ID) {
-    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey is longer than ${MAX_INSTANCE_ID} characters`);
+  if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
+    throw new OfrepError(
+      400,
+      'INVALID_CONTEXT',
+      `context.targetingKey is longer than ${MAX_INSTANCE_ID_LENGTH} characters`,
+    );
   }
 
   const project = context.project_name ?? defaultProject;
@@ -154,7 +166,7 @@ function readContext(body: unknown, defaultProject: string | undefined): Evaluat
 }
 
 /** The flag named `key` in the snapshot: by name, or by name and `flag_type` when the name exists as both. */
-function findFlag(snapshot: ProjectSnapshot, key: string, context: EvaluationContext): SnapshotFlag {
+function findFlag(snapshot: ProjectSnapshot, key: string, context: EvaluationContext): ProjectSnapshotFlag {
   const named = snapshot.flags.filter((flag) => flag.name === key);
   const found = context.flagType === undefined ? named : named.filter((flag) => flag.flagType === context.flagType);
   if (found.length === 1) return found[0]!;
@@ -178,28 +190,27 @@ function ambiguous(key: string, context: EvaluationContext): OfrepError {
 }
 
 /** Evaluates one snapshot flag; an archived flag is not found, a revision that does not validate a PARSE_ERROR. */
-function evaluateFlag(flag: SnapshotFlag, context: EvaluationContext): FlagSuccess {
-  const compiled = compileFlag(flag);
-  if ('archived' in compiled) {
+function evaluateFlag(flag: ProjectSnapshotFlag, context: EvaluationContext): FlagSuccess {
+  const compiled = compiledFlagOf(flag);
+  if (compiled.state === 'archived') {
     throw new OfrepError(
       404,
       'FLAG_NOT_FOUND',
       `flag ${flag.name} of project ${context.project} is archived; roll back to an earlier revision to restore it`,
     );
   }
-  if ('invalid' in compiled) {
-    const { invalid } = compiled;
+  if (compiled.state === 'invalid') {
     throw new OfrepError(
       400,
       'PARSE_ERROR',
-      `the newest revision of ${flag.flagType} flag ${flag.name} (${flag.wtime}) does not validate${invalid.field ? ` at ${invalid.field}` : ''}: ${invalid.message}; add a revision that fixes it`,
+      `${invalidRevisionMessage(flag, compiled.error)}; add a revision that fixes it`,
     );
   }
-  const result = evaluateCompiled(compiled.compiled, context.instanceId);
+  const result = compiled.compiled.evaluate(context.instanceId);
   return {
     key: flag.name,
     value: result.value,
-    reason: result.reason,
+    reason: ofrepReason(result.group, compiled.targetsNobody),
     variant: result.group,
     metadata: { project: context.project, flagType: flag.flagType, revision: flag.wtime },
   };
@@ -379,7 +390,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
           }
           if (flag.flagType !== context.flagType) continue;
         }
-        if ('archived' in compileFlag(flag)) continue;
+        if (compiledFlagOf(flag).state === 'archived') continue;
         try {
           const result = evaluateFlag(flag, context);
           record(request, context, result, cached);

@@ -1,11 +1,27 @@
 import cors from '@fastify/cors';
-import { assertFlagName, assertProjectName, describe, InvalidInputError, isWTime, parseFlagType } from '@vexil/core';
+import {
+  assertFlagName,
+  assertProjectName,
+  CHANGE_STREAM_EVENTS,
+  type ChangeStreamReady,
+  describe,
+  type FlagUpdate,
+  InvalidInputError,
+  isWTime,
+  MAX_INSTANCE_ID_LENGTH,
+  MAX_REPORTED_EVALUATIONS,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_ROLLOUT_GROUP_LENGTH,
+  type ProjectSnapshot,
+  parseFlagType,
+  snapshotETag,
+} from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { nowWTime } from '../clock.js';
-import type { FlagUpdate, ProjectSnapshot, ProjectSnapshots } from '../project-snapshots.js';
+import type { ProjectSnapshots } from '../project-snapshots.js';
 import { browserAccess } from './browser-access.js';
-import { etagOf, matchesETag } from './etag.js';
+import { matchesETag } from './etag.js';
 import { type EventStream, type EventStreams, sseFrame } from './event-streams.js';
 import type { RouteOptions } from './services.js';
 
@@ -20,12 +36,6 @@ export interface SdkRouteOptions extends RouteOptions {
   snapshots: ProjectSnapshots;
   streams: EventStreams;
 }
-
-/** Evaluations per report, at most. */
-export const MAX_REPORTED_EVALUATIONS = 1000;
-const MAX_INSTANCE_ID = 1000;
-const MAX_GROUP = 100;
-const MAX_REQUEST_ID = 200;
 
 // Snapshots and updates are immutable: each is serialized once, however many clients get it.
 const snapshotBodies = new WeakMap<ProjectSnapshot, string>();
@@ -43,7 +53,7 @@ function snapshotJson(snapshot: ProjectSnapshot): string {
 function changeFrame(update: FlagUpdate): string {
   let frame = changeFrames.get(update);
   if (frame === undefined) {
-    frame = sseFrame('change', JSON.stringify(update), update.version);
+    frame = sseFrame(CHANGE_STREAM_EVENTS.change, JSON.stringify(update), update.version);
     changeFrames.set(update, frame);
   }
   return frame;
@@ -138,7 +148,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
     }
     const flagType = parseFlagType(item.flagType, `${at}.flagType`);
     assertFlagName(item.flagName, `${at}.flagName`);
-    const instanceId = text(item.instanceId, `${at}.instanceId`, MAX_INSTANCE_ID, 'the id that was evaluated');
+    const instanceId = text(item.instanceId, `${at}.instanceId`, MAX_INSTANCE_ID_LENGTH, 'the id that was evaluated');
     const value = item.value;
     if (flagType === 'feature' ? typeof value !== 'boolean' : typeof value !== 'string') {
       throw new InvalidInputError(
@@ -146,7 +156,12 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
         { field: `${at}.value` },
       );
     }
-    const group = text(item.group, `${at}.group`, MAX_GROUP, 'the rollout group: control, treatment or override');
+    const group = text(
+      item.group,
+      `${at}.group`,
+      MAX_ROLLOUT_GROUP_LENGTH,
+      'the rollout group: control, treatment or override',
+    );
     let time = received;
     if (item.time !== undefined) {
       if (typeof item.time !== 'string' || !isWTime(item.time)) {
@@ -160,7 +175,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
     const id =
       item.requestId === undefined
         ? requestId
-        : text(item.requestId, `${at}.requestId`, MAX_REQUEST_ID, 'the id of the request the evaluation served');
+        : text(item.requestId, `${at}.requestId`, MAX_REQUEST_ID_LENGTH, 'the id of the request the evaluation served');
     return {
       project,
       flagType,
@@ -204,7 +219,7 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
       const { project } = request.params;
       assertProjectName(project, 'project');
       const { snapshot } = await snapshots.read(project);
-      const etag = etagOf(snapshot.version);
+      const etag = snapshotETag(snapshot.version);
       reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesETag(request.headers['if-none-match'], etag)) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(snapshotJson(snapshot));
@@ -254,8 +269,11 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
       stream = streams.start(reply, unsubscribe);
       stream.write(
         held === snapshot.version
-          ? sseFrame('ready', JSON.stringify({ version: snapshot.version }))
-          : sseFrame('snapshot', snapshotJson(snapshot), snapshot.version),
+          ? sseFrame(
+              CHANGE_STREAM_EVENTS.ready,
+              JSON.stringify({ version: snapshot.version } satisfies ChangeStreamReady),
+            )
+          : sseFrame(CHANGE_STREAM_EVENTS.snapshot, snapshotJson(snapshot), snapshot.version),
       );
       for (const update of early) stream.write(changeFrame(update));
     },
