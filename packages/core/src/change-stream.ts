@@ -17,3 +17,6 @@ export type ChangeStreamEvent = (typeof CHANGE_STREAM_EVENTS)[keyof typeof CHANG
 export interface ChangeStreamReady {
   readonly version: string;
 }
+
+/** How often the service sends a `: keep-alive` comment on an open stream, by default (`VEXIL_SSE_HEARTBEAT_MS`). */
+export const CHANGE_STREAM_KEEP_ALIVE_MS = 15_000;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import {
   assertProjectName,
+  CHANGE_STREAM_KEEP_ALIVE_MS,
   describe,
   type FlagType,
   type FlagUpdate,
@@ -203,7 +204,8 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
         pollIntervalMs: options.pollIntervalMs ?? 30_000,
         reconnectDelayMs: options.reconnectDelayMs ?? 500,
         maxReconnectDelayMs: options.maxReconnectDelayMs ?? 30_000,
-        streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 45_000,
+        // Three keep-alive intervals: one late keep-alive is not yet a lost stream.
+        streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 3 * CHANGE_STREAM_KEEP_ALIVE_MS,
       },
       {
         version: () => this.held?.version,
