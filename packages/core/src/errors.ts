@@ -1,3 +1,5 @@
+import type { FlagType } from './types.js';
+
 /**
  * One error hierarchy for all of Vexil. Each error carries a stable `code` (the
  * runbook system's exception names where it had one) and the HTTP status the
@@ -9,6 +11,8 @@ export interface VexilErrorJSON {
   message: string;
   field?: string;
   hint?: string;
+  /** ProjectNotFound: the projects the store holds, so a caller can show them. */
+  known_projects?: string[];
 }
 
 export interface VexilErrorOptions {
@@ -68,6 +72,70 @@ export class EmptyFlagDataException extends VexilError {
   constructor(detail: string, options: VexilErrorOptions = {}) {
     super(`No Flag Data found: ${detail}`, options);
   }
+}
+
+/**
+ * Why a flag asked for by one type exists only with the other type: one wording for the
+ * CLI, the service and both SDK clients, each adding how to ask on its side.
+ */
+export function flagTypeMismatchMessage(name: string, asked: FlagType, actual: FlagType): string {
+  return `flag ${name} is a ${actual} flag, not a ${asked} flag`;
+}
+
+/** How each side asks for a flag of a given type, for the hint of a type mismatch. */
+export const ASK_BY_TYPE = {
+  cli: (type: FlagType) => `pass -t ${type} (or leave -t out: the type is found by name)`,
+  http: (type: FlagType) => `ask for it as a ${type} flag: flag_type=${type}`,
+  sdk: (type: FlagType) => `read it with ${type === 'feature' ? 'getFlagBoolean' : 'getFlagString'}`,
+} as const;
+
+/**
+ * 404 — the runbook system's EmptyFlagDataException for a flag that exists only with
+ * the other type; `field` is `flag_type`, the input to fix, and the hint says how.
+ */
+export class FlagTypeMismatchError extends EmptyFlagDataException {
+  readonly actualType: FlagType;
+  constructor(name: string, asked: FlagType, actual: FlagType, side: keyof typeof ASK_BY_TYPE) {
+    super(flagTypeMismatchMessage(name, asked, actual), { field: 'flag_type', hint: ASK_BY_TYPE[side](actual) });
+    this.actualType = actual;
+  }
+}
+
+/**
+ * 404 — a project with no flags in the store: said so, with the projects that do
+ * exist, instead of answering like an empty project.
+ */
+export class ProjectNotFoundError extends VexilError {
+  readonly code = 'ProjectNotFound';
+  readonly status = 404;
+  readonly project: string;
+  readonly knownProjects: readonly string[];
+  /** `where` names the store or service, e.g. `sqlite:./vexil.db` or `on http://vexil:8080`. */
+  constructor(project: string, knownProjects: readonly string[], where?: string) {
+    super(projectNotFoundMessage(project, knownProjects, where), {
+      field: 'project_name',
+      hint: `check the name, or create the project by adding its first flag: vexil add-flag NAME -p ${project} -t feature`,
+    });
+    this.project = project;
+    this.knownProjects = knownProjects;
+  }
+
+  override toJSON(): VexilErrorJSON {
+    return { ...super.toJSON(), known_projects: [...this.knownProjects] };
+  }
+}
+
+/** Projects named in a ProjectNotFound message, at most (the rest are counted). */
+const MAX_NAMED_PROJECTS = 20;
+
+/** The one wording of "no such project", for the CLI, the service and the SDK client. */
+export function projectNotFoundMessage(project: string, knownProjects: readonly string[], where?: string): string {
+  const place = where === undefined ? '' : ` ${where}`;
+  if (knownProjects.length === 0) return `project ${project} does not exist${place}; there are no projects yet`;
+  const named = knownProjects.slice(0, MAX_NAMED_PROJECTS).join(', ');
+  const more =
+    knownProjects.length > MAX_NAMED_PROJECTS ? ` and ${knownProjects.length - MAX_NAMED_PROJECTS} more` : '';
+  return `project ${project} does not exist${place}; known projects: ${named}${more}`;
 }
 
 /** 400 — a `HashAlgorithm` outside md5, sha1, sha256. */

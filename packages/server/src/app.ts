@@ -1,13 +1,20 @@
 import type { FlagStore } from '@vexil/store';
-import Fastify, { type FastifyInstance, type onResponseHookHandler } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onResponseHookHandler,
+} from 'fastify';
 import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
 import { FlagAdmin } from './flag-admin.js';
 import { FlagEvaluator } from './flag-evaluator.js';
 import { adminRoutes } from './http/admin-routes.js';
+import { answerClientError } from './http/client-errors.js';
 import { registerDocs } from './http/docs.js';
-import { toHttpError } from './http/errors.js';
+import { routeNotFound, toHttpError } from './http/errors.js';
 import { EventStreams } from './http/event-streams.js';
 import { flagRoutes } from './http/flag-routes.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -40,6 +47,11 @@ declare module 'fastify' {
   }
 }
 
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const answer = toHttpError(error, request.id);
+  void reply.code(answer.status).send(answer.body);
+}
+
 /**
  * Builds the service on a store the caller opened (and closes). Closing the app
  * stops accepting requests, waits for those in flight, then writes the queued
@@ -59,13 +71,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Fastify's own answers (a bad URL, a connection-level error) in the service's error body.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
   const services: Services = {
     config,
     store,
-    admin: new FlagAdmin(store),
+    admin: new FlagAdmin(store, { side: 'http' }),
     evaluator: new FlagEvaluator(store, {
       flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
       flagCacheSize: config.flagCacheSize,
@@ -88,21 +103,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('services', services);
 
   app.setErrorHandler((error, request, reply) => {
-    const answer = toHttpError(error, request.id);
+    const answer = toHttpError(error, request.id, { contentType: request.headers['content-type'] });
     if (answer.serverFault) request.log.error({ err: error }, answer.body.message);
     else request.log.info({ status: answer.status, error: answer.body.error }, answer.body.message);
     return reply.code(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const answer = toHttpError(
-      {
-        name: 'NotFound',
-        statusCode: 404,
-        code: 'NotFound',
-        message: `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`,
-      },
-      request.id,
-    );
+    const answer = routeNotFound(request.method, request.url, request.id);
     metrics.observeRequest('unmatched', request.method, 404, reply.elapsedTime / 1000);
     return reply.code(404).send(answer.body);
   });

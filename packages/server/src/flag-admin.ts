@@ -7,10 +7,12 @@ import {
   FlagExistsError,
   type FlagMetadata,
   type FlagRef,
+  FlagTypeMismatchError,
   flagTypeOf,
   InvalidInputError,
   isWTime,
   MAX_INSTANCE_ID_LENGTH,
+  ProjectNotFoundError,
   parseFlagMetadata,
   parseFlagType,
   parseRevision,
@@ -67,8 +69,30 @@ export function flagRef(project: unknown, flagType: unknown, name: unknown): Fla
   return { project, flagType: type, name };
 }
 
+export interface FlagAdminOptions {
+  /** Names the store in "no such project" messages, e.g. `in /srv/vexil.db (sqlite:./vexil.db)`; the API leaves it out. */
+  where?: string | undefined;
+  /** Who is asking, for the hint of a flag asked for by the wrong type: `-t data` or `flag_type=data`. */
+  side?: 'cli' | 'http';
+}
+
 export class FlagAdmin {
-  constructor(readonly store: FlagStore) {}
+  private readonly where: string | undefined;
+  private readonly side: 'cli' | 'http';
+
+  constructor(
+    readonly store: FlagStore,
+    options: FlagAdminOptions = {},
+  ) {
+    this.where = options.where;
+    this.side = options.side ?? 'cli';
+  }
+
+  /** Refuses a project without flags, naming the projects there are, rather than answering like an empty one. */
+  async requireProject(project: string): Promise<void> {
+    assertProjectName(project);
+    if ((await this.store.listFlags(project)).length === 0) throw await this.projectNotFound(project);
+  }
 
   /** Procedure 1: add a new flag. */
   async addFlag(ref: FlagRef, input: AddFlagInput = {}): Promise<FlagView> {
@@ -101,6 +125,7 @@ export class FlagAdmin {
   async listFlags(project: string, options: ListOptions = {}): Promise<FlagView[]> {
     assertProjectName(project);
     const rows = await this.store.listFlags(project);
+    if (rows.length === 0) throw await this.projectNotFound(project);
     const views = await Promise.all(
       rows.map(async (row) => this.flagView(row, await this.store.latest('REVISION', row.ref), options.withRevision)),
     );
@@ -166,6 +191,8 @@ export class FlagAdmin {
     delete revision.CreatedTime;
     delete revision.Archived;
     revision.Comment = input.Comment ?? `Rollback to ${source.wtime}${old.Comment ? ` (${old.Comment})` : ''}`;
+    // The caller made this revision: the copied revision's owner did not.
+    delete revision.OwnerID;
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return this.appendRevision(ref, revision);
   }
@@ -197,13 +224,17 @@ export class FlagAdmin {
     const revision: Revision = { ...base, Archived: true, Comment: input.Comment ?? 'Archived' };
     delete revision.CreatedTime;
     delete revision.RollbackOf;
+    // The caller archived it: the owner of the revision it copies did not.
+    delete revision.OwnerID;
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return this.appendRevision(ref, revision);
   }
 
   /** `vexil doctor`: every row of a project that does not validate, with its key. */
   async doctor(project: string): Promise<DoctorReport> {
-    return diagnoseProject(this.store, project);
+    const report = await diagnoseProject(this.store, project);
+    if (report.rowsChecked === 0) throw await this.projectNotFound(project);
+    return report;
   }
 
   /** Evaluates the flag's newest revision for one instance id. */
@@ -246,7 +277,8 @@ export class FlagAdmin {
       }
       const revision = parseRevision(cell, context);
       if (!known.has(refLabel(ref))) {
-        await this.requireFlagRow(ref);
+        // A new project's configs add its flags first: the flag is what is missing, not the project.
+        await this.requireFlagRow(ref, false);
         known.add(refLabel(ref));
       }
       rows.push({ kind, ref, fields: revision });
@@ -265,9 +297,18 @@ export class FlagAdmin {
     return this.revisionView(row!);
   }
 
-  private async requireFlagRow(ref: FlagRef): Promise<StoredRow> {
+  /**
+   * The flag's newest FLAG row. A missing flag is explained: it exists with the other
+   * type, or (unless `checkProject` is false) its project does not exist at all.
+   */
+  private async requireFlagRow(ref: FlagRef, checkProject = true): Promise<StoredRow> {
     const row = await this.store.latest('FLAG', ref);
     if (!row) {
+      const other = ref.flagType === 'feature' ? 'data' : 'feature';
+      if (await this.store.latest('FLAG', { ...ref, flagType: other })) {
+        throw new FlagTypeMismatchError(ref.name, ref.flagType, other, this.side);
+      }
+      if (checkProject) await this.requireProject(ref.project);
       throw new EmptyFlagDataException(
         `flag ${refLabel(ref)} does not exist; add it first with: vexil add-flag ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
         { field: 'flag_name' },
@@ -292,6 +333,10 @@ export class FlagAdmin {
       );
     }
     return row;
+  }
+
+  private async projectNotFound(project: string): Promise<ProjectNotFoundError> {
+    return new ProjectNotFoundError(project, await this.store.listProjects(), this.where);
   }
 
   private parseMetadataRow(row: StoredRow): FlagMetadata {

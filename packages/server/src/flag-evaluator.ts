@@ -4,6 +4,7 @@ import {
   EmptyFlagDataException,
   type EvaluationResult,
   type FlagRef,
+  FlagTypeMismatchError,
   type InstanceDigest,
   TimeoutError,
   type VexilError,
@@ -115,11 +116,7 @@ export class FlagEvaluator {
     );
     let loaded: Loaded;
     if (row === undefined) {
-      loaded = {
-        error: new EmptyFlagDataException(`no revision of flag ${refLabel(ref)}; check the project, type and name`, {
-          field: 'flag_name',
-        }),
-      };
+      loaded = { error: await this.missing(ref) };
       this.flags?.set(key, loaded, { ttl: Math.min(MISSING_TTL_MS, this.options.flagCacheTtlMs) });
       return loaded;
     }
@@ -132,6 +129,20 @@ export class FlagEvaluator {
         : { compiled: flag.compiled, digest: this.hashes?.digestFor(flag.compiled), wtime: row.wtime };
     this.flags?.set(key, loaded);
     return loaded;
+  }
+
+  /** Why a flag has no revision to answer from: it exists with the other type (said so), or not at all. */
+  private async missing(ref: FlagRef): Promise<VexilError> {
+    const other = ref.flagType === 'feature' ? 'data' : 'feature';
+    const flag = await withTimeout(
+      this.store.latest('FLAG', { ...ref, flagType: other }),
+      this.options.storeTimeoutMs,
+      () => `reading ${refLabel({ ...ref, flagType: other })}`,
+    );
+    if (flag !== undefined) return new FlagTypeMismatchError(ref.name, ref.flagType, other, 'http');
+    return new EmptyFlagDataException(`no revision of flag ${refLabel(ref)}; check the project, type and name`, {
+      field: 'flag_name',
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '@vexil/core';
 import { openStore } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -21,7 +22,7 @@ export async function startService(config: ServiceConfig, options: { demo?: bool
   try {
     if (options.demo) await seedDemo(new FlagAdmin(store));
     const app = await buildApp({ config, store, logger: true });
-    const url = await app.listen({ port: config.port, host: config.host });
+    const url = await listen(app, config);
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
@@ -40,6 +41,28 @@ export async function startService(config: ServiceConfig, options: { demo?: bool
     return { app, url, stop };
   } catch (error) {
     await store.close();
+    throw error;
+  }
+}
+
+/** Listens, turning "the port is taken" into one line that says what to change. */
+async function listen(app: FastifyInstance, config: ServiceConfig): Promise<string> {
+  try {
+    return await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new InvalidInputError(`port ${config.port} is in use; set PORT or --port to another`, { field: 'PORT' });
+    }
+    if (code === 'EACCES') {
+      throw new InvalidInputError(
+        `port ${config.port} needs privileges this process lacks; set PORT or --port to one above 1023`,
+        {
+          field: 'PORT',
+        },
+      );
+    }
     throw error;
   }
 }

@@ -104,7 +104,29 @@ describe('admin API round trip over the runbook sample configs', () => {
       url: `${API}/projects/${PROJECT}/flags?with_revision=true`,
     });
     expect(withRevision[0]?.latestRevision).toEqual(dagRevision);
-    expect(await call<FlagView[]>(app, 200, { url: `${API}/projects/nobody/flags` })).toEqual([]);
+    // A project that does not exist is said to be one, not listed as an empty project.
+    expect(await call(app, 404, { url: `${API}/projects/nobody/flags` })).toMatchObject({
+      error: 'ProjectNotFound',
+      field: 'project_name',
+      message: `project nobody does not exist; known projects: ${PROJECT}`,
+      known_projects: [PROJECT],
+    });
+  });
+
+  it('refuses unknown query parameters, naming the known ones (withRevision is not with_revision)', async () => {
+    const body = await call<{ error: string; field: string; message: string; hint: string }>(app, 400, {
+      url: `${API}/projects/${PROJECT}/flags?withRevision=true`,
+    });
+    expect(body).toMatchObject({
+      error: 'InvalidInput',
+      field: 'withRevision',
+      message: 'unknown query parameter "withRevision"; the known ones are with_revision, include_archived',
+      hint: 'did you mean with_revision?',
+    });
+    const none = await call<{ message: string }>(app, 400, { url: `${flagPath}?verbose=1` });
+    expect(none.message).toBe('unknown query parameter "verbose"; this endpoint takes none');
+    const history = await call<{ message: string }>(app, 400, { url: `${flagPath}/revisions?limit=1&max=2` });
+    expect(history.message).toBe('unknown query parameter "max"; the known ones are limit');
   });
 
   it("gets a flag's metadata with the revision in force", async () => {
@@ -779,10 +801,17 @@ describe('GET /admin/v1/projects/:project/doctor', () => {
   it('lists a stored row that does not validate, with its key, and nothing for a clean project', async () => {
     const { app, store } = await newApp();
     try {
+      const cleanRef = { project: 'clean', flagType: 'feature' as const, name: 'new_checkout' };
+      await store.append([{ kind: 'FLAG', ref: cleanRef, fields: { Name: 'new_checkout', Type: 'FEATURE' } }]);
       const clean = await call<{ rowsChecked: number; problems: unknown[] }>(app, 200, {
-        url: `${API}/projects/empty/doctor`,
+        url: `${API}/projects/clean/doctor`,
       });
-      expect(clean).toEqual({ project: 'empty', rowsChecked: 0, problems: [] });
+      expect(clean).toEqual({ project: 'clean', rowsChecked: 1, problems: [] });
+      // A project with no rows at all is not a clean one: it does not exist.
+      expect(await call(app, 404, { url: `${API}/projects/empty/doctor` })).toMatchObject({
+        error: 'ProjectNotFound',
+        message: 'project empty does not exist; known projects: clean',
+      });
       const ref = { project: 'legacy', flagType: 'data' as const, name: 'model' };
       const [, bad] = await store.append([
         { kind: 'FLAG', ref, fields: { Name: 'model', Type: 'DATA' } },

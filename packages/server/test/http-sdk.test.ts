@@ -219,11 +219,21 @@ describe('GET /sdk/v1/projects/{project}/snapshot', () => {
     expect(a2.version).toBe(b2.version);
   });
 
-  it('answers an empty snapshot for a project without flags, and 400 naming the project for a bad name', async () => {
-    const { app } = await serviceWithFlags();
+  it('answers an empty snapshot for a project whose flags have no revision yet, 404 for a project that does not exist, and 400 for a bad name', async () => {
+    const { app, store } = await serviceWithFlags();
     cleanups.push(() => app.close());
-    const empty = await app.inject('/sdk/v1/projects/nobody/snapshot');
-    expect(empty.json()).toEqual({ project: 'nobody', version: snapshotVersion([]), flags: [] });
+    await new FlagAdmin(store).addFlag({ project: 'fresh', flagType: 'feature', name: 'later' });
+    const empty = await app.inject('/sdk/v1/projects/fresh/snapshot');
+    expect(empty.json()).toEqual({ project: 'fresh', version: snapshotVersion([]), flags: [] });
+    for (const path of ['/sdk/v1/projects/nobody/snapshot', '/sdk/v1/projects/nobody/stream']) {
+      const missing = await app.inject(path);
+      expect(missing.statusCode, path).toBe(404);
+      expect(missing.json()).toMatchObject({
+        error: 'ProjectNotFound',
+        message: 'project nobody does not exist; known projects: fresh, shop',
+        known_projects: ['fresh', 'shop'],
+      });
+    }
     const bad = await app.inject('/sdk/v1/projects/-bad/snapshot');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'InvalidInput', field: 'project' });
@@ -257,6 +267,8 @@ describe('GET /sdk/v1/projects/{project}/stream', () => {
 
   it('sends a change within the poll interval when another connection writes a revision', async () => {
     const { url, writer } = await listeningOnSqlite({ VEXIL_CHANGE_POLL_MS: '50' });
+    // A project whose only flag has no revision yet: its snapshot is empty.
+    await writer.addFlag({ project: 'elsewhere', flagType: 'data', name: 'unused' });
     const stream = await openStream(`${url}/sdk/v1/projects/shop/stream`);
     const other = await openStream(`${url}/sdk/v1/projects/elsewhere/stream`);
     const initial = await stream.next();

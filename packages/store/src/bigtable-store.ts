@@ -382,6 +382,38 @@ export class BigtableStore implements FlagStore {
     return out.sort((a, b) => compareKeys(a.ref.flagType, b.ref.flagType) || compareKeys(a.ref.name, b.ref.name));
   }
 
+  async listProjects(): Promise<string[]> {
+    this.#checkOpen();
+    const projects: string[] = [];
+    const end = { value: prefixEnd('PROJECT#'), inclusive: false };
+    let start = 'PROJECT#';
+    // A skip scan: one key read per project, then on past its rows, rather than reading
+    // every key of a table that holds far more rows than projects.
+    while (projects.length < MAX_LISTED_PROJECTS) {
+      const [raw] = await this.#read(this.#flags, this.flagTableId, {
+        ranges: [{ start, end }],
+        limit: 1,
+        filter: KEYS_ONLY,
+      });
+      if (raw === undefined) break;
+      const key = raw.key;
+      const close = key.indexOf('#', 'PROJECT#'.length);
+      if (close === -1) {
+        start = `${key}\0`;
+        continue;
+      }
+      const project = key.slice('PROJECT#'.length, close);
+      const [flag] = await this.#read(this.#flags, this.flagTableId, {
+        prefix: projectRowPrefix('FLAG', project),
+        limit: 1,
+        filter: KEYS_ONLY,
+      });
+      if (flag !== undefined) projects.push(project);
+      start = prefixEnd(key.slice(0, close + 1));
+    }
+    return projects;
+  }
+
   async scanProject(project: string): Promise<StoredRow[]> {
     this.#checkOpen();
     const rows = await this.#read(this.#flags, this.flagTableId, {
@@ -866,6 +898,9 @@ function mapError(error: unknown, tableId: string, timeoutMs?: number): unknown 
 }
 
 /** Row keys alone: one cell per row, its value stripped. */
+/** Projects listed at most (by listProjects, for messages). */
+const MAX_LISTED_PROJECTS = 1000;
+
 const KEYS_ONLY: object[] = [{ family: `^${FAMILY}$` }, { row: { cellLimit: 1 } }, { value: { strip: true } }];
 
 function familyFilter(family: string): object[] {

@@ -120,6 +120,9 @@ export interface FlagStore {
   /** The newest FLAG row of every flag in a project, ordered by flag type then name. */
   listFlags(project: string): Promise<StoredRow[]>;
 
+  /** The projects that have at least one flag, in name order (for "no such project; known projects: …"). */
+  listProjects(): Promise<string[]>;
+
   /** Every row of a project (both kinds), in key order: for `vexil doctor` and exports. */
   scanProject(project: string): Promise<StoredRow[]>;
 

@@ -15,7 +15,14 @@ export type {
   WatchOptions,
 } from './flag-store.js';
 export { MemoryStore } from './memory-store.js';
-export { type BigtableSettings, DEFAULT_STORE_SPEC, type OpenStoreOptions, openStore } from './open-store.js';
+export {
+  type BigtableSettings,
+  DEFAULT_STORE_SPEC,
+  type OpenStoreOptions,
+  openStore,
+  type StoreLocation,
+  storeLocation,
+} from './open-store.js';
 export { pollChanges } from './poll-changes.js';
 export { POSTGRES_SCHEMA_VERSION, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

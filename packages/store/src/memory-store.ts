@@ -102,6 +102,13 @@ export class MemoryStore implements FlagStore {
     return out.sort((a, b) => compareKeys(a.ref.flagType, b.ref.flagType) || compareKeys(a.ref.name, b.ref.name));
   }
 
+  async listProjects(): Promise<string[]> {
+    this.#checkOpen();
+    const projects = new Set<string>();
+    for (const [row] of this.#rows.values()) if (row?.kind === 'FLAG') projects.add(row.ref.project);
+    return [...projects].sort(compareKeys);
+  }
+
   async scanProject(project: string): Promise<StoredRow[]> {
     this.#checkOpen();
     const out: StoredRow[] = [];

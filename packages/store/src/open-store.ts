@@ -3,6 +3,7 @@ import { InvalidInputError } from '@vexil/core';
 import { BigtableStore, type BigtableStoreOptions } from './bigtable-store.js';
 import type { FlagStore, StoreOptions } from './flag-store.js';
 import { MemoryStore } from './memory-store.js';
+import { redactUrl } from './postgres-errors.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -32,6 +33,35 @@ export interface OpenStoreOptions extends StoreOptions {
    * refusing to open: `vexil init`. SQLite and PostgreSQL migrate on every open.
    */
   initialize?: boolean;
+}
+
+/** Where a spec keeps flags, for messages: "which store is this?" */
+export interface StoreLocation {
+  /** The spec as given, or the default when none was. */
+  spec: string;
+  /** The spec for people: a SQLite file's absolute path added, a PostgreSQL password hidden. */
+  label: string;
+  /** The SQLite file the spec opens (absolute), when it names one. */
+  file?: string | undefined;
+}
+
+/** Reads a spec as `openStore` would, without opening anything. */
+export function storeLocation(
+  spec: string | undefined = process.env.VEXIL_STORE,
+  bigtable?: BigtableSettings,
+): StoreLocation {
+  const text = spec?.trim() || DEFAULT_STORE_SPEC;
+  const named = spec?.trim() ? text : `${text}, the default`;
+  if (text.startsWith('sqlite:') && text !== 'sqlite::memory:' && text !== 'sqlite:') {
+    const file = resolve(process.cwd(), text.slice('sqlite:'.length));
+    return { spec: text, label: `${file} (${named})`, file };
+  }
+  if (/^postgres(ql)?:\/\//.test(text)) return { spec: text, label: redactUrl(text) };
+  if (text === 'bigtable' && bigtable !== undefined) {
+    const where = `${bigtable.projectId ?? '?'}/${bigtable.instanceId ?? '?'}`;
+    return { spec: text, label: `bigtable ${where} table ${bigtable.flagTableId}` };
+  }
+  return { spec: text, label: named };
 }
 
 /**

@@ -257,6 +257,14 @@ export class PostgresStore implements FlagStore {
     return rows.map(toStoredRow).reverse();
   }
 
+  async listProjects(): Promise<string[]> {
+    const { rows } = await this.#query<{ project: string }>(
+      `SELECT DISTINCT project FROM vexil_flag_rows WHERE kind = 'FLAG' ORDER BY project`,
+      [],
+    );
+    return rows.map((row) => row.project);
+  }
+
   async scanProject(project: string): Promise<StoredRow[]> {
     // The key range is exactly the project: project names hold no `#` (append checks).
     const lo = `PROJECT#${project}#`;

@@ -159,6 +159,7 @@ export class SqliteStore implements FlagStore {
   readonly #get: Database.Statement<[string], FlagRowRecord>;
   readonly #history: Database.Statement<[RefParams & { limit: number }], FlagRowRecord>;
   readonly #listFlags: Database.Statement<[string], FlagRowRecord>;
+  readonly #listProjects: Database.Statement<[], string>;
   readonly #scan: Database.Statement<[{ lo: string; hi: string }], FlagRowRecord>;
   readonly #insert: Database.Statement<[FlagRowRecord]>;
   readonly #insertLog: Database.Statement<[(string | number)[]]>;
@@ -217,6 +218,10 @@ export class SqliteStore implements FlagStore {
                             AND g.flag_type = f.flag_type AND g.flag_name = f.flag_name)
          ORDER BY f.flag_type, f.flag_name`,
       );
+      // Index order (project first): each project is found once, without reading its rows.
+      this.#listProjects = db
+        .prepare<[], string>(`SELECT DISTINCT project FROM flag_rows WHERE kind = 'FLAG' ORDER BY project`)
+        .pluck();
       this.#scan = db.prepare<[{ lo: string; hi: string }], FlagRowRecord>(
         `SELECT ${ROW_COLUMNS} FROM flag_rows
          WHERE row_key >= @lo AND row_key < @hi
@@ -290,6 +295,10 @@ export class SqliteStore implements FlagStore {
 
   async listFlags(project: string): Promise<StoredRow[]> {
     return this.#run(() => this.#listFlags.all(project).map(toStoredRow));
+  }
+
+  async listProjects(): Promise<string[]> {
+    return this.#run(() => this.#listProjects.all());
   }
 
   async scanProject(project: string): Promise<StoredRow[]> {

@@ -395,6 +395,20 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect((await store.listFlags('other-project')).map((r) => r.ref.name)).toEqual(['aaa']);
       });
 
+      it('lists the projects that have a flag, once each, in name order', async () => {
+        const store = await open();
+        expect(await store.listProjects()).toEqual([]);
+        await store.append([
+          flagRow(feature('b', 'shop')),
+          flagRow(data('a', 'shop')),
+          revisionRow(feature('b', 'shop')),
+        ]);
+        await store.append([flagRow(feature('a', 'billing')), flagRow(feature('z', PROJECT))]);
+        // Revisions alone (rows other tools wrote without a FLAG row) do not make a project.
+        await store.append([revisionRow(feature('orphan', 'ghost'))]);
+        expect(await store.listProjects()).toEqual(['billing', PROJECT, 'shop']);
+      });
+
       it('scans every row of a project, both kinds, in key order', async () => {
         const clock = manualClock();
         const store = await open(clock.options);

@@ -15,9 +15,11 @@ export function parseFlagValue(text: string, flagType: FlagType, field: string):
 }
 
 /**
- * `--treatment PERCENT:VALUE[:ID,ID,…]`, or a whole treatment as a JSON object or
- * Python dict (`{'PercentRollout': 40, 'Value': True, 'OverrideList': ['A1']}`),
- * which is the form to use when a data value itself contains a colon.
+ * `--treatment PERCENT:VALUE`, for a feature flag `PERCENT:true|false[:ID,ID,…]`, or a
+ * whole treatment as a JSON object or Python dict (`{'PercentRollout': 40, 'Value':
+ * True, 'OverrideList': ['A1']}`). A data value may hold a colon itself, so for a data
+ * flag a second colon is refused rather than guessed at: `25:gpt-4o:mini` could be the
+ * value `gpt-4o:mini` or the value `gpt-4o` for id `mini`; the dict form says which.
  */
 export function parseTreatmentSpec(
   spec: string,
@@ -33,30 +35,45 @@ export function parseTreatmentSpec(
     }
     return value;
   }
-  const first = trimmed.indexOf(':');
-  if (first <= 0) {
+  const [percentText = '', valueText, ...rest] = trimmed.split(':');
+  if (valueText === undefined || percentText.trim() === '') {
     throw new InvalidInputError(
-      `${field} ${JSON.stringify(spec)} is not PERCENT:VALUE[:ID,ID,...] (e.g. 40:true or 25:gpt-4o:A1,A2)`,
+      `${field} ${JSON.stringify(spec)} is not PERCENT:VALUE (e.g. 40:true, 40:true:A1,A2 or 25:gpt-4o)`,
       { field },
     );
   }
-  const percentText = trimmed.slice(0, first);
-  const rest = trimmed.slice(first + 1);
-  const last = rest.lastIndexOf(':');
-  const valueText = last === -1 ? rest : rest.slice(0, last);
-  const ids =
-    last === -1
-      ? []
-      : rest
-          .slice(last + 1)
+  if (percentText.trim().endsWith('%')) {
+    const fixed = `${percentText.trim().replace(/%+$/, '')}:${[valueText, ...rest].join(':')}`;
+    throw new InvalidInputError(`${field} ${JSON.stringify(spec)}: the percentage is a plain number`, {
+      field: `${field}.PercentRollout`,
+      hint: `drop the %: --treatment ${fixed}`,
+    });
+  }
+  if (flagType === 'data' && rest.length > 0) {
+    const percent = percentText.trim();
+    const whole = [valueText, ...rest].join(':');
+    const ids = rest.join(':');
+    throw new InvalidInputError(
+      `${field} ${JSON.stringify(spec)} is ambiguous for a data flag: is ${JSON.stringify(ids)} an override list, or part of the value ${JSON.stringify(whole)}?`,
+      {
+        field,
+        hint: `give the treatment as a JSON object: --treatment '{"PercentRollout": ${percent}, "Value": ${JSON.stringify(whole)}}' for a value holding a colon, or '{"PercentRollout": ${percent}, "Value": ${JSON.stringify(valueText)}, "OverrideList": [${ids
           .split(',')
-          .map((id) => id.trim())
-          .filter((id) => id !== '');
+          .map((id) => JSON.stringify(id.trim()))
+          .join(', ')}]}' for an override list`,
+      },
+    );
+  }
+  const ids = rest
+    .join(':')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   const percent = Number(percentText);
   return {
     OverrideList: ids,
     // A non-number is passed on as text so validation reports it as the percentage error it is.
-    PercentRollout: percentText.trim() === '' || Number.isNaN(percent) ? (percentText as unknown as number) : percent,
+    PercentRollout: Number.isNaN(percent) ? (percentText as unknown as number) : percent,
     Value: parseFlagValue(valueText, flagType, `${field}.Value`),
   };
 }

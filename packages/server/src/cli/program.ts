@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   type AirflowConfig,
@@ -12,13 +13,14 @@ import {
   parseFlagType,
   type VexilError,
 } from '@vexil/core';
-import { type FlagStore, openStore } from '@vexil/store';
+import { type FlagStore, openStore, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_VARIABLES, loadConfig, loadStoreSettings } from '../config.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
 import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
+import { callerName } from './caller.js';
 import {
   formatDoctor,
   formatEvaluation,
@@ -89,14 +91,33 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
+  /**
+   * Opens the store for one command. A SQLite file that is not there is created only
+   * by the commands that add flags (and said so on stderr): a command that reads, run
+   * from the wrong folder, must not answer from a new empty database.
+   */
   const withStore = async <T>(
     command: Command,
     work: (admin: FlagAdmin, store: FlagStore) => Promise<T>,
+    access: 'read' | 'create' = 'read',
   ): Promise<T> => {
     const options = command.optsWithGlobals<GlobalOptions>();
-    const store = await openStore(options.store, { bigtable: loadStoreSettings(process.env).bigtable });
+    const { bigtable } = loadStoreSettings(process.env);
+    const location = storeLocation(options.store, bigtable);
+    const creating = location.file !== undefined && !existsSync(location.file);
+    if (creating && access === 'read') {
+      throw new InvalidInputError(
+        `no Vexil store at ${location.label}: nothing to read, and this command creates none`,
+        {
+          field: 'VEXIL_STORE',
+          hint: 'choose the store with --store or VEXIL_STORE (sqlite:PATH, postgres://…, bigtable), run from the folder that holds it, or create one with vexil add-flag or vexil demo',
+        },
+      );
+    }
+    const store = await openStore(options.store, { bigtable });
+    if (creating) io.err(`created new store at ${location.label}`);
     try {
-      return await work(new FlagAdmin(store), store);
+      return await work(new FlagAdmin(store, { where: `in ${location.label}` }), store);
     } finally {
       await store.close();
     }
@@ -119,7 +140,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .option('-d, --description <text>', 'what the flag is for')
     .action(async (name: string, opts: FlagOptions & { description?: string }, command: Command) => {
       const ref = requireRef(name, opts, true);
-      const view = await withStore(command, (admin) => admin.addFlag(ref, { description: opts.description }));
+      const view = await withStore(command, (admin) => admin.addFlag(ref, { description: opts.description }), 'create');
       print(command, view, formatFlag);
     });
 
@@ -143,7 +164,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .option('-c, --control <value>', 'value for everybody outside the treatments (true/false, or a string)')
     .option(
       '--treatment <spec>',
-      'PERCENT:VALUE[:ID,ID,...], repeatable, in order (e.g. 40:true:A12345); or a JSON/Python dict',
+      'PERCENT:VALUE, repeatable, in order (e.g. 25:gpt-4o; a feature flag takes ids to pin: 40:true:A1,A2); or a JSON/Python dict, for a data treatment with ids or a value holding a colon',
       (spec: string, all: string[]) => [...all, spec],
       [] as string[],
     )
@@ -179,14 +200,14 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
 
   flagCommand('rollback', 'republish an earlier revision as the newest, recording its source (procedure 3)')
     .option('--to <wtime>', 'the revision to restore (its time, from history); default: the one before the newest')
-    .option('--owner <id>', 'who rolled back (OwnerID)')
+    .option('--owner <id>', 'who rolled back (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
     .action(
       async (name: string, opts: FlagOptions & { to?: string; owner?: string; comment?: string }, command: Command) => {
         const view = await withStore(command, async (admin) =>
           admin.rollback(await resolveRef(admin, name, opts), {
             to: opts.to,
-            OwnerID: opts.owner,
+            OwnerID: opts.owner ?? callerName(),
             Comment: opts.comment,
           }),
         );
@@ -195,11 +216,14 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     );
 
   flagCommand('archive', 'retire a flag: evaluations answer "no flag data"; history stays (procedures 10, 11)')
-    .option('--owner <id>', 'who archived it (OwnerID)')
+    .option('--owner <id>', 'who archived it (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
     .action(async (name: string, opts: FlagOptions & { owner?: string; comment?: string }, command: Command) => {
       const view = await withStore(command, async (admin) =>
-        admin.archive(await resolveRef(admin, name, opts), { OwnerID: opts.owner, Comment: opts.comment }),
+        admin.archive(await resolveRef(admin, name, opts), {
+          OwnerID: opts.owner ?? callerName(),
+          Comment: opts.comment,
+        }),
       );
       print(command, view, formatRevision);
     });
@@ -232,7 +256,11 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .description('create what the store needs (Bigtable tables and column families); safe to run twice')
     .action(async (_opts: unknown, command: Command) => {
       const spec = command.optsWithGlobals<GlobalOptions>().store;
-      const store = await openStore(spec, { bigtable: loadStoreSettings(process.env).bigtable, initialize: true });
+      const { bigtable } = loadStoreSettings(process.env);
+      const location = storeLocation(spec, bigtable);
+      const creating = location.file !== undefined && !existsSync(location.file);
+      const store = await openStore(spec, { bigtable, initialize: true });
+      if (creating) io.err(`created new store at ${location.label}`);
       const report = { store: store.engine, ready: true };
       await store.close();
       print(command, report, () => `${report.store} store ready`);
@@ -258,7 +286,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .action(async (files: string[], _opts: unknown, command: Command) => {
       const configs: AirflowConfig[] = [];
       for (const file of files) configs.push(parseAirflowConfig(await readText(file), file));
-      const rows = await withStore(command, (admin) => admin.apply(configs));
+      const rows = await withStore(command, (admin) => admin.apply(configs), 'create');
       print(command, rows, (r) => r.map((row) => `${row.kind.padEnd(8)} ${row.key}`).join('\n'));
     });
 
@@ -286,10 +314,14 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .command('demo')
     .description('add a few demo flags to project "demo" (once) and list them')
     .action(async (_opts: unknown, command: Command) => {
-      const views = await withStore(command, async (admin) => {
-        await seedDemo(admin);
-        return admin.listFlags('demo', { withRevision: true });
-      });
+      const views = await withStore(
+        command,
+        async (admin) => {
+          await seedDemo(admin);
+          return admin.listFlags('demo', { withRevision: true });
+        },
+        'create',
+      );
       print(command, views, (v) => formatFlags(v, true));
     });
 
@@ -374,6 +406,7 @@ async function resolveRef(admin: FlagAdmin, name: string, opts: FlagOptions): Pr
   }
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
+    await admin.requireProject(project);
     throw new EmptyFlagDataException(`flag ${project}/${name} does not exist; add it first with vexil add-flag`, {
       field: 'flag_name',
     });

@@ -171,6 +171,15 @@ const ownerComment = {
   Comment: { type: 'string', description: 'why' },
 } as const;
 
+/** Rollback and archive record the caller, never the owner of the revision they copy. */
+const callerOwnerComment = {
+  ...ownerComment,
+  OwnerID: {
+    type: 'string',
+    description: 'who made the change; "admin-api" when not given (until API tokens name the caller)',
+  },
+} as const;
+
 const addFlagBody = {
   type: 'object',
   additionalProperties: false,
@@ -215,11 +224,11 @@ const rollbackBody = {
       type: 'string',
       description: `the revision to republish (${wtimeDescription}); by default the one before the newest`,
     },
-    ...ownerComment,
+    ...callerOwnerComment,
   },
 } as const;
 
-const archiveBody = { type: 'object', additionalProperties: false, properties: ownerComment } as const;
+const archiveBody = { type: 'object', additionalProperties: false, properties: callerOwnerComment } as const;
 
 const applyBody = {
   type: 'object',
@@ -320,6 +329,40 @@ function rejectUnknownProperties(request: FastifyRequest): void {
   }
 }
 
+/**
+ * Names the query parameters the route does not know: a misspelt `?withRevision=true`
+ * must not pass for "without revisions".
+ */
+function rejectUnknownQuery(request: FastifyRequest): void {
+  const query = request.query;
+  if (!isPlainObject(query)) return;
+  const given = Object.keys(query);
+  if (given.length === 0) return;
+  const schema = request.routeOptions.schema?.querystring as BodySchema | undefined;
+  const allowed = Object.keys(schema?.properties ?? {});
+  const unknown = given.filter((key) => !allowed.includes(key));
+  if (unknown.length === 0) return;
+  const names = unknown.map((key) => JSON.stringify(key)).join(', ');
+  const suggestion = unknown.map(snakeCase).find((key) => allowed.includes(key));
+  throw new InvalidInputError(
+    `unknown query parameter${unknown.length > 1 ? 's' : ''} ${names}; ${
+      allowed.length === 0 ? 'this endpoint takes none' : `the known ones are ${allowed.join(', ')}`
+    }`,
+    { field: unknown[0], hint: suggestion === undefined ? undefined : `did you mean ${suggestion}?` },
+  );
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`).replace(/-/g, '_');
+}
+
+/**
+ * Who a change through the API is recorded as when the body names nobody. Until API
+ * tokens exist (their owner will be the caller) the API cannot tell who calls it, and
+ * copying the previous revision's owner would name someone who did not make the change.
+ */
+export const ADMIN_API_OWNER = 'admin-api';
+
 // ---------------------------------------------------------------- routes
 
 export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
@@ -329,7 +372,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     // The one place for access control on the admin API: API-token scope checks
     // (read / write per project / admin) go here, before any route runs. No auth yet.
   });
-  app.addHook('preValidation', async (request) => rejectUnknownProperties(request));
+  app.addHook('preValidation', async (request) => {
+    rejectUnknownQuery(request);
+    rejectUnknownProperties(request);
+  });
 
   const ref = (params: FlagParams) => flagRef(params.project, params.type, params.name);
 
@@ -519,7 +565,13 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
       },
     },
-    async (request, reply) => reply.code(201).send(await admin.rollback(ref(request.params), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(
+        await admin.rollback(ref(request.params), {
+          ...request.body,
+          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+        }),
+      ),
   );
 
   app.post<{ Params: FlagParams; Body: ArchiveInput }>(
@@ -533,7 +585,13 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 201: answer(revisionViewSchema, 'the archive revision'), ...errors(400, 404) },
       },
     },
-    async (request, reply) => reply.code(201).send(await admin.archive(ref(request.params), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(
+        await admin.archive(ref(request.params), {
+          ...request.body,
+          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+        }),
+      ),
   );
 
   app.get<{ Params: FlagParams; Querystring: { instance_id?: string } }>(

@@ -14,7 +14,12 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       message: { type: 'string', description: 'what went wrong and what to fix' },
       detail: { type: 'string', description: 'the same message, where FastAPI clients look for it' },
       field: { type: 'string', description: 'the parameter or field at fault' },
-      hint: { type: 'string' },
+      hint: { type: 'string', description: 'how to fix it, when the message alone does not say' },
+      known_projects: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'ProjectNotFound: the projects there are',
+      },
       request_id: { type: 'string' },
     },
   });
@@ -36,4 +41,6 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Until the dashboard exists, the API's documentation is the most useful thing at the root.
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs', 302));
 }

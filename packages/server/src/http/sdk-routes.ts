@@ -212,6 +212,10 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
           200: snapshotSchema,
           304: { description: 'Not modified: the client holds this version' },
           400: { $ref: 'VexilError#' },
+          404: {
+            $ref: 'VexilError#',
+            description: 'ProjectNotFound: no such project; known_projects lists those there are',
+          },
         },
       },
     },
@@ -219,6 +223,8 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
       const { project } = request.params;
       assertProjectName(project, 'project');
       const { snapshot } = await snapshots.read(project);
+      // An empty snapshot may be a project that does not exist: say so rather than serve it as empty.
+      if (snapshot.flags.length === 0) await services.admin.requireProject(project);
       const etag = snapshotETag(snapshot.version);
       reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesETag(request.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -247,6 +253,10 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
               '{project, flagType, name, wtime, revision, version}) for every change; `: keep-alive` comments',
           },
           400: { $ref: 'VexilError#' },
+          404: {
+            $ref: 'VexilError#',
+            description: 'ProjectNotFound: no such project; known_projects lists those there are',
+          },
         },
       },
     },
@@ -262,6 +272,14 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
         if (stream === undefined) early.push(update);
         else stream.write(changeFrame(update));
       });
+      if (snapshot.flags.length === 0) {
+        try {
+          await services.admin.requireProject(project);
+        } catch (error) {
+          unsubscribe();
+          throw error;
+        }
+      }
       if (request.raw.destroyed) {
         unsubscribe();
         return;
