@@ -142,6 +142,37 @@ describe('vexil refuses bad input and changes nothing', () => {
       message: /does not exist/,
     },
     {
+      name: 'a data treatment with a second colon (25:gpt-4o:mini), not guessed as a value plus an override',
+      args: () => [
+        'add-revision',
+        'llm_provider',
+        '-p',
+        'csr-assistant',
+        '-t',
+        'data',
+        '-c',
+        'openai',
+        '--treatment',
+        '25:gpt-4o:mini',
+      ],
+      field: 'Treatments[0]',
+      message:
+        /is ambiguous for a data flag: is "mini" an override list, or part of the value "gpt-4o:mini"\?\nhint: give the treatment as a JSON object: --treatment '\{"PercentRollout": 25, "Value": "gpt-4o:mini"\}' for a value holding a colon, or '\{"PercentRollout": 25, "Value": "gpt-4o", "OverrideList": \["mini"\]\}' for an override list/,
+    },
+    {
+      name: 'a percentage written with % (40%:true)',
+      args: () => ['add-revision', ...feature, '-c', 'false', '--treatment', '40%:true'],
+      field: 'Treatments[0].PercentRollout',
+      message: /Treatments\[0\] "40%:true": the percentage is a plain number.*\nhint: drop the %: --treatment 40:true/,
+    },
+    {
+      name: 'a flag asked for by the type it does not have',
+      args: () => ['latest', 'llm_provider', '-p', 'csr-assistant', '-t', 'feature'],
+      field: 'flag_type',
+      message:
+        /error: No Flag Data found: flag llm_provider is a data flag, not a feature flag.*\nhint: pass -t data \(or leave -t out: the type is found by name\)/,
+    },
+    {
       name: 'a rollback to a revision that does not exist',
       args: () => ['rollback', ...feature, '--to', '2020-01-01 00:00:00.000000'],
       field: 'to',

@@ -216,6 +216,9 @@ describe('admin API round trip over the runbook sample configs', () => {
     expect(previous.revision.Treatments).toEqual(salted.revision.Treatments);
     expect(previous.revision.Salt).toBe(FLAG);
     expect(previous.revision.Comment).toBe(`Rollback to ${salted.wtime} (Rollout to 60%)`);
+    // The caller made the rollback, not jane who made the revision it copies: "admin-api" until tokens name callers.
+    expect(salted.revision.OwnerID).toBe('jane');
+    expect(previous.revision.OwnerID).toBe('admin-api');
 
     const toDag = await call<RevisionView>(app, 201, {
       method: 'POST',
@@ -277,6 +280,7 @@ describe('admin API round trip over the runbook sample configs', () => {
     const archived = await call<RevisionView>(app, 201, { method: 'POST', url: `${flagPath}/archive` });
     expect(archived.revision.Archived).toBe(true);
     expect(archived.revision.Comment).toBe('Archived');
+    expect(archived.revision.OwnerID).toBe('admin-api');
 
     const evaluation = await call<ErrorBody>(app, 404, { url: `${flagPath}/evaluate?instance_id=A12345` });
     expect(evaluation.error).toBe('EmptyFlagDataException');

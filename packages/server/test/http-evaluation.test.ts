@@ -42,6 +42,26 @@ describe('GET /get-feature-flag', () => {
     expect([slash.json().flag_value, slash.json().rollout_group]).toEqual(['claude', 'override-1']);
   });
 
+  it('answers a flag asked for by the type it does not have with a hint naming the type it has', async () => {
+    const { app } = await service();
+    for (const [ref, asked, actual] of [
+      [checkout, 'data', 'feature'],
+      [provider, 'feature', 'data'],
+    ] as const) {
+      const response = await app.inject(flagUrl({ ...ref, flagType: asked }, 'u1'));
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({
+        error: 'EmptyFlagDataException',
+        field: 'flag_type',
+        message: `No Flag Data found: flag ${ref.name} is a ${actual} flag, not a ${asked} flag`,
+        hint: `ask for it as a ${actual} flag: flag_type=${actual}`,
+      });
+    }
+    // A name that exists with neither type keeps the plain answer.
+    const none = await app.inject(flagUrl({ ...checkout, name: 'nothing_here' }, 'u1'));
+    expect(none.json()).toMatchObject({ error: 'EmptyFlagDataException', field: 'flag_name' });
+  });
+
   it('uses the caller X-Request-Id as request_id', async () => {
     const { app } = await service();
     const response = await app.inject({ url: flagUrl(checkout, 'u1'), headers: { 'x-request-id': 'trace-42' } });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -42,6 +43,25 @@ describe('vexil serve as a process', () => {
       expect(await service.exited).toBe(0);
     }
     expect(logRows(db)).toBe(1);
+  });
+
+  it('stops with one line naming the port and PORT when the port is in use, before the banner', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const result = spawnSync(process.execPath, [cliPath, 'serve', '--port', String(port)], {
+        env: { ...process.env, HOST: '127.0.0.1', VEXIL_STORE: 'memory:', LOG_LEVEL: 'info' },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`error: port ${port} is in use; set PORT or --port to another\n`);
+      expect(result.stdout).not.toContain('vexil serving');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('on SIGTERM finishes requests in flight and writes one log row per 2xx answer', async () => {
