@@ -42,6 +42,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
   lastError: VexilClientError | undefined;
 
   private readonly url: string;
+  private readonly baseUrl: string;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
@@ -61,7 +62,8 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
         'AsyncFeatureFlagClient needs the Vexil service: pass baseUrl (e.g. http://localhost:8080) or set VEXIL_URL',
       );
     }
-    this.url = `${baseUrl.replace(/\/+$/, '')}/get-feature-flag`;
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.url = `${this.baseUrl}/get-feature-flag`;
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetchFn = options.fetch ?? globalThis.fetch;
@@ -162,7 +164,11 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
         signal,
       });
       if (!response.ok) {
-        const error = await statusError(response, 'get-feature-flag', what, flagName);
+        const error = await statusError(response, 'get-feature-flag', what, flagName, {
+          project: this.projectName,
+          baseUrl: this.baseUrl,
+          flagType,
+        });
         // 4xx: the service's word on this flag (it does not exist, the request is wrong); 5xx: a failure.
         const authoritative =
           response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;

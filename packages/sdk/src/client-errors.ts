@@ -1,3 +1,5 @@
+import { ASK_BY_TYPE, type FlagType, flagTypeMismatchMessage, projectNotFoundMessage } from '@vexil/core';
+
 /**
  * Why a client answered a default (or a last known value) instead of a fresh one.
  * The codes follow OpenFeature's error codes where one fits, so the provider maps them
@@ -12,6 +14,7 @@
  * - `INVALID_ARGUMENT`: an instance id that is not a string of 1 to 1,000 characters (the
  *   service refuses those too), or another bad argument.
  * - `NOT_READY`: the in-process client has no flag data yet.
+ * - `PROJECT_NOT_FOUND`: the service has no such project (the message names the known ones).
  * - `UNAVAILABLE`: the service cannot be reached, or the connection was lost.
  * - `TIMEOUT`: the service did not answer within the client's timeout.
  * - `HTTP_ERROR`: the service answered an error status (`status`), e.g. 500 or 503.
@@ -24,6 +27,7 @@ export type VexilClientErrorCode =
   | 'PARSE_ERROR'
   | 'INVALID_ARGUMENT'
   | 'NOT_READY'
+  | 'PROJECT_NOT_FOUND'
   | 'UNAVAILABLE'
   | 'TIMEOUT'
   | 'HTTP_ERROR'
@@ -101,18 +105,44 @@ export function requestError(
   });
 }
 
-/** An error status from the service, with the message of its JSON error body when it has one. */
+/** What a get asked the service for, so its 404s can be told apart and said as the other client says them. */
+export interface AskedFor {
+  project: string;
+  baseUrl: string;
+  flagType?: FlagType | undefined;
+}
+
+/** Both clients' wording for a flag read by the type it does not have (core's message and hint). */
+export function typeMismatchMessage(flagName: string, asked: FlagType): string {
+  const actual = asked === 'feature' ? 'data' : 'feature';
+  return `${flagTypeMismatchMessage(flagName, asked, actual)}: ${ASK_BY_TYPE.sdk(actual)}`;
+}
+
+interface ServiceErrorBody {
+  error?: unknown;
+  message?: unknown;
+  field?: unknown;
+  known_projects?: unknown;
+}
+
+/**
+ * An error status from the service, with the message of its JSON error body when it
+ * has one. With `asked`, a 404 for a project that does not exist, or for a flag that
+ * has the other type, is said as such (PROJECT_NOT_FOUND, TYPE_MISMATCH).
+ */
 export async function statusError(
   response: Response,
   operation: ClientOperation,
   what: string,
   flagName?: string,
+  asked?: AskedFor,
 ): Promise<VexilClientError> {
   let message = '';
+  let body: ServiceErrorBody | undefined;
   try {
     const text = await response.text();
     try {
-      const body = JSON.parse(text) as { message?: unknown };
+      body = JSON.parse(text) as ServiceErrorBody;
       if (typeof body?.message === 'string') message = body.message;
     } catch {
       message = text.slice(0, 200);
@@ -121,6 +151,25 @@ export async function statusError(
     // The body could not be read (a timeout while reading it): the status says enough.
   }
   const status = response.status;
+  if (status === 404 && asked !== undefined && body !== undefined && body !== null) {
+    if (body.error === 'ProjectNotFound') {
+      const known = Array.isArray(body.known_projects)
+        ? body.known_projects.filter((name): name is string => typeof name === 'string')
+        : [];
+      return new VexilClientError(
+        'PROJECT_NOT_FOUND',
+        projectNotFoundMessage(asked.project, known, `on ${asked.baseUrl}`),
+        { operation, flagName, status },
+      );
+    }
+    if (body.field === 'flag_type' && asked.flagType !== undefined && flagName !== undefined) {
+      return new VexilClientError('TYPE_MISMATCH', typeMismatchMessage(flagName, asked.flagType), {
+        operation,
+        flagName,
+        status,
+      });
+    }
+  }
   const code: VexilClientErrorCode =
     status === 404 ? 'FLAG_NOT_FOUND' : status === 400 || status === 422 ? 'INVALID_ARGUMENT' : 'HTTP_ERROR';
   return new VexilClientError(code, `${what}: the service answered ${status}${message === '' ? '' : ` (${message})`}`, {

@@ -17,7 +17,8 @@ import {
   snapshotVersion,
   sortSnapshotFlags,
 } from '@vexil/core';
-import { VexilClientError, type VexilClientErrorCode } from './client-errors.js';
+import { backgroundFetch } from './background-fetch.js';
+import { typeMismatchMessage, VexilClientError, type VexilClientErrorCode } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { EvaluationReporter, type ReportOptions, type ReportStats } from './evaluation-reporter.js';
 import { compileEntry, type FlagEntry } from './flag-entry.js';
@@ -135,6 +136,8 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   private resolveReady: ((ready: boolean) => void) | undefined;
   private readonly readyTimer: NodeJS.Timeout | undefined;
   private readonly problems = new Map<string, VexilClientError>();
+  /** The service's word that the project does not exist, until a snapshot of it arrives. */
+  private missingProject: VexilClientError | undefined;
   private readonly announced = new WeakSet<VexilClientError>();
   private readonly cacheFile: string | undefined;
   private cacheDirty = false;
@@ -199,6 +202,9 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
         project: this.projectName,
         headers,
         fetch: fetchFn,
+        // The stream is open for the client's life: on its own connection, which does not
+        // keep the process alive, unless the caller brought a fetch of their own.
+        streamFetch: options.fetch ?? backgroundFetch,
         timeoutMs,
         streaming: options.streaming ?? true,
         pollIntervalMs: options.pollIntervalMs ?? 30_000,
@@ -221,7 +227,15 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
           }
           this.inSync();
         },
-        error: (error) => this.record(error),
+        error: (error) => {
+          this.record(error);
+          if (error.code === 'PROJECT_NOT_FOUND') {
+            // Waiting out readyTimeoutMs would not help: say so at once. The client keeps
+            // trying, and gets in sync if the project is created.
+            this.missingProject = error;
+            this.settleReady(false);
+          }
+        },
         disconnected: () => this.setState('disconnected'),
       },
     );
@@ -289,7 +303,11 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
    * the client keeps trying. Never rejects; awaiting it is optional.
    */
   ready(): Promise<boolean> {
-    return this.synced ? Promise.resolve(true) : this.readyPromise;
+    if (this.synced) return Promise.resolve(true);
+    // Someone waits: hold the process open until it is answered (at most readyTimeoutMs),
+    // or a script's `await flags.ready()` would end with nothing left to wait on.
+    this.readyTimer?.ref();
+    return this.readyPromise;
   }
 
   get state(): ClientState {
@@ -438,12 +456,14 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
             ? 'an empty string'
             : `${instanceId.length} characters`
       }`;
+    } else if (this.held === undefined && this.missingProject !== undefined) {
+      return this.missingProject;
     } else if (this.held === undefined) {
       code = 'NOT_READY';
       message = `no flag data for project ${this.projectName} yet (the service has not answered, and there is no bootstrap): flag ${name} answers its default`;
     } else if (typeof flagName === 'string' && (flagType === 'feature' ? this.data : this.features).has(flagName)) {
       code = 'TYPE_MISMATCH';
-      message = `${name} is a ${flagType === 'feature' ? 'data' : 'feature'} flag: read it with ${flagType === 'feature' ? 'getFlagString' : 'getFlagBoolean'}`;
+      message = typeMismatchMessage(name, flagType);
     } else {
       code = 'FLAG_NOT_FOUND';
       message = `no ${flagType} flag ${name} with a revision in project ${this.projectName}`;
@@ -592,6 +612,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   }
 
   private inSync(): void {
+    this.missingProject = undefined;
     this.setState('connected');
     if (this.synced || this.held === undefined) return;
     this.synced = true;
@@ -600,6 +621,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   }
 
   private settleReady(ready: boolean): void {
+    if (this.readyTimer !== undefined) clearTimeout(this.readyTimer);
     const resolve = this.resolveReady;
     this.resolveReady = undefined;
     resolve?.(ready);

@@ -7,7 +7,7 @@ import {
   snapshotETag,
 } from '@vexil/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { requestError, statusError, VexilClientError } from './client-errors.js';
+import { type AskedFor, requestError, statusError, VexilClientError } from './client-errors.js';
 
 /**
  * Keeps a project snapshot current (docs/sdk-protocol.md): the change stream over
@@ -28,6 +28,8 @@ export interface SyncOptions {
   project: string;
   headers: Readonly<Record<string, string>>;
   fetch: typeof fetch;
+  /** The fetch of the long-lived change stream (one whose connection does not hold the process open). */
+  streamFetch: typeof fetch;
   /** Connecting to the stream, and each snapshot poll, must answer within this. */
   timeoutMs: number;
   /** false: no stream, only polling. */
@@ -69,6 +71,8 @@ export class SnapshotSync {
   private readonly snapshotUrl: string;
   private readonly streamUrl: string;
   private running: Promise<void> | undefined;
+  /** Lets a 404 for a project that does not exist be said as such. */
+  private readonly asked: AskedFor;
 
   constructor(
     private readonly options: SyncOptions,
@@ -76,6 +80,7 @@ export class SnapshotSync {
   ) {
     const base = `${options.baseUrl.replace(/\/+$/, '')}/sdk/v1/projects/${encodeURIComponent(options.project)}`;
     this.snapshotUrl = `${base}/snapshot`;
+    this.asked = { project: options.project, baseUrl: options.baseUrl.replace(/\/+$/, '') };
     this.streamUrl = `${base}/stream`;
   }
 
@@ -171,9 +176,15 @@ export class SnapshotSync {
     };
 
     try {
-      const response = await this.options.fetch(this.streamUrl, { headers, signal: controller.signal });
+      const response = await this.options.streamFetch(this.streamUrl, { headers, signal: controller.signal });
       if (!response.ok) {
-        failure ??= await statusError(response, 'stream', `change stream of project ${this.options.project}`);
+        failure ??= await statusError(
+          response,
+          'stream',
+          `change stream of project ${this.options.project}`,
+          undefined,
+          this.asked,
+        );
         return { synced, error: failure };
       }
       clearTimeout(connectTimer);
@@ -337,7 +348,7 @@ export class SnapshotSync {
         this.handlers.current('poll');
         return true;
       }
-      if (!response.ok) throw await statusError(response, 'snapshot', what);
+      if (!response.ok) throw await statusError(response, 'snapshot', what, undefined, this.asked);
       let snapshot: ProjectSnapshot;
       try {
         snapshot = parseProjectSnapshot(await response.json());
