@@ -187,7 +187,13 @@ describe('POST /ofrep/v1/evaluate/flags/{key}', () => {
       payload: '{"context": ',
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ key: 'new_checkout', errorCode: 'PARSE_ERROR' });
+    expect(response.json()).toEqual({
+      key: 'new_checkout',
+      errorCode: 'PARSE_ERROR',
+      errorDetails:
+        'the request body is not valid JSON (Content-Type says application/json): send a JSON body (an OFREP request body is {"context": {…}})',
+    });
+    expect(response.body).not.toMatch(/FST_|Fastify|content-type is set to/);
   });
 
   it('answers 404 FLAG_NOT_FOUND for a missing flag, a flag without revision, an archived flag and a bad name', async () => {

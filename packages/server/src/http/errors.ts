@@ -70,6 +70,12 @@ const FRAMEWORK_ERRORS: Record<string, (facts: RequestFacts, message: string) =>
   }),
 };
 
+/** Fastify's own client error in the service's words, for handlers that answer in another body (OFREP). */
+export function frameworkErrorMessage(code: unknown, message: string, facts: RequestFacts = {}): string | undefined {
+  const known = typeof code === 'string' ? FRAMEWORK_ERRORS[code] : undefined;
+  return known?.(facts, message).message;
+}
+
 export function toHttpError(error: unknown, requestId: string, facts: RequestFacts = {}): HttpError {
   if (isVexilError(error)) {
     const json = error.toJSON();

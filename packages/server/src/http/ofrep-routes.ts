@@ -18,6 +18,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
 import { compiledFlagOf, type ProjectSnapshots } from '../project-snapshots.js';
 import { browserAccess } from './browser-access.js';
+import { frameworkErrorMessage, type RequestFacts } from './errors.js';
 import { matchesETag } from './etag.js';
 import type { RouteOptions } from './services.js';
 
@@ -227,7 +228,7 @@ function bulkETag(snapshot: ProjectSnapshot, context: EvaluationContext): string
 // ---------------------------------------------------------------- errors
 
 /** Any error on an OFREP route as the spec's status and error body. */
-function toOfrepError(error: unknown): OfrepError {
+function toOfrepError(error: unknown, facts: RequestFacts = {}): OfrepError {
   if (error instanceof OfrepError) return error;
   if (isVexilError(error)) {
     if (error.status === 404) return new OfrepError(404, 'FLAG_NOT_FOUND', error.message);
@@ -243,11 +244,8 @@ function toOfrepError(error: unknown): OfrepError {
   const message = typeof e.message === 'string' ? e.message : String(error);
   if (status === 429) return new OfrepError(429, 'GENERAL', message);
   if (typeof e.code === 'string' && e.code.startsWith('FST_ERR_CTP')) {
-    return new OfrepError(
-      400,
-      'PARSE_ERROR',
-      `the request body cannot be read: ${message}; send JSON {"context": {…}}`,
-    );
+    const said = frameworkErrorMessage(e.code, message, facts) ?? message;
+    return new OfrepError(400, 'PARSE_ERROR', `${said} (an OFREP request body is {"context": {…}})`);
   }
   if (status >= 400 && status < 500) return new OfrepError(status, 'GENERAL', message);
   return new OfrepError(500, 'GENERAL', `an unexpected error: ${message}`);
@@ -277,7 +275,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const failure = toOfrepError(error);
+    const failure = toOfrepError(error, { contentType: request.headers['content-type'] });
     if (failure.status >= 500) request.log.error({ err: error }, failure.message);
     else request.log.info({ status: failure.status, errorCode: failure.errorCode }, failure.message);
     const key = (request.params as { key?: unknown } | undefined)?.key;
