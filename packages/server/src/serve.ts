@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@vexil/core';
-import { openStore } from '@vexil/store';
+import { openStore, storeLocation } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type ServiceConfig, storeOptions } from './config.js';
@@ -72,8 +72,10 @@ export async function serveUntilSignalled(config: ServiceConfig, options: { demo
   // Before the store opens: its log writer thread is an isolate of its own and reads the flag too.
   runScavengesOnMainThread();
   const service = await startService(config, options);
+  // Which store, in full (a SQLite path is relative to where vexil was started).
+  const location = storeLocation(config.store, storeOptions(config).bigtable).label;
   service.app.log.info(
-    { url: service.url, store: service.app.services.store.engine, environment: config.environment },
+    { url: service.url, store: service.app.services.store.engine, location, environment: config.environment },
     'vexil serving',
   );
   await new Promise<void>((resolve) => {

@@ -34,6 +34,8 @@ describe('vexil serve as a process', () => {
     const db = join(dir, 'basic.db');
     const service = await serve(db, { environment: 'ci' });
     try {
+      // The banner names the store in full: a SQLite path is relative to where vexil started.
+      expect(service.output()).toContain(`"location":"${db} (sqlite:${db})"`);
       expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok', environment: 'ci' });
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
       const response = await fetch(`${service.url}${query('qa-1')}`, { headers: { 'x-request-id': 'abc' } });
