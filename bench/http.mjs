@@ -116,7 +116,8 @@ const FLAGS = {
       '-c',
       'openai',
       '--treatment',
-      `20:claude:${POOL.slice(100, 110).join(',')}`,
+      // A data treatment with ids to pin takes the JSON form (PERCENT:VALUE:IDS is refused for data flags).
+      JSON.stringify({ PercentRollout: 20, Value: 'claude', OverrideList: POOL.slice(100, 110) }),
       '--treatment',
       '10:llama-3',
       '--treatment',
