@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlagRef } from '@vexil/core';
-import { type FlagStore, MemoryStore } from '@vexil/store';
+import { MemoryStore, type StoreEngine } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
 // Tests only: the SDK's sources never import server code.
@@ -23,7 +23,7 @@ export async function seedFlags(admin: FlagAdmin): Promise<void> {
 
 export interface Service {
   app: FastifyInstance;
-  store: FlagStore;
+  store: StoreEngine;
   admin: FlagAdmin;
   url: string;
   port: number;
@@ -36,7 +36,7 @@ export interface Service {
  * on `port` when given (to restart a stopped service where clients expect it).
  */
 export async function startService(
-  options: { store?: FlagStore; port?: number; env?: Env; seed?: boolean } = {},
+  options: { store?: StoreEngine; port?: number; env?: Env; seed?: boolean } = {},
 ): Promise<Service> {
   const store = options.store ?? new MemoryStore();
   const admin = new FlagAdmin(store);

@@ -1,4 +1,4 @@
-import type { FlagStore } from '@vexil/store';
+import type { StoreEngine } from '@vexil/store';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -29,7 +29,8 @@ import { ProjectSnapshots } from './project-snapshots.js';
 
 export interface AppOptions {
   config: ServiceConfig;
-  store: FlagStore;
+  /** Flags are read from it and evaluations logged to it. */
+  store: StoreEngine;
   /** pino logging; off in tests unless asked for. */
   logger?: boolean;
   /** Where log lines go when logging (standard output by default). */

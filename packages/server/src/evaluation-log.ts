@@ -1,4 +1,4 @@
-import type { EncodedLogBatch, EvaluationLogEntry, FlagStore } from '@vexil/store';
+import type { EncodedLogBatch, EvaluationLogEntry, EvaluationLogSink } from '@vexil/store';
 import type { ServiceMetrics } from './metrics.js';
 
 /** The part of pino's logger this uses. */
@@ -64,17 +64,17 @@ export class EvaluationLog {
   private closed = false;
 
   constructor(
-    store: FlagStore,
+    sink: EvaluationLogSink,
     private readonly options: EvaluationLogOptions,
   ) {
     options.metrics?.watchLogQueue(() => this.queued);
     // Stores that encode entries as they come (SQLite files) get their own batches;
     // the others get lists of entries.
-    const encoded = store.encodedLogs;
+    const encoded = sink.encodedLogs;
     this.newBatch = encoded ? () => encoded.newBatch() : () => new EntryBatch();
     this.append = encoded
       ? (batch) => encoded.appendBatch(batch)
-      : (batch) => store.appendLogs((batch as EntryBatch).entries);
+      : (batch) => sink.appendLogs((batch as EntryBatch).entries);
     this.open = this.newBatch();
   }
 

@@ -19,6 +19,8 @@ import {
   type Revision,
   RevisionNotFoundError,
   storedFlagType,
+  TimeoutError,
+  UnavailableError,
 } from '@vexil/core';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
@@ -262,9 +264,12 @@ export class FlagAdmin {
   /**
    * `vexil apply`: the runbook system's Airflow configs, written exactly as its job
    * wrote them (no Salt added). All configs are checked first, each against the
-   * store plus the configs before it, and then written in one batch.
+   * store plus the configs before it, and then written: in one batch where the
+   * store's batches are atomic (all or none), else one row at a time, in order, so
+   * that a failure can say which configs were written (see applyGuarantee).
+   * `names` label the configs in messages (file names); `config N` by default.
    */
-  async apply(configs: readonly AirflowConfig[]): Promise<StoredRow[]> {
+  async apply(configs: readonly AirflowConfig[], names?: readonly string[]): Promise<StoredRow[]> {
     const known = new Set<string>();
     const rows: NewRow[] = [];
     for (const config of configs) {
@@ -283,7 +288,24 @@ export class FlagAdmin {
       }
       rows.push({ kind, ref, fields: revision });
     }
-    return this.store.append(rows);
+    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
+    const stored: StoredRow[] = [];
+    for (const row of rows) {
+      try {
+        stored.push(...(await this.store.append([row])));
+      } catch (error) {
+        throw partlyApplied(error, stored.length, rows.length, (i) => names?.[i] ?? `config ${i + 1}`);
+      }
+    }
+    return stored;
+  }
+
+  /** What `apply` promises on this store, for people: read from the store's capabilities. */
+  get applyGuarantee(): string {
+    return this.store.capabilities.atomicBatch
+      ? 'all files or none'
+      : `the ${this.store.engine} store has no atomic batches: apply writes the files one row at a time, in order; ` +
+          'on failure, the rows already written stay, and the error names them';
   }
 
   private metadataFor(ref: FlagRef, description: string | undefined): FlagMetadata {
@@ -373,4 +395,24 @@ function noRevision(ref: FlagRef): EmptyFlagDataException {
     `flag ${refLabel(ref)} has no revision yet; add one with: vexil add-revision ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
     { field: 'flag_name' },
   );
+}
+
+/**
+ * The error of an apply that stopped after writing `written` of `total` rows (stores
+ * without atomic batches): the cause's message and kind, and what was written.
+ */
+function partlyApplied(error: unknown, written: number, total: number, name: (index: number) => string): unknown {
+  if (written === 0) return error;
+  const done = written === 1 ? name(0) : `${name(0)} ${written === 2 ? 'and' : 'to'} ${name(written - 1)}`;
+  const message =
+    `${error instanceof Error ? error.message : String(error)}; ` +
+    `apply stopped at ${name(written)} (${written + 1} of ${total}): ${done} ${written === 1 ? 'was' : 'were'} written and stay ` +
+    '(this store has no atomic batches)';
+  const options = {
+    hint: `once the cause is fixed, apply the files from ${name(written)} on; applying ${done} again would add ${written === 1 ? 'its row' : 'their rows'} a second time`,
+    cause: error,
+  };
+  if (error instanceof TimeoutError) return new TimeoutError(message, options);
+  if (error instanceof InvalidInputError) return new InvalidInputError(message, { ...options, field: error.field });
+  return new UnavailableError(message, options);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type BigtableEmulator, runCbt, startBigtableEmulator } from '@vexil/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeReplicaPropagation } from './support/replica-propagation.js';
@@ -98,6 +101,50 @@ describe('vexil on Bigtable (emulator)', () => {
         [key('bad_percent'), 'InvalidRolloutPercentageException'],
         [key('bad_value'), 'ValidationError'],
       ]);
+    });
+
+    it('vexil apply says Bigtable has no atomic batches, then writes the files one row at a time', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vexil-apply-'));
+      try {
+        const config = (kind: 'FLAG' | 'REVISION', cell: string) => {
+          const file = join(dir, `${kind.toLowerCase()}.json`);
+          writeFileSync(
+            file,
+            JSON.stringify({
+              row_key_prefix_PROJECT: 'apply-check',
+              row_key_prefix_ROWTYPE: kind,
+              row_key_prefix_FLAGTYPE: 'feature',
+              row_key_prefix_FLAGNAME: 'new_ui',
+              row_cell_value: cell,
+              add_new_feature_flag: kind === 'FLAG',
+            }),
+          );
+          return file;
+        };
+        const files = [
+          config('FLAG', "{ 'Name': 'new_ui', 'Type': 'FEATURE' }"),
+          config(
+            'REVISION',
+            "{ 'Name': 'new_ui', 'Type': 'FEATURE', 'FormatVersion': 1, 'ControlValue': True, 'Comment': 'on', 'OwnerID': 'jane', 'Treatments': [] }",
+          ),
+        ];
+        const applied = runVexil(['--json', 'apply', ...files], env);
+        expect(applied.status, applied.stderr).toBe(0);
+        expect(applied.stderr).toContain(
+          'note: the bigtable store has no atomic batches: apply writes the files one row at a time, in order; ' +
+            'on failure, the rows already written stay, and the error names them',
+        );
+        const rows = JSON.parse(applied.stdout) as { kind: string; ref: { name: string } }[];
+        expect(rows.map((row) => [row.kind, row.ref.name])).toEqual([
+          ['FLAG', 'new_ui'],
+          ['REVISION', 'new_ui'],
+        ]);
+        const listed = runVexil(['--json', 'list', '-p', 'apply-check', '--with-revision'], env);
+        expect(listed.status, listed.stderr).toBe(0);
+        expect(listed.stdout).toContain('"new_ui"');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -1,5 +1,5 @@
 import type { FlagRef } from '@vexil/core';
-import { type FlagStore, MemoryStore } from '@vexil/store';
+import { MemoryStore, type StoreEngine } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
@@ -26,7 +26,7 @@ export async function seedFlags(admin: FlagAdmin): Promise<void> {
 }
 
 /** A service on an in-memory store with two flags, built as `vexil serve` builds it. */
-export async function serviceWithFlags(env: Env = {}, store: FlagStore = new MemoryStore()) {
+export async function serviceWithFlags(env: Env = {}, store: StoreEngine = new MemoryStore()) {
   const admin = new FlagAdmin(store);
   await seedFlags(admin);
   const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:', ...env }), store, defaultMetrics: false });

@@ -1,15 +1,22 @@
-import type { FlagRef, FlagValue, RowKind } from '@vexil/core';
+import type { FlagRef, RowKind } from '@vexil/core';
 
 /**
- * The one interface every storage engine implements. It is deliberately small: rows
- * are appended and read back, never edited. Procedures (add a flag, roll back, …)
- * live above it and are written once for every engine; what differs between engines
- * is stated in `capabilities`.
+ * What differs between engines, for code to read (never the engine's name):
+ * procedures above the store branch on these, and the conformance suite tests both
+ * sides of each.
  */
 export interface StoreCapabilities {
-  /** `append` of several rows lands all or none. */
+  /**
+   * true: `append` of several rows lands all or none, even when the engine fails
+   * midway. false: every row is still checked before any is written, but an engine
+   * failure midway leaves the rows written before it (they read back like any other),
+   * and the error is all the caller learns.
+   */
   readonly atomicBatch: boolean;
-  /** How other processes learn of a change: pushed by the engine, or found by polling. */
+  /**
+   * How other processes learn of a change: `push`, the engine delivers it as it
+   * commits; `poll`, a cheap change marker is read every `WatchOptions.intervalMs`.
+   */
   readonly changeFeed: 'push' | 'poll';
 }
 
@@ -31,21 +38,6 @@ export interface StoredRow {
   fields: Record<string, unknown>;
 }
 
-/** One evaluation, as the runbook system's operation-log table holds it. */
-export interface EvaluationLogEntry {
-  project: string;
-  flagType: string;
-  flagName: string;
-  instanceId: string;
-  requestId: string;
-  /** UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
-  time: string;
-  value: FlagValue;
-  group: string;
-  /** Whether the flag data came from the service's cache. */
-  cacheHit: boolean;
-}
-
 /** A row appended by some process: enough to drop cached data for its flag. */
 export interface FlagChange {
   kind: RowKind;
@@ -63,43 +55,21 @@ export interface WatchOptions {
 /** Stops a watch; resolves when no further listener call can happen. */
 export type StopWatching = () => Promise<void>;
 
-export interface LogQuery {
-  project: string;
-  flagType?: string;
-  flagName?: string;
-  limit?: number;
-}
-
 export interface HistoryOptions {
   /** At most this many rows, newest first. */
   limit?: number;
 }
 
 /**
- * A batch of evaluation-log entries that the store encodes as each is added: the
- * cost of building a batch's rows is spread over the requests instead of stalling
- * the caller's thread once per batch (SQLite files, whose batches go to a writer
- * thread as one binary buffer).
+ * Where flags are kept: the one interface every storage engine implements, next to
+ * EvaluationLogSink. It is deliberately small: rows are appended and read back, never
+ * edited. Procedures (add a flag, roll back, …) live above it and are written once
+ * for every engine; what differs between engines is stated in `capabilities`.
  */
-export interface EncodedLogBatch {
-  add(entry: EvaluationLogEntry): void;
-  /** Entries added. */
-  readonly size: number;
-}
-
-/** Present on stores that take encoded batches (see EncodedLogBatch). */
-export interface EncodedLogWriter {
-  newBatch(): EncodedLogBatch;
-  /** Appends a batch of this writer's `newBatch`, like appendLogs; the batch may be appended again after a failure. */
-  appendBatch(batch: EncodedLogBatch): Promise<void>;
-}
-
 export interface FlagStore {
   /** `memory`, `sqlite`, … for messages and metrics. */
   readonly engine: string;
   readonly capabilities: StoreCapabilities;
-  /** Present where encoding log entries as they are queued pays (see EncodedLogBatch). */
-  readonly encodedLogs?: EncodedLogWriter | undefined;
 
   /**
    * Appends rows, giving each a WTIME later than every earlier row of its flag
@@ -125,11 +95,6 @@ export interface FlagStore {
 
   /** Every row of a project (both kinds), in key order: for `vexil doctor` and exports. */
   scanProject(project: string): Promise<StoredRow[]>;
-
-  appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void>;
-
-  /** Log rows in key order (flag, then instance id). */
-  readLogs(query: LogQuery): Promise<EvaluationLogEntry[]>;
 
   /**
    * Calls `listener` with rows appended from now on by any process sharing the

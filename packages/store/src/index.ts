@@ -1,12 +1,26 @@
-export { type BigtableReadStats, BigtableStore, type BigtableStoreOptions } from './bigtable-store.js';
+export {
+  type BigtableReadStats,
+  BigtableStore,
+  type BigtableStoreOptions,
+} from './engines/bigtable/bigtable-store.js';
+export { MemoryStore } from './engines/memory/memory-store.js';
+export {
+  POSTGRES_SCHEMA_VERSION,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from './engines/postgres/postgres-store.js';
+export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './engines/sqlite/sqlite-store.js';
 export type {
   EncodedLogBatch,
   EncodedLogWriter,
   EvaluationLogEntry,
+  EvaluationLogSink,
+  LogQuery,
+} from './evaluation-log-sink.js';
+export type {
   FlagChange,
   FlagStore,
   HistoryOptions,
-  LogQuery,
   NewRow,
   StopWatching,
   StoreCapabilities,
@@ -14,15 +28,13 @@ export type {
   StoreOptions,
   WatchOptions,
 } from './flag-store.js';
-export { MemoryStore } from './memory-store.js';
 export {
   type BigtableSettings,
   DEFAULT_STORE_SPEC,
   type OpenStoreOptions,
   openStore,
+  type StoreEngine,
   type StoreLocation,
   storeLocation,
 } from './open-store.js';
 export { pollChanges } from './poll-changes.js';
-export { POSTGRES_SCHEMA_VERSION, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
-export { SQLITE_SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '@vexil/core';
-import { BigtableStore, type BigtableStoreOptions } from './bigtable-store.js';
+import { BigtableStore, type BigtableStoreOptions } from './engines/bigtable/bigtable-store.js';
+import { MemoryStore } from './engines/memory/memory-store.js';
+import { redactUrl } from './engines/postgres/postgres-errors.js';
+import { PostgresStore } from './engines/postgres/postgres-store.js';
+import { SqliteStore } from './engines/sqlite/sqlite-store.js';
+import type { EvaluationLogSink } from './evaluation-log-sink.js';
 import type { FlagStore, StoreOptions } from './flag-store.js';
-import { MemoryStore } from './memory-store.js';
-import { redactUrl } from './postgres-errors.js';
-import { PostgresStore } from './postgres-store.js';
-import { SqliteStore } from './sqlite-store.js';
+/** What every engine is, and what openStore opens: a flag store and an evaluation-log sink. */
+export type StoreEngine = FlagStore & EvaluationLogSink;
 
 /** The store `vexil serve` keeps when nothing is configured. */
 export const DEFAULT_STORE_SPEC = 'sqlite:./vexil.db';
@@ -77,7 +80,7 @@ export function storeLocation(
 export async function openStore(
   spec: string | undefined = process.env.VEXIL_STORE,
   options: OpenStoreOptions = {},
-): Promise<FlagStore> {
+): Promise<StoreEngine> {
   const text = spec?.trim() || DEFAULT_STORE_SPEC;
   const { bigtable, initialize, ...storeOptions } = options;
   if (text === 'memory:') return new MemoryStore(storeOptions);
@@ -98,7 +101,7 @@ async function openBigtable(
   settings: BigtableSettings | undefined,
   options: StoreOptions,
   initialize: boolean,
-): Promise<FlagStore> {
+): Promise<StoreEngine> {
   if (settings === undefined) {
     throw new InvalidInputError('VEXIL_STORE=bigtable needs the Bigtable settings (PROJECT_ID, INSTANCE_ID, …)', {
       field: 'VEXIL_STORE',
@@ -124,13 +127,5 @@ async function openBigtable(
     flagTableId: settings.flagTableId,
     logTableId: settings.logTableId,
   };
-  if (!initialize) return BigtableStore.open(bigtableOptions);
-  const store = new BigtableStore(bigtableOptions);
-  try {
-    await store.init();
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
+  return BigtableStore.open(bigtableOptions, { initialize });
 }

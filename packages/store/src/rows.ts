@@ -1,4 +1,4 @@
-import { FLAG_TYPES, InvalidInputError, parseWTime } from '@vexil/core';
+import { FLAG_TYPES, type FlagRef, formatWTime, InvalidInputError, isWTime, parseWTime } from '@vexil/core';
 import type { NewRow } from './flag-store.js';
 
 /**
@@ -17,9 +17,8 @@ export function defaultNow(): number {
  * The WTIME for the next row of a flag: the clock's time, or one microsecond after
  * the flag's last row when the clock has not moved past it (a tie, or a clock that
  * went backwards).
- * @internal
  */
-export function nextWTime(now: () => number, lastMicros: number | undefined): number {
+function nextWTime(now: () => number, lastMicros: number | undefined): number {
   const clock = Math.floor(now());
   if (!Number.isSafeInteger(clock) || clock < 0) {
     throw new InvalidInputError(`the store's clock returned ${clock}: expected microseconds since the epoch`);
@@ -27,15 +26,57 @@ export function nextWTime(now: () => number, lastMicros: number | undefined): nu
   return lastMicros === undefined ? clock : Math.max(clock, lastMicros + 1);
 }
 
-/** The last WTIME of a flag in microseconds, from the newest stored WTIME of each kind. @internal */
+/**
+ * Hands out the WTIMEs of one batch: each flag's rows get strictly increasing times,
+ * after the flag's last stored WTIME (`stored`, in microseconds, asked once per flag
+ * of the batch) and after the batch's earlier rows of the flag.
+ * @internal
+ */
+export class BatchWTimes {
+  readonly #now: () => number;
+  readonly #stored: (ref: FlagRef) => number | undefined;
+  readonly #last = new Map<string, number>();
+
+  constructor(now: (() => number) | undefined, stored: (ref: FlagRef) => number | undefined) {
+    this.#now = now ?? defaultNow;
+    this.#stored = stored;
+  }
+
+  next(ref: FlagRef): string {
+    const id = flagId(ref);
+    const micros = nextWTime(this.#now, this.#last.has(id) ? this.#last.get(id) : this.#stored(ref));
+    this.#last.set(id, micros);
+    return formatWTime(micros);
+  }
+
+  /** The last WTIME handed out per flag (by flagId), in microseconds. */
+  get last(): ReadonlyMap<string, number> {
+    return this.#last;
+  }
+}
+
+/**
+ * The last WTIME of a flag in microseconds, from the newest stored WTIME of each
+ * kind. Text that is not a real WTIME (from a row key another tool wrote into
+ * Bigtable) is passed over: no WTIME Vexil hands out has to follow it.
+ * @internal
+ */
 export function lastWTimeOf(...wtimes: (string | undefined)[]): number | undefined {
   let last: number | undefined;
   for (const wtime of wtimes) {
-    if (wtime === undefined) continue;
-    const micros = parseWTime(wtime);
-    if (last === undefined || micros > last) last = micros;
+    const micros = wtime === undefined ? undefined : wtimeMicros(wtime);
+    if (micros !== undefined && (last === undefined || micros > last)) last = micros;
   }
   return last;
+}
+
+function wtimeMicros(wtime: string): number | undefined {
+  if (!isWTime(wtime)) return undefined;
+  try {
+    return parseWTime(wtime);
+  } catch {
+    return undefined; // the form of a WTIME, but no calendar time (month 13)
+  }
 }
 
 /**
@@ -103,4 +144,24 @@ export function compareKeys(a: string, b: string): number {
     if (x > 0xffff) i++;
   }
   return a.length - b.length;
+}
+
+/** The smallest string after every string that starts with `prefix` (which ends in `#`). @internal */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** One string per flag (project, type and name), for maps keyed by flag. @internal */
+export function flagId(ref: FlagRef): string {
+  return `${ref.project}#${ref.flagType}#${ref.name}`;
+}
+
+/** @internal */
+export function sameRef(a: FlagRef, b: FlagRef): boolean {
+  return a.project === b.project && a.flagType === b.flagType && a.name === b.name;
+}
+
+/** A copy holding the three parts only, so a stored row never shares the caller's object. @internal */
+export function copyRef(ref: FlagRef): FlagRef {
+  return { project: ref.project, flagType: ref.flagType, name: ref.name };
 }

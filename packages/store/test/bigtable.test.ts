@@ -13,7 +13,7 @@ import {
   ValidationError,
 } from '@vexil/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BigtableStore, type BigtableStoreOptions } from '../src/bigtable-store.js';
+import { BigtableStore, type BigtableStoreOptions } from '../src/engines/bigtable/bigtable-store.js';
 import type { EvaluationLogEntry, FlagChange, NewRow, StoreOptions } from '../src/index.js';
 import {
   type BigtableEmulator,
@@ -22,6 +22,7 @@ import {
   startBigtableEmulator,
 } from '../src/testing/bigtable-emulator.js';
 import { describeStoreConformance } from './conformance.js';
+import { until } from './wait.js';
 
 const PROJECT_ID = 'vexil-test';
 const INSTANCE_ID = 'vexil-instance';
@@ -61,11 +62,26 @@ function cbt(...args: string[]): Promise<string> {
   return runCbt({ host: emulator.host, project: PROJECT_ID, instance: INSTANCE_ID }, args);
 }
 
+/** Requests this client may send: a row larger than this fails on its way to Bigtable. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
 describeStoreConformance('BigtableStore', async (options) => {
   const tables = freshTables();
-  const store = new BigtableStore(storeOptions(tables, options));
+  const store = new BigtableStore({
+    ...storeOptions(tables, options),
+    // Passed on to gRPC by the client (its options type does not list gRPC's own).
+    clientOptions: Object.fromEntries([['grpc.max_send_message_length', MAX_REQUEST_BYTES]]),
+  });
   await store.init();
-  return { store, openPeer: async () => new BigtableStore(storeOptions(tables)) };
+  return {
+    store,
+    openPeer: async () => new BigtableStore(storeOptions(tables)),
+    // A row too large for one request: the request carrying it fails, those before it were sent.
+    breakWritesOf: async (row) => ({
+      ...row,
+      fields: { ...row.fields, Description: 'x'.repeat(MAX_REQUEST_BYTES + 1) },
+    }),
+  };
 });
 
 function feature(name: string): FlagRef {
@@ -692,14 +708,6 @@ describe('BigtableStore', () => {
   });
 
   describe('change feed', () => {
-    async function until(check: () => boolean, ms = 5000): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error('timed out waiting for changes');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
-
     it('tells a watcher about an append whose change marker lands after a later one', async () => {
       const tables = freshTables();
       const store = open(tables);

@@ -9,11 +9,15 @@ import {
   UnavailableError,
 } from '@vexil/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EvaluationLogEntry, FlagStore, NewRow, StoredRow, StoreOptions } from '../src/index.js';
+import type { EvaluationLogEntry, NewRow, StoredRow, StoreEngine, StoreOptions } from '../src/index.js';
+import { until } from './wait.js';
 
 /**
- * The behaviour every FlagStore adapter shares, run once per adapter (memory, SQLite,
- * PostgreSQL and Bigtable, each against the real engine):
+ * The behaviour every engine shares (FlagStore and EvaluationLogSink), run once per
+ * engine by memory.test.ts, sqlite.test.ts, postgres.test.ts and bigtable.test.ts, each
+ * against the real engine.
+ * Where engines differ, tests branch on `capabilities`: what an engine promises when it
+ * has a capability, and what it does instead when it has not.
  *
  *   describeStoreConformance('SqliteStore', async (options) => ({ store: await SqliteStore.open(path, options), cleanup }));
  *
@@ -22,10 +26,16 @@ import type { EvaluationLogEntry, FlagStore, NewRow, StoredRow, StoreOptions } f
  * closes it afterwards (close may be called twice), then runs `cleanup`.
  */
 export type StoreFactory = (options: StoreOptions) => Promise<{
-  store: FlagStore;
+  store: StoreEngine;
   cleanup?: () => Promise<void>;
   /** A second connection to the same data, as another process would have; when absent the store itself writes. */
-  openPeer?: () => Promise<FlagStore>;
+  openPeer?: () => Promise<StoreEngine>;
+  /**
+   * Sets the engine up so that writing `row` fails in the engine itself, after the
+   * store's own checks passed (a trigger, a request too large…), and returns the row
+   * to append. Absent where the engine cannot fail midway (process memory).
+   */
+  breakWritesOf?: (row: NewRow) => Promise<NewRow>;
 }>;
 
 /** A fixed instant, in microseconds: 2024-09-25 18:42:51.493000 UTC. */
@@ -100,19 +110,23 @@ function logEntry(overrides: Partial<EvaluationLogEntry> = {}): EvaluationLogEnt
 
 export function describeStoreConformance(name: string, factory: StoreFactory): void {
   describe(`FlagStore conformance: ${name}`, () => {
-    const opened: { store: FlagStore; cleanup?: () => Promise<void> }[] = [];
-    let peers: FlagStore[] = [];
-    let peerOf = new Map<FlagStore, () => Promise<FlagStore>>();
+    const opened: { store: StoreEngine; cleanup?: () => Promise<void> }[] = [];
+    let peers: StoreEngine[] = [];
+    let peerOf = new Map<StoreEngine, () => Promise<StoreEngine>>();
 
-    async function open(options: StoreOptions = manualClock().options): Promise<FlagStore> {
+    async function openHandle(options: StoreOptions = manualClock().options) {
       const handle = await factory(options);
       opened.push(handle);
       if (handle.openPeer) peerOf.set(handle.store, handle.openPeer);
-      return handle.store;
+      return handle;
+    }
+
+    async function open(options: StoreOptions = manualClock().options): Promise<StoreEngine> {
+      return (await openHandle(options)).store;
     }
 
     /** Another process's connection to `store`'s data, or `store` itself where the engine has none. */
-    async function writerFor(store: FlagStore): Promise<FlagStore> {
+    async function writerFor(store: StoreEngine): Promise<StoreEngine> {
       const openPeer = peerOf.get(store);
       if (!openPeer) return store;
       const peer = await openPeer();
@@ -459,6 +473,45 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('capability: atomicBatch', () => {
+      it('when the engine fails midway: lands none of the batch (atomicBatch), or keeps the rows written before the failure (without)', async (context) => {
+        const clock = manualClock();
+        const { store, breakWritesOf } = await openHandle(clock.options);
+        if (breakWritesOf === undefined) return context.skip('this engine cannot fail midway');
+        const a = feature('a');
+        await store.append([flagRow(a)]);
+        const before = await store.scanProject(PROJECT);
+        const failing = await breakWritesOf(flagRow(feature('boom')));
+        // Far more rows before the failing one than any engine writes per request.
+        const batch = Array.from({ length: 600 }, (_, i) => revisionRow(a, { Comment: `r${i}` }));
+
+        await expect(store.append([...batch, flagRow(data('b')), failing])).rejects.toThrow();
+
+        expect(await store.latest('FLAG', feature('boom'))).toBeUndefined();
+        if (store.capabilities.atomicBatch) {
+          expect(await store.scanProject(PROJECT)).toStrictEqual(before);
+          expect(await store.latest('FLAG', data('b'))).toBeUndefined();
+          const [next] = await store.append([revisionRow(a)]);
+          expect(next?.wtime).toBe(formatWTime(T0 + 1));
+        } else {
+          // What it does instead: the rows written before the failure stay, read back
+          // like any other, and later rows of the flag still come after them.
+          const kept = await store.history('REVISION', a);
+          expect(kept.length).toBeGreaterThan(0);
+          expect(kept.map((row) => row.fields.Comment)).toEqual(
+            batch
+              .slice(0, kept.length)
+              .map((row) => row.fields.Comment)
+              .reverse(),
+          );
+          const [next] = await store.append([revisionRow(a, { Comment: 'after' })]);
+          expect(next!.wtime > kept[0]!.wtime).toBe(true);
+          expect((await store.latest('REVISION', a))?.fields.Comment).toBe('after');
+        }
+        // A client may retry the failing request before giving up (Bigtable's tries four times).
+      }, 60_000);
+    });
+
     describe('a long history', () => {
       it('reads the newest of 10,000 revisions (interleaved with another flag) correctly', async () => {
         const clock = manualClock();
@@ -558,14 +611,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     });
 
     describe('change feed', () => {
-      async function until(check: () => boolean, ms = 5000): Promise<void> {
-        const deadline = Date.now() + ms;
-        while (!check()) {
-          if (Date.now() > deadline) throw new Error('timed out waiting for changes');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-
       it('tells a watcher about rows appended from then on, by another connection too', async () => {
         const store = await open({});
         const earlier = feature('earlier');
@@ -583,6 +628,36 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await stop();
         expect(seen).toEqual(rows.map((row) => ({ kind: row.kind, ref: row.ref, wtime: row.wtime })));
         expect(errors).toEqual([]);
+      });
+
+      it('pushes changes as they commit (push), or finds them at the next poll and not before (poll)', async () => {
+        const store = await open({});
+        const seen: unknown[] = [];
+        // A poll interval far longer than the test: only a push engine can deliver in time.
+        const stop = store.watch((changes) => seen.push(...changes), { intervalMs: 60_000 });
+        try {
+          const writer = await writerFor(store);
+          // Let a push engine's subscription settle, as the first test's watcher did.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await writer.append([flagRow(feature('pushed'))]);
+          if (store.capabilities.changeFeed === 'push') {
+            await until(() => seen.length === 1);
+          } else {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            expect(seen).toEqual([]);
+          }
+        } finally {
+          await stop();
+        }
+        if (store.capabilities.changeFeed === 'poll') {
+          // What it does instead: a watch polling often finds the row.
+          const found: unknown[] = [];
+          const polling = store.watch((changes) => found.push(...changes), { intervalMs: 25 });
+          const writer = await writerFor(store);
+          await writer.append([flagRow(feature('polled'))]);
+          await until(() => found.length === 1);
+          await polling();
+        }
       });
 
       it('stops calling the listener once stopped', async () => {

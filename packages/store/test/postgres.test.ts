@@ -1,11 +1,12 @@
 import { type FlagRef, formatWTime, parseWTime, TimeoutError, UnavailableError } from '@vexil/core';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/engines/postgres/postgres-store.js';
 import type { FlagChange, FlagStore, NewRow } from '../src/index.js';
-import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../src/postgres-store.js';
 import { type PostgresServer, startPostgres } from '../src/testing/postgres-server.js';
 import { describeStoreConformance } from './conformance.js';
-import { flag, revision } from './test-rows.js';
+import { flag, interleavedHistory, LOG_COLUMNS, revision } from './test-rows.js';
+import { until } from './wait.js';
 
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
@@ -28,21 +29,28 @@ async function freshDatabase(): Promise<{ url: string; name: string }> {
 }
 
 describeStoreConformance('PostgresStore', async (options) => {
-  const { url } = await freshDatabase();
+  const { url, name } = await freshDatabase();
   const store = await PostgresStore.open(url, options);
-  return { store, openPeer: () => PostgresStore.open(url) };
+  return {
+    store,
+    openPeer: () => PostgresStore.open(url),
+    breakWritesOf: async (row) => {
+      // A trigger that refuses the row's flag: the INSERT fails inside the append's transaction.
+      await server.query(
+        `CREATE FUNCTION vexil_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$;
+         CREATE TRIGGER vexil_test_refuse BEFORE INSERT ON vexil_flag_rows FOR EACH ROW
+           WHEN (NEW.flag_name = '${row.ref.name}') EXECUTE FUNCTION vexil_test_refuse();`,
+        [],
+        name,
+      );
+      return row;
+    },
+  };
 });
 
 function feature(name: string, project = 'p'): FlagRef {
   return { project, flagType: 'feature', name };
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function asChanges(rows: readonly { kind: FlagChange['kind']; ref: FlagRef; wtime: string }[]): FlagChange[] {
@@ -74,11 +82,7 @@ describe('PostgresStore', () => {
       const withOne = await store.explainLatest('REVISION', busy);
       const flagPlan = await store.explainLatest('FLAG', busy);
 
-      for (let start = 1; start < 10_000; start += 2000) {
-        const batch: NewRow[] = [];
-        for (let i = start; i < Math.min(start + 2000, 10_000); i++) {
-          batch.push(revision(busy, `r${i}`), revision(other, `o${i}`));
-        }
+      for (const batch of interleavedHistory(busy, other, 10_000, 2000)) {
         await store.append(batch);
         now += 100;
       }
@@ -130,20 +134,7 @@ describe('PostgresStore', () => {
         'wtime',
         'fields',
       ]);
-      expect(of('vexil_evaluation_log')).toEqual([
-        'row_key',
-        'project',
-        'flag_type',
-        'flag_name',
-        'RequestID',
-        'Name',
-        'CreatedTimestamp',
-        'Type',
-        'InstanceID',
-        'AssignedValue',
-        'AssignedGroup',
-        'CacheFlag',
-      ]);
+      expect(of('vexil_evaluation_log')).toEqual(['row_key', 'project', 'flag_type', 'flag_name', ...LOG_COLUMNS]);
       for (const column of columns) {
         if (['row_key', 'project', 'kind', 'flag_type', 'flag_name', 'wtime'].includes(column.column_name)) {
           expect(column.collation_name, `${column.table_name}.${column.column_name}`).toBe('C');
@@ -184,7 +175,7 @@ describe('PostgresStore', () => {
       const seen: FlagChange[] = [];
       const stop = store.watch((changes) => seen.push(...changes));
       const rows = await store.append([flag(feature('least_privilege'))]);
-      await until(() => seen.length === 1, 'the change');
+      await until(() => seen.length === 1, 'the change', 10_000);
       await stop();
       expect(seen).toEqual(asChanges(rows));
       await store.appendLogs([
@@ -238,7 +229,7 @@ describe('PostgresStore', () => {
       const stop = store.watch((changes) => seen.push(...changes), { onError: (e) => errors.push(e) });
       const writer = await open(url);
       const rows = await writer.append([flag(feature('pushed')), revision(feature('pushed'), 'one')]);
-      await until(() => seen.length >= 2, 'the pushed changes');
+      await until(() => seen.length >= 2, 'the pushed changes', 10_000);
       await stop();
       expect(seen).toEqual(asChanges(rows));
       expect(errors).toEqual([]);
@@ -251,7 +242,7 @@ describe('PostgresStore', () => {
       const seen: FlagChange[] = [];
       const stop = store.watch((changes) => seen.push(...changes));
       const rows = await store.append([revision(feature('right_after'), 'one')]);
-      await until(() => seen.length >= 1, 'the change');
+      await until(() => seen.length >= 1, 'the change', 10_000);
       await stop();
       expect(seen).toEqual(asChanges(rows));
     });
@@ -266,7 +257,7 @@ describe('PostgresStore', () => {
       const batch: NewRow[] = [];
       for (let i = 0; i < 300; i++) batch.push(revision(feature(`flag_${i % 7}`), `r${i}`));
       const rows = await writer.append(batch);
-      await until(() => seen.length >= rows.length, 'the batch');
+      await until(() => seen.length >= rows.length, 'the batch', 10_000);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await stop();
       expect(seen).toEqual(asChanges(rows));
@@ -286,7 +277,7 @@ describe('PostgresStore', () => {
       const stop = watcher.watch((changes) => seen.push(...changes), { onError: (e) => errors.push(e) });
       const writer = await open(url);
       const before = await writer.append([flag(feature('before'))]);
-      await until(() => seen.length === 1, 'the first change');
+      await until(() => seen.length === 1, 'the first change', 10_000);
 
       const listeners = () =>
         server.query<{ pid: number }>(
@@ -300,7 +291,7 @@ describe('PostgresStore', () => {
         [name],
       );
       // The loss, then at least one reconnection refused.
-      await until(() => errors.length >= 2, 'the connection loss and a failed reconnection');
+      await until(() => errors.length >= 2, 'the connection loss and a failed reconnection', 10_000);
       expect(await listeners()).toHaveLength(0);
 
       // Enough rows for seqs of one and two digits.
@@ -312,12 +303,12 @@ describe('PostgresStore', () => {
       expect(seen).toHaveLength(1);
 
       await server.query(`ALTER ROLE ${role} LOGIN`);
-      await until(() => seen.length >= 27, 'the changes made during the outage');
+      await until(() => seen.length >= 27, 'the changes made during the outage', 10_000);
       expect(await listeners()).toHaveLength(1);
 
       // Live again: a change after the recovery is pushed as usual.
       const after = await writer.append([revision(feature('after'), 'one')]);
-      await until(() => seen.length >= 28, 'a change after the recovery');
+      await until(() => seen.length >= 28, 'a change after the recovery', 10_000);
       await stop();
 
       expect(seen).toEqual(asChanges([...before, ...during, ...alsoDuring, ...after]));

@@ -5,19 +5,18 @@ import { join, relative } from 'node:path';
 import { type FlagRef, formatWTime, InvalidInputError, UnavailableError } from '@vexil/core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LOG_WRITER_NICE_INCREMENT } from '../src/engines/sqlite/sqlite-log-writer.js';
 import {
   DEFAULT_STORE_SPEC,
   type EvaluationLogEntry,
   type FlagStore,
   MemoryStore,
-  type NewRow,
   openStore,
   SQLITE_SCHEMA_VERSION,
   SqliteStore,
 } from '../src/index.js';
-import { LOG_WRITER_NICE_INCREMENT } from '../src/sqlite-log-writer.js';
 import { describeStoreConformance } from './conformance.js';
-import { revision } from './test-rows.js';
+import { interleavedHistory, LOG_COLUMNS, revision } from './test-rows.js';
 
 const T0 = Date.UTC(2024, 8, 25, 18, 42, 51, 493) * 1000;
 
@@ -25,7 +24,19 @@ describeStoreConformance('SqliteStore (file)', async (options) => {
   const dir = await mkdtemp(join(tmpdir(), 'vexil-sqlite-'));
   const path = join(dir, 'nested', 'vexil.db');
   const store = await SqliteStore.open(path, options);
-  return { store, cleanup: () => rm(dir, { recursive: true, force: true }), openPeer: () => SqliteStore.open(path) };
+  return {
+    store,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+    openPeer: () => SqliteStore.open(path),
+    breakWritesOf: async (row) => {
+      // A trigger that refuses the row's flag, added by another connection: the INSERT fails inside the append's transaction.
+      const db = new Database(path);
+      db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON flag_rows WHEN NEW.flag_name = '${row.ref.name}'
+               BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END`);
+      db.close();
+      return row;
+    },
+  };
 });
 
 describeStoreConformance('SqliteStore (:memory:)', async (options) => ({
@@ -62,11 +73,7 @@ describe('SqliteStore', () => {
       const withOne = store.explainLatest('REVISION', busy);
       const flagPlan = store.explainLatest('FLAG', busy);
 
-      for (let start = 1; start < 10_000; start += 1000) {
-        const batch: NewRow[] = [];
-        for (let i = start; i < Math.min(start + 1000, 10_000); i++) {
-          batch.push(revision(busy, `r${i}`), revision(other, `o${i}`));
-        }
+      for (const batch of interleavedHistory(busy, other, 10_000, 1000)) {
         await store.append(batch);
         now += 100;
       }
@@ -227,18 +234,7 @@ describe('SqliteStore', () => {
         const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
         expect(tables).toEqual(['evaluation_log', 'flag_rows']);
         const logColumns = db.prepare("SELECT name FROM pragma_table_info('evaluation_log')").pluck().all();
-        expect(logColumns).toEqual(
-          expect.arrayContaining([
-            'RequestID',
-            'Name',
-            'CreatedTimestamp',
-            'Type',
-            'InstanceID',
-            'AssignedValue',
-            'AssignedGroup',
-            'CacheFlag',
-          ]),
-        );
+        expect(logColumns).toEqual(expect.arrayContaining([...LOG_COLUMNS]));
       } finally {
         db.close();
       }

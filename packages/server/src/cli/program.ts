@@ -281,12 +281,21 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
 
   program
     .command('apply')
-    .description("write the runbook system's Airflow JSON configs, as its DAG did (all or nothing)")
+    .description(
+      "write the runbook system's Airflow JSON configs, as its DAG did: all or nothing where the store has atomic batches, else one file at a time (it says so)",
+    )
     .argument('<files...>', 'config files with row_key_prefix_* and row_cell_value')
     .action(async (files: string[], _opts: unknown, command: Command) => {
       const configs: AirflowConfig[] = [];
       for (const file of files) configs.push(parseAirflowConfig(await readText(file), file));
-      const rows = await withStore(command, (admin) => admin.apply(configs), 'create');
+      const rows = await withStore(
+        command,
+        (admin) => {
+          if (!admin.store.capabilities.atomicBatch) io.err(`note: ${admin.applyGuarantee}`);
+          return admin.apply(configs, files);
+        },
+        'create',
+      );
       print(command, rows, (r) => r.map((row) => `${row.kind.padEnd(8)} ${row.key}`).join('\n'));
     });
 

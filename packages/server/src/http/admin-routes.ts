@@ -241,7 +241,7 @@ const applyBody = {
       description:
         "The runbook system's Airflow configs, unchanged: each {row_key_prefix_PROJECT, row_key_prefix_ROWTYPE (FLAG or REVISION), " +
         'row_key_prefix_FLAGTYPE, row_key_prefix_FLAGNAME, row_cell_value (a Python dict literal), add_new_feature_flag}. ' +
-        'Written exactly as its DAG wrote them (no Salt); all or nothing.',
+        'Written exactly as its DAG wrote them (no Salt); all or nothing where the store has atomic batches (see the route).',
       examples: [
         [
           {
@@ -618,7 +618,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     '/apply',
     {
       schema: {
-        summary: "Write the runbook system's Airflow configs as its DAG did (all or nothing)",
+        summary: "Write the runbook system's Airflow configs as its DAG did",
+        description:
+          'All configs are checked before any is written. On a store with atomic batches they are written all or none; ' +
+          'otherwise one at a time, in order, and an error names the configs already written (they stay).',
         tags: ['admin'],
         body: applyBody,
         response: { 201: answer(applyResponse, 'the rows written, in order'), ...errors(400, 404) },
@@ -628,7 +631,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       const configs: AirflowConfig[] = request.body.configs.map((config, i) =>
         parseAirflowConfig(JSON.stringify(config), `configs[${i}]`),
       );
-      const rows = await admin.apply(configs);
+      const rows = await admin.apply(
+        configs,
+        configs.map((_, i) => `configs[${i}]`),
+      );
       return reply.code(201).send({ rows: rows.map(({ kind, key, wtime }) => ({ kind, key, wtime })) });
     },
   );

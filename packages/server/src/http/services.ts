@@ -1,4 +1,4 @@
-import type { FlagStore } from '@vexil/store';
+import type { StoreEngine } from '@vexil/store';
 import type { ServiceConfig } from '../config.js';
 import type { EvaluationLog } from '../evaluation-log.js';
 import type { FlagAdmin } from '../flag-admin.js';
@@ -8,7 +8,7 @@ import type { ServiceMetrics } from '../metrics.js';
 /** What the route plugins share; built once per service by `buildApp`. */
 export interface Services {
   config: ServiceConfig;
-  store: FlagStore;
+  store: StoreEngine;
   admin: FlagAdmin;
   evaluator: FlagEvaluator;
   evaluationLog: EvaluationLog | undefined;

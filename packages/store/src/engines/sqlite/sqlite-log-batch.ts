@@ -1,5 +1,5 @@
-import type { LogRowKey } from '@vexil/core';
-import type { EncodedLogBatch, EvaluationLogEntry } from './flag-store.js';
+import { logRowKey } from '@vexil/core';
+import type { EncodedLogBatch, EvaluationLogEntry } from '../../evaluation-log-sink.js';
 
 /**
  * Numbers per row in EncodedRows.fields: the UTF-16 lengths of the three values
@@ -114,18 +114,19 @@ function grown<T extends Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(ar
   return next;
 }
 
+/** The insert of one log row; its parameters are made by decodeLogRows. */
+export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
+  (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
+   AssignedValue, AssignedGroup, CacheFlag)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /**
  * A batch's rows as INSERT_LOG_SQL's parameters, with their row keys made by
  * logRowKey: the one place that knows the order of the fields and of the insert's
- * columns. It runs on the service's thread for `:memory:` databases and, as source
- * (DECODE_ROWS_SOURCE), on the writer thread, which is plain CommonJS and cannot
- * import this module; so it uses nothing but its arguments, LOG_ROW_FIELDS and
- * globals.
+ * columns. The writer thread (log-writer-thread.ts) imports it, and so does the
+ * store for `:memory:` databases, which write their log in place.
  */
-export function decodeLogRows(
-  { text: units, fields, dictionary }: EncodedRows,
-  logRowKey: (fields: LogRowKey) => string,
-): (string | number)[][] {
+export function decodeLogRows({ text: units, fields, dictionary }: EncodedRows): (string | number)[][] {
   const text = Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
   const word = (index: number): string => {
     const found = dictionary[index];
@@ -167,6 +168,3 @@ export function decodeLogRows(
   }
   return rows;
 }
-
-/** decodeLogRows for the writer thread's source. */
-export const DECODE_ROWS_SOURCE = `const LOG_ROW_FIELDS = ${LOG_ROW_FIELDS};\n${decodeLogRows.toString()}`;

@@ -1,52 +1,38 @@
-import { type FlagRef, flagRowKey, formatWTime, logRowKey, type RowKind, UnavailableError } from '@vexil/core';
-import type {
-  EvaluationLogEntry,
-  FlagChange,
-  FlagStore,
-  HistoryOptions,
-  LogQuery,
-  NewRow,
-  StopWatching,
-  StoreCapabilities,
-  StoredRow,
-  StoreOptions,
-  WatchOptions,
-} from './flag-store.js';
-import { checkLimit, checkNewRow, compareKeys, defaultNow, encodeFields, nextWTime } from './rows.js';
+import { type FlagRef, flagRowKey, logRowKey, type RowKind, UnavailableError } from '@vexil/core';
+import type * as Log from '../../evaluation-log-sink.js';
+import type * as Store from '../../flag-store.js';
+import { BatchWTimes, checkLimit, checkNewRow, compareKeys, copyRef, encodeFields, flagId } from '../../rows.js';
 
 /**
  * A FlagStore in process memory, for unit tests of the layers above the store. It
  * passes the same conformance suite as the real engines: fields go through JSON as
  * they would on disk, and a batch lands all or none.
  */
-export class MemoryStore implements FlagStore {
+export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
   readonly engine = 'memory';
-  readonly capabilities: StoreCapabilities = { atomicBatch: true, changeFeed: 'push' };
+  readonly capabilities: Store.StoreCapabilities = { atomicBatch: true, changeFeed: 'push' };
 
-  readonly #now: () => number;
+  readonly #now: (() => number) | undefined;
   /** Per flag and kind, rows in append (and so time) order: the newest is the last. */
-  readonly #rows = new Map<string, StoredRow[]>();
+  readonly #rows = new Map<string, Store.StoredRow[]>();
   /** The last WTIME (µs) per flag across both kinds. */
   readonly #lastWTime = new Map<string, number>();
-  readonly #logs = new Map<string, EvaluationLogEntry>();
+  readonly #logs = new Map<string, Log.EvaluationLogEntry>();
   #closed = false;
-  readonly #watchers = new Set<(changes: readonly FlagChange[]) => void>();
+  readonly #watchers = new Set<(changes: readonly Store.FlagChange[]) => void>();
 
-  constructor(options: StoreOptions = {}) {
-    this.#now = options.now ?? defaultNow;
+  constructor(options: Store.StoreOptions = {}) {
+    this.#now = options.now;
   }
 
-  async append(rows: readonly NewRow[]): Promise<StoredRow[]> {
+  async append(rows: readonly Store.NewRow[]): Promise<Store.StoredRow[]> {
     this.#checkOpen();
     // Stage everything first, so a row that cannot be stored leaves nothing behind.
-    const last = new Map<string, number>();
-    const staged: StoredRow[] = [];
+    const wtimes = new BatchWTimes(this.#now, (ref) => this.#lastWTime.get(flagId(ref)));
+    const staged: Store.StoredRow[] = [];
     rows.forEach((row, index) => {
       checkNewRow(row, index);
-      const id = flagId(row.ref);
-      const micros = nextWTime(this.#now, last.get(id) ?? this.#lastWTime.get(id));
-      last.set(id, micros);
-      const wtime = formatWTime(micros);
+      const wtime = wtimes.next(row.ref);
       const fields = JSON.parse(encodeFields(row, wtime, index)) as Record<string, unknown>;
       staged.push({ kind: row.kind, ref: copyRef(row.ref), wtime, key: flagRowKey(row.kind, row.ref, wtime), fields });
     });
@@ -59,42 +45,42 @@ export class MemoryStore implements FlagStore {
       }
       list.push(row);
     }
-    for (const [id, micros] of last) this.#lastWTime.set(id, micros);
+    for (const [id, micros] of wtimes.last) this.#lastWTime.set(id, micros);
     if (staged.length > 0 && this.#watchers.size > 0) {
-      const changes = staged.map((r): FlagChange => ({ kind: r.kind, ref: copyRef(r.ref), wtime: r.wtime }));
+      const changes = staged.map((r): Store.FlagChange => ({ kind: r.kind, ref: copyRef(r.ref), wtime: r.wtime }));
       // Delivered after append resolves, as a notification from another process would be.
       for (const watcher of this.#watchers) setImmediate(() => watcher(changes));
     }
     return staged.map(cloneRow);
   }
 
-  async latest(kind: RowKind, ref: FlagRef): Promise<StoredRow | undefined> {
+  async latest(kind: RowKind, ref: FlagRef): Promise<Store.StoredRow | undefined> {
     this.#checkOpen();
     const list = this.#rows.get(rowsId(kind, ref));
     const row = list?.[list.length - 1];
     return row && cloneRow(row);
   }
 
-  async get(kind: RowKind, ref: FlagRef, wtime: string): Promise<StoredRow | undefined> {
+  async get(kind: RowKind, ref: FlagRef, wtime: string): Promise<Store.StoredRow | undefined> {
     this.#checkOpen();
     const row = this.#rows.get(rowsId(kind, ref))?.find((r) => r.wtime === wtime);
     return row && cloneRow(row);
   }
 
-  async history(kind: RowKind, ref: FlagRef, options: HistoryOptions = {}): Promise<StoredRow[]> {
+  async history(kind: RowKind, ref: FlagRef, options: Store.HistoryOptions = {}): Promise<Store.StoredRow[]> {
     this.#checkOpen();
     const limit = checkLimit(options.limit);
     const list = this.#rows.get(rowsId(kind, ref)) ?? [];
-    const out: StoredRow[] = [];
+    const out: Store.StoredRow[] = [];
     for (let i = list.length - 1; i >= 0 && (limit === undefined || out.length < limit); i--) {
       out.push(cloneRow(list[i]!));
     }
     return out;
   }
 
-  async listFlags(project: string): Promise<StoredRow[]> {
+  async listFlags(project: string): Promise<Store.StoredRow[]> {
     this.#checkOpen();
-    const out: StoredRow[] = [];
+    const out: Store.StoredRow[] = [];
     for (const list of this.#rows.values()) {
       const row = list[list.length - 1];
       if (row && row.kind === 'FLAG' && row.ref.project === project) out.push(cloneRow(row));
@@ -109,26 +95,26 @@ export class MemoryStore implements FlagStore {
     return [...projects].sort(compareKeys);
   }
 
-  async scanProject(project: string): Promise<StoredRow[]> {
+  async scanProject(project: string): Promise<Store.StoredRow[]> {
     this.#checkOpen();
-    const out: StoredRow[] = [];
+    const out: Store.StoredRow[] = [];
     for (const list of this.#rows.values()) {
       for (const row of list) if (row.ref.project === project) out.push(cloneRow(row));
     }
     return out.sort((a, b) => compareKeys(a.key, b.key));
   }
 
-  async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
+  async appendLogs(entries: readonly Log.EvaluationLogEntry[]): Promise<void> {
     this.#checkOpen();
     const staged = entries.map((entry) => [logRowKey(entry), { ...entry }] as const);
     for (const [key, entry] of staged) this.#logs.set(key, entry);
   }
 
-  async readLogs(query: LogQuery): Promise<EvaluationLogEntry[]> {
+  async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     this.#checkOpen();
     const limit = checkLimit(query.limit);
     const keys = [...this.#logs.keys()].sort(compareKeys);
-    const out: EvaluationLogEntry[] = [];
+    const out: Log.EvaluationLogEntry[] = [];
     for (const key of keys) {
       if (limit !== undefined && out.length >= limit) break;
       const entry = this.#logs.get(key)!;
@@ -140,9 +126,12 @@ export class MemoryStore implements FlagStore {
     return out;
   }
 
-  watch(listener: (changes: readonly FlagChange[]) => void, _options: WatchOptions = {}): StopWatching {
+  watch(
+    listener: (changes: readonly Store.FlagChange[]) => void,
+    _options: Store.WatchOptions = {},
+  ): Store.StopWatching {
     this.#checkOpen();
-    const watcher = (changes: readonly FlagChange[]) => {
+    const watcher = (changes: readonly Store.FlagChange[]) => {
       if (this.#watchers.has(watcher)) listener(changes);
     };
     this.#watchers.add(watcher);
@@ -164,18 +153,10 @@ export class MemoryStore implements FlagStore {
   }
 }
 
-function flagId(ref: FlagRef): string {
-  return `${ref.project}#${ref.flagType}#${ref.name}`;
-}
-
 function rowsId(kind: RowKind, ref: FlagRef): string {
   return `${kind}#${flagId(ref)}`;
 }
 
-function copyRef(ref: FlagRef): FlagRef {
-  return { project: ref.project, flagType: ref.flagType, name: ref.name };
-}
-
-function cloneRow(row: StoredRow): StoredRow {
+function cloneRow(row: Store.StoredRow): Store.StoredRow {
   return { ...row, ref: copyRef(row.ref), fields: structuredClone(row.fields) };
 }

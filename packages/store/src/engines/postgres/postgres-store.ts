@@ -1,37 +1,16 @@
-import {
-  type FlagRef,
-  type FlagType,
-  type FlagValue,
-  flagRowKey,
-  formatWTime,
-  logRowKey,
-  logRowPrefix,
-  parseLogRowKey,
-  type RowKind,
-  UnavailableError,
-} from '@vexil/core';
+import { type FlagRef, flagRowKey, logRowKey, logRowPrefix, type RowKind, UnavailableError } from '@vexil/core';
 import pg from 'pg';
-import type {
-  EvaluationLogEntry,
-  FlagChange,
-  FlagStore,
-  HistoryOptions,
-  LogQuery,
-  NewRow,
-  StopWatching,
-  StoreCapabilities,
-  StoredRow,
-  StoreOptions,
-  WatchOptions,
-} from './flag-store.js';
+import type * as Log from '../../evaluation-log-sink.js';
+import type * as Store from '../../flag-store.js';
+import { BatchWTimes, checkLimit, checkNewRow, encodeFields, flagId, lastWTimeOf, prefixEnd } from '../../rows.js';
+import { type FlagRowRecord, flagRowRecord, type LogRecord, logEntryOf, storedRowOf } from '../../sql-records.js';
 import { redactUrl, toStoreError } from './postgres-errors.js';
 import { LOCK_APPEND, migrate, POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
 import { CHANGE_CHANNEL, type ChangeMessage, changePayloads, PostgresWatch } from './postgres-watch.js';
-import { checkLimit, checkNewRow, defaultNow, encodeFields, lastWTimeOf, nextWTime } from './rows.js';
 
 export { POSTGRES_SCHEMA_VERSION };
 
-export interface PostgresStoreOptions extends StoreOptions {
+export interface PostgresStoreOptions extends Store.StoreOptions {
   /** Connections in the pool (a watch opens one more of its own). 10 by default. */
   poolSize?: number;
   /** Server-side `statement_timeout` for every statement; a statement cut short rejects with TimeoutError. Unset: the server's. */
@@ -47,29 +26,6 @@ const REF_MATCH = 'project = $1 AND kind = $2 AND flag_type = $3 AND flag_name =
 /** The newest row of a kind for a flag: one backward scan of vexil_flag_rows_by_flag, no sort. */
 const LATEST_SQL = `SELECT ${ROW_COLUMNS} FROM vexil_flag_rows WHERE ${REF_MATCH} ORDER BY wtime DESC LIMIT 1`;
 
-interface FlagRowRecord {
-  row_key: string;
-  project: string;
-  kind: RowKind;
-  flag_type: FlagType;
-  flag_name: string;
-  wtime: string;
-  fields: string;
-}
-
-interface LogRecord {
-  row_key: string;
-  project: string;
-  flag_type: string;
-  flag_name: string;
-  RequestID: string;
-  InstanceID: string;
-  CreatedTimestamp: string;
-  AssignedValue: string;
-  AssignedGroup: string;
-  CacheFlag: boolean;
-}
-
 /**
  * The store for self-hosted fleets: PostgreSQL through a `pg.Pool`. Flag rows live in
  * `vexil_flag_rows`, evaluations in `vexil_evaluation_log`, both keyed by the runbook
@@ -77,15 +33,15 @@ interface LogRecord {
  * `vexil_schema_migrations` and brought up to date by `open`. Changes are pushed with
  * LISTEN/NOTIFY (see postgres-watch.ts).
  */
-export class PostgresStore implements FlagStore {
+export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
   readonly engine = 'postgres';
-  readonly capabilities: StoreCapabilities = { atomicBatch: true, changeFeed: 'push' };
+  readonly capabilities: Store.StoreCapabilities = { atomicBatch: true, changeFeed: 'push' };
   /** The database URL, without its password. */
   readonly url: string;
 
   readonly #pool: pg.Pool;
   readonly #clientConfig: pg.ClientConfig;
-  readonly #now: () => number;
+  readonly #now: (() => number) | undefined;
   readonly #watches = new Set<PostgresWatch>();
   /** Watches of this store still reading where they start from. */
   readonly #watchesStarting = new Set<Promise<void>>();
@@ -95,7 +51,7 @@ export class PostgresStore implements FlagStore {
     this.url = url;
     this.#pool = pool;
     this.#clientConfig = clientConfig;
-    this.#now = options.now ?? defaultNow;
+    this.#now = options.now;
   }
 
   /**
@@ -132,7 +88,7 @@ export class PostgresStore implements FlagStore {
     return new PostgresStore(where, pool, { ...config, application_name: 'vexil-watch' }, options);
   }
 
-  async append(rows: readonly NewRow[]): Promise<StoredRow[]> {
+  async append(rows: readonly Store.NewRow[]): Promise<Store.StoredRow[]> {
     this.#checkOpen();
     rows.forEach(checkNewRow);
     if (rows.length === 0) return [];
@@ -161,28 +117,15 @@ export class PostgresStore implements FlagStore {
          ORDER BY r.i`,
         [refs.map((r) => r.project), refs.map((r) => r.flagType), refs.map((r) => r.name)],
       );
-      const last = new Map<string, number>();
-      refs.forEach((ref, i) => {
-        const micros = lastWTimeOf(lasts[i]?.last ?? undefined);
-        if (micros !== undefined) last.set(flagId(ref), micros);
-      });
+      const stored = new Map(refs.map((ref, i) => [flagId(ref), lastWTimeOf(lasts[i]?.last ?? undefined)]));
+      const wtimes = new BatchWTimes(this.#now, (ref) => stored.get(flagId(ref)));
 
       const records: FlagRowRecord[] = rows.map((row, index) => {
         const { ref, kind } = row;
-        const id = flagId(ref);
-        const micros = nextWTime(this.#now, last.get(id));
-        last.set(id, micros);
-        const wtime = formatWTime(micros);
-        return {
-          row_key: flagRowKey(kind, ref, wtime),
-          project: ref.project,
-          kind,
-          flag_type: ref.flagType,
-          flag_name: ref.name,
-          wtime,
-          // A row that cannot be encoded fails the batch before anything is written.
-          fields: encodeFields(row, wtime, index),
-        };
+        const wtime = wtimes.next(ref);
+        // A row that cannot be encoded fails the batch before anything is written.
+        const fields = encodeFields(row, wtime, index);
+        return flagRowRecord(kind, ref, wtime, flagRowKey(kind, ref, wtime), fields);
       });
 
       const { rows: inserted } = await client.query<{ row_key: string; seq: string }>(
@@ -219,33 +162,33 @@ export class PostgresStore implements FlagStore {
         CHANGE_CHANNEL,
         changePayloads(changes),
       ]);
-      return records.map(toStoredRow);
+      return records.map(storedRowOf);
     });
   }
 
-  async latest(kind: RowKind, ref: FlagRef): Promise<StoredRow | undefined> {
+  async latest(kind: RowKind, ref: FlagRef): Promise<Store.StoredRow | undefined> {
     const { rows } = await this.#query<FlagRowRecord>(LATEST_SQL, refParams(kind, ref));
-    return rows[0] && toStoredRow(rows[0]);
+    return rows[0] && storedRowOf(rows[0]);
   }
 
-  async get(kind: RowKind, ref: FlagRef, wtime: string): Promise<StoredRow | undefined> {
+  async get(kind: RowKind, ref: FlagRef, wtime: string): Promise<Store.StoredRow | undefined> {
     const { rows } = await this.#query<FlagRowRecord>(
       `SELECT ${ROW_COLUMNS} FROM vexil_flag_rows WHERE row_key = $5 AND ${REF_MATCH}`,
       [...refParams(kind, ref), flagRowKey(kind, ref, wtime)],
     );
-    return rows[0] && toStoredRow(rows[0]);
+    return rows[0] && storedRowOf(rows[0]);
   }
 
-  async history(kind: RowKind, ref: FlagRef, options: HistoryOptions = {}): Promise<StoredRow[]> {
+  async history(kind: RowKind, ref: FlagRef, options: Store.HistoryOptions = {}): Promise<Store.StoredRow[]> {
     const limit = checkLimit(options.limit) ?? null;
     const { rows } = await this.#query<FlagRowRecord>(
       `SELECT ${ROW_COLUMNS} FROM vexil_flag_rows WHERE ${REF_MATCH} ORDER BY wtime DESC LIMIT $5`,
       [...refParams(kind, ref), limit],
     );
-    return rows.map(toStoredRow);
+    return rows.map(storedRowOf);
   }
 
-  async listFlags(project: string): Promise<StoredRow[]> {
+  async listFlags(project: string): Promise<Store.StoredRow[]> {
     // Read backwards along vexil_flag_rows_by_flag, so the first row of each flag is
     // its newest and no sort is needed; then put it in type, name order.
     const { rows } = await this.#query<FlagRowRecord>(
@@ -254,7 +197,7 @@ export class PostgresStore implements FlagStore {
        ORDER BY flag_type DESC, flag_name DESC, wtime DESC`,
       [project],
     );
-    return rows.map(toStoredRow).reverse();
+    return rows.map(storedRowOf).reverse();
   }
 
   async listProjects(): Promise<string[]> {
@@ -265,21 +208,21 @@ export class PostgresStore implements FlagStore {
     return rows.map((row) => row.project);
   }
 
-  async scanProject(project: string): Promise<StoredRow[]> {
+  async scanProject(project: string): Promise<Store.StoredRow[]> {
     // The key range is exactly the project: project names hold no `#` (append checks).
     const lo = `PROJECT#${project}#`;
     const { rows } = await this.#query<FlagRowRecord>(
       `SELECT ${ROW_COLUMNS} FROM vexil_flag_rows WHERE row_key >= $1 AND row_key < $2 ORDER BY row_key`,
       [lo, prefixEnd(lo)],
     );
-    return rows.map(toStoredRow);
+    return rows.map(storedRowOf);
   }
 
-  async appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void> {
+  async appendLogs(entries: readonly Log.EvaluationLogEntry[]): Promise<void> {
     this.#checkOpen();
     if (entries.length === 0) return;
     // One row per key, the last entry winning, as a Bigtable write of the same cells would.
-    const byKey = new Map<string, EvaluationLogEntry>();
+    const byKey = new Map<string, Log.EvaluationLogEntry>();
     for (const entry of entries) byKey.set(logRowKey(entry), entry);
     const list = [...byKey.values()];
     await this.#query(
@@ -313,7 +256,7 @@ export class PostgresStore implements FlagStore {
     );
   }
 
-  async readLogs(query: LogQuery): Promise<EvaluationLogEntry[]> {
+  async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     const limit = checkLimit(query.limit) ?? null;
     const lo = logRowPrefix(query.project, query.flagType, query.flagType === undefined ? undefined : query.flagName);
     const { rows } = await this.#query<LogRecord>(
@@ -325,7 +268,7 @@ export class PostgresStore implements FlagStore {
        ORDER BY row_key LIMIT $6`,
       [lo, prefixEnd(lo), query.project, query.flagType ?? null, query.flagName ?? null, limit],
     );
-    return rows.map(toLogEntry);
+    return rows.map(logEntryOf);
   }
 
   /**
@@ -335,7 +278,10 @@ export class PostgresStore implements FlagStore {
    * It starts from the rows committed after its first query reaches the database;
    * this store's own `append` calls made after `watch` are always included.
    */
-  watch(listener: (changes: readonly FlagChange[]) => void, options: WatchOptions = {}): StopWatching {
+  watch(
+    listener: (changes: readonly Store.FlagChange[]) => void,
+    options: Store.WatchOptions = {},
+  ): Store.StopWatching {
     this.#checkOpen();
     const watch: PostgresWatch = new PostgresWatch(
       {
@@ -431,50 +377,10 @@ export class PostgresStore implements FlagStore {
   }
 }
 
-function flagId(ref: FlagRef): string {
-  return `${ref.project}#${ref.flagType}#${ref.name}`;
-}
-
 function refParams(kind: RowKind, ref: FlagRef): unknown[] {
   return [ref.project, kind, ref.flagType, ref.name];
 }
 
-/** The smallest string after every string that starts with `prefix` (which ends in `#`). */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
 function withoutNul(text: string): string {
   return text.replaceAll('\u0000', '\uFFFD');
-}
-
-function toStoredRow(record: FlagRowRecord): StoredRow {
-  return {
-    kind: record.kind,
-    ref: { project: record.project, flagType: record.flag_type, name: record.flag_name },
-    wtime: record.wtime,
-    key: record.row_key,
-    fields: JSON.parse(record.fields) as Record<string, unknown>,
-  };
-}
-
-function toLogEntry(record: LogRecord): EvaluationLogEntry {
-  let instanceId = record.InstanceID;
-  let requestId = record.RequestID;
-  try {
-    ({ instanceId, requestId } = parseLogRowKey(record.row_key));
-  } catch {
-    // A key written by another tool: keep the columns.
-  }
-  return {
-    project: record.project,
-    flagType: record.flag_type,
-    flagName: record.flag_name,
-    instanceId,
-    requestId,
-    time: record.CreatedTimestamp,
-    value: JSON.parse(record.AssignedValue) as FlagValue,
-    group: record.AssignedGroup,
-    cacheHit: record.CacheFlag,
-  };
 }

@@ -1,6 +1,6 @@
 import type { FlagType, RowKind } from '@vexil/core';
 import pg from 'pg';
-import type { FlagChange, StopWatching, WatchOptions } from './flag-store.js';
+import type { FlagChange, StopWatching, WatchOptions } from '../../flag-store.js';
 
 /**
  * The change feed of PostgresStore: `append` sends `pg_notify` on CHANGE_CHANNEL in

@@ -1,0 +1,57 @@
+import type { FlagValue } from '@vexil/core';
+
+/** One evaluation, as the runbook system's operation-log table holds it. */
+export interface EvaluationLogEntry {
+  project: string;
+  flagType: string;
+  flagName: string;
+  instanceId: string;
+  requestId: string;
+  /** UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
+  time: string;
+  value: FlagValue;
+  group: string;
+  /** Whether the flag data came from the service's cache. */
+  cacheHit: boolean;
+}
+
+export interface LogQuery {
+  project: string;
+  flagType?: string;
+  flagName?: string;
+  limit?: number;
+}
+
+/**
+ * A batch of evaluation-log entries that the sink encodes as each is added: the
+ * cost of building a batch's rows is spread over the requests instead of stalling
+ * the caller's thread once per batch (SQLite files, whose batches go to a writer
+ * thread as one binary buffer).
+ */
+export interface EncodedLogBatch {
+  add(entry: EvaluationLogEntry): void;
+  /** Entries added. */
+  readonly size: number;
+}
+
+/** Present on sinks that take encoded batches (see EncodedLogBatch). */
+export interface EncodedLogWriter {
+  newBatch(): EncodedLogBatch;
+  /** Appends a batch of this writer's `newBatch`, like appendLogs; the batch may be appended again after a failure. */
+  appendBatch(batch: EncodedLogBatch): Promise<void>;
+}
+
+/**
+ * Where evaluations are logged: every engine implements it next to FlagStore, in
+ * the runbook system's operation-log layout. Writers of the log depend on this
+ * interface alone.
+ */
+export interface EvaluationLogSink {
+  /** Present where encoding log entries as they are queued pays (see EncodedLogBatch). */
+  readonly encodedLogs?: EncodedLogWriter | undefined;
+
+  appendLogs(entries: readonly EvaluationLogEntry[]): Promise<void>;
+
+  /** Log rows in key order (flag, then instance id). */
+  readLogs(query: LogQuery): Promise<EvaluationLogEntry[]>;
+}
