@@ -1,14 +1,11 @@
-import type { FlagValue } from '@vexil/core';
+import type { FlagValue, LogRowKey } from '@vexil/core';
 
-/** One evaluation, as the runbook system's operation-log table holds it. */
-export interface EvaluationLogEntry {
-  project: string;
-  flagType: string;
-  flagName: string;
-  instanceId: string;
-  requestId: string;
-  /** UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
-  time: string;
+/**
+ * One evaluation, as the runbook system's operation-log table holds it: the parts of
+ * its row key (project, flag, instance id, request id, and `time`, UTC
+ * `YYYY-MM-DD HH:MM:SS.ffffff`), then what was answered.
+ */
+export interface EvaluationLogEntry extends LogRowKey {
   value: FlagValue;
   group: string;
   /** Whether the flag data came from the service's cache. */
