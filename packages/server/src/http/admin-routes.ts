@@ -20,7 +20,7 @@ import type { RouteOptions } from './services.js';
 
 const errorDescriptions = {
   400: 'Refused input: the message says what to fix and field names the parameter at fault; nothing was written',
-  404: 'No such flag (EmptyFlagDataException) or revision (RevisionNotFound)',
+  404: 'No such project (ProjectNotFound, with known_projects), flag (EmptyFlagDataException) or revision (RevisionNotFound)',
   409: 'The flag already exists (FlagExists)',
   500: 'An unexpected error, or a stored row that does not validate (ValidationError)',
   503: 'The store cannot be reached',
@@ -412,7 +412,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
               },
             },
           },
-          ...errors(400),
+          ...errors(400, 404),
         },
       },
     },
@@ -435,7 +435,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
         response: {
           200: { type: 'array', items: flagViewSchema, description: 'the flags, by type then name' },
-          ...errors(400),
+          ...errors(400, 404),
         },
       },
     },
