@@ -1,19 +1,43 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Alias } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const PACKAGES = ['core', 'store', 'server', 'sdk'];
+
+interface Manifest {
+  name: string;
+  exports?: Record<string, string | { default?: string; import?: string }>;
+}
+
+/**
+ * Tests run against the sources, so a stale dist never hides a change: every entry of
+ * a package's `exports` (`@vexil/core`, `@vexil/core/runbook`, …) maps to the source
+ * file its built file comes from (`./dist/X.js` → `./src/X.ts`), so a new subpath
+ * needs no edit here. Each alias matches its specifier exactly: a plain string alias
+ * `@vexil/core` would also capture `@vexil/core/runbook` and point it inside index.ts.
+ */
+function sourceAliases(): Alias[] {
+  const aliases: Alias[] = [];
+  for (const dir of PACKAGES) {
+    const root = new URL(`./packages/${dir}/`, import.meta.url);
+    const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as Manifest;
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      const built = typeof target === 'string' ? target : (target.default ?? target.import);
+      const source = built === undefined ? undefined : /^\.\/dist\/(.+)\.js$/.exec(built)?.[1];
+      if (source === undefined) continue;
+      const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
+      aliases.push({
+        find: new RegExp(`^${specifier.replaceAll('/', '\\/')}$`),
+        replacement: fileURLToPath(new URL(`src/${source}.ts`, root)),
+      });
+    }
+  }
+  return aliases;
+}
 
 export default defineConfig({
-  resolve: {
-    // Tests run against the sources, so a stale dist never hides a change.
-    alias: {
-      '@vexil/core': src('core'),
-      '@vexil/store/testing': fileURLToPath(new URL('./packages/store/src/testing/index.ts', import.meta.url)),
-      '@vexil/store': src('store'),
-      '@vexil/server': src('server'),
-      '@vexil/sdk': src('sdk'),
-    },
-  },
+  resolve: { alias: sourceAliases() },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,

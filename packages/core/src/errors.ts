@@ -49,7 +49,7 @@ export class InvalidFlagTypeException extends VexilError {
   readonly code = 'InvalidFlagTypeException';
   readonly status = 400;
   constructor(flagType: unknown, options: VexilErrorOptions = {}) {
-    super(`Invalid flag type: ${describe(flagType)}. Use "feature" (boolean values) or "data" (string values).`, {
+    super(`Invalid flag type: ${formatValue(flagType)}. Use "feature" (boolean values) or "data" (string values).`, {
       field: 'flag_type',
       ...options,
     });
@@ -61,7 +61,7 @@ export class InvalidRolloutPercentageException extends VexilError {
   readonly code = 'InvalidRolloutPercentageException';
   readonly status = 400;
   constructor(rolloutPercentage: unknown, reason: string, options: VexilErrorOptions = {}) {
-    super(`Rollout percentage: ${describe(rolloutPercentage)} is invalid. ${reason}`, options);
+    super(`Rollout percentage: ${formatValue(rolloutPercentage)} is invalid. ${reason}`, options);
   }
 }
 
@@ -143,7 +143,7 @@ export class InvalidHashAlgorithmException extends VexilError {
   readonly code = 'InvalidHashAlgorithmException';
   readonly status = 400;
   constructor(algorithm: unknown, options: VexilErrorOptions = {}) {
-    super(`Invalid hash algorithm: ${describe(algorithm)}. Use one of md5 (default), sha1, sha256.`, {
+    super(`Invalid hash algorithm: ${formatValue(algorithm)}. Use one of md5 (default), sha1, sha256.`, {
       field: 'HashAlgorithm',
       ...options,
     });
@@ -194,7 +194,7 @@ export function isVexilError(value: unknown): value is VexilError {
 }
 
 /** Renders a bad value for a message: strings quoted, everything else as JSON. */
-export function describe(value: unknown): string {
+export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);

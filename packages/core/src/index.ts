@@ -1,4 +1,3 @@
-export * from './airflow-config.js';
 export * from './change-stream.js';
 export * from './compiled-flag.js';
 export * from './errors.js';
@@ -6,10 +5,8 @@ export * from './evaluate.js';
 export { DIGEST_BITS, digest, digestHex, digestWords, utf8Bytes } from './hash/index.js';
 export * from './key-codec.js';
 export * from './limits.js';
-export * from './merino.js';
 export * from './names.js';
 export * from './ofrep-reason.js';
-export * from './python-literal.js';
 export { inRollout } from './rollout.js';
 export * from './snapshot.js';
 export * from './types.js';

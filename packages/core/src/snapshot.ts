@@ -1,4 +1,4 @@
-import { describe, InvalidInputError } from './errors.js';
+import { formatValue, InvalidInputError } from './errors.js';
 import { digestHex } from './hash/index.js';
 import type { FlagType } from './types.js';
 
@@ -91,7 +91,7 @@ export function parseSnapshotFlag(value: unknown, at: string): ProjectSnapshotFl
   const { name, flagType, wtime, revision } = value;
   if (typeof name !== 'string' || name === '') throw fault(`${at}.name`, `${at}.name must be a flag name`);
   if (flagType !== 'feature' && flagType !== 'data') {
-    throw fault(`${at}.flagType`, `${at}.flagType must be "feature" or "data", got ${describe(flagType)}`);
+    throw fault(`${at}.flagType`, `${at}.flagType must be "feature" or "data", got ${formatValue(flagType)}`);
   }
   if (typeof wtime !== 'string') throw fault(`${at}.wtime`, `${at}.wtime must be a revision time`);
   if (!isRecord(revision)) throw fault(`${at}.revision`, `${at}.revision must be an object`);

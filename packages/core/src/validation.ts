@@ -1,5 +1,5 @@
 import {
-  describe,
+  formatValue,
   InvalidFlagTypeException,
   InvalidHashAlgorithmException,
   InvalidInputError,
@@ -97,7 +97,7 @@ class Checker {
 
   record(raw: unknown, what: string): Record<string, unknown> {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      const text = `${this.path === '' ? what : this.path} must be an object (a dict of fields), got ${describe(raw)}`;
+      const text = `${this.path === '' ? what : this.path} must be an object (a dict of fields), got ${formatValue(raw)}`;
       throw this.mode === 'input'
         ? new InvalidInputError(text, { field: this.path || undefined })
         : new ValidationError(text, { field: this.path || undefined });
@@ -110,11 +110,14 @@ class Checker {
     if (typeof name !== 'string' || !isFlagName(name)) {
       throw this.error(
         'Name',
-        `must be a flag name of lower-case letters, digits and underscores (a-z, 0-9, _), got ${describe(name)}`,
+        `must be a flag name of lower-case letters, digits and underscores (a-z, 0-9, _), got ${formatValue(name)}`,
       );
     }
     if (expected !== undefined && name !== expected) {
-      throw this.error('Name', `is ${describe(name)} but the flag is ${describe(expected)}: they must be the same`);
+      throw this.error(
+        'Name',
+        `is ${formatValue(name)} but the flag is ${formatValue(expected)}: they must be the same`,
+      );
     }
     return name;
   }
@@ -124,7 +127,7 @@ class Checker {
     if (expected !== undefined && flagTypeOf(type) !== expected) {
       throw this.error(
         'Type',
-        `is ${describe(type)} but the flag type is ${describe(expected)}: use "${expected === 'feature' ? 'FEATURE' : 'DATA'}"`,
+        `is ${formatValue(type)} but the flag type is ${formatValue(expected)}: use "${expected === 'feature' ? 'FEATURE' : 'DATA'}"`,
       );
     }
     return type;
@@ -132,10 +135,10 @@ class Checker {
 
   value(value: unknown, type: StoredFlagType, field: string): FlagValue {
     if (type === 'FEATURE' && typeof value !== 'boolean') {
-      throw this.error(field, `must be a boolean (true or false) for a feature flag, got ${describe(value)}`);
+      throw this.error(field, `must be a boolean (true or false) for a feature flag, got ${formatValue(value)}`);
     }
     if (type === 'DATA' && typeof value !== 'string') {
-      throw this.error(field, `must be a string for a data flag, got ${describe(value)}`);
+      throw this.error(field, `must be a string for a data flag, got ${formatValue(value)}`);
     }
     return value as FlagValue;
   }
@@ -143,7 +146,7 @@ class Checker {
   optionalString(raw: Record<string, unknown>, field: string): string | undefined {
     const value = raw[field];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw this.error(field, `must be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') throw this.error(field, `must be a string, got ${formatValue(value)}`);
     return value;
   }
 }
@@ -158,7 +161,7 @@ export function parseRevision(raw: unknown, context: ValidationContext = {}): Re
   let FormatVersion = 1;
   if (row.FormatVersion !== undefined && row.FormatVersion !== null) {
     if (typeof row.FormatVersion !== 'number' || !Number.isInteger(row.FormatVersion) || row.FormatVersion < 1) {
-      throw check.error('FormatVersion', `must be a whole number of at least 1, got ${describe(row.FormatVersion)}`);
+      throw check.error('FormatVersion', `must be a whole number of at least 1, got ${formatValue(row.FormatVersion)}`);
     }
     FormatVersion = row.FormatVersion;
   }
@@ -172,7 +175,7 @@ export function parseRevision(raw: unknown, context: ValidationContext = {}): Re
   if (!Array.isArray(rawTreatments)) {
     throw check.error(
       'Treatments',
-      `must be a list of {OverrideList, PercentRollout, Value}, got ${describe(rawTreatments)}`,
+      `must be a list of {OverrideList, PercentRollout, Value}, got ${formatValue(rawTreatments)}`,
     );
   }
   let totalBasisPoints = 0;
@@ -181,11 +184,14 @@ export function parseRevision(raw: unknown, context: ValidationContext = {}): Re
     const treatment = new Checker({ mode: check.mode, path: check.field(at) }).record(item, at);
     const overrides = treatment.OverrideList ?? [];
     if (!Array.isArray(overrides)) {
-      throw check.error(`${at}.OverrideList`, `must be a list of instance ids, got ${describe(overrides)}`);
+      throw check.error(`${at}.OverrideList`, `must be a list of instance ids, got ${formatValue(overrides)}`);
     }
     overrides.forEach((id: unknown, i) => {
       if (typeof id !== 'string') {
-        throw check.error(`${at}.OverrideList[${i}]`, `must be a string instance id (quote it), got ${describe(id)}`);
+        throw check.error(
+          `${at}.OverrideList[${i}]`,
+          `must be a string instance id (quote it), got ${formatValue(id)}`,
+        );
       }
     });
     const percentField = check.field(`${at}.PercentRollout`);
@@ -220,10 +226,13 @@ export function parseRevision(raw: unknown, context: ValidationContext = {}): Re
   if (created === undefined) delete revision.CreatedTime;
   const rollbackOf = check.optionalString(row, 'RollbackOf');
   if (rollbackOf !== undefined && !isWTime(rollbackOf)) {
-    throw check.error('RollbackOf', `must be a revision time YYYY-MM-DD HH:MM:SS.ffffff, got ${describe(rollbackOf)}`);
+    throw check.error(
+      'RollbackOf',
+      `must be a revision time YYYY-MM-DD HH:MM:SS.ffffff, got ${formatValue(rollbackOf)}`,
+    );
   }
   if (row.Archived !== undefined && row.Archived !== null && typeof row.Archived !== 'boolean') {
-    throw check.error('Archived', `must be true or false, got ${describe(row.Archived)}`);
+    throw check.error('Archived', `must be true or false, got ${formatValue(row.Archived)}`);
   }
   return revision;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { describe, expect, it } from 'vitest';
-import { type AirflowConfig, parseAirflowConfig } from '../src/airflow-config.js';
 import { InvalidFlagTypeException, InvalidInputError, VexilError } from '../src/errors.js';
 
 /** The runbook document's sample configs, kept as the repository's example. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { merinoBucketingId, merinoDecision, merinoDecisionForKey } from '@vexil/core/merino';
 import { describe, expect, it } from 'vitest';
-import { merinoBucketingId, merinoDecision, merinoDecisionForKey } from '../src/merino.js';
 
 /** Bytes whose top bits spell `n` (len bits, first byte highest); the low 7 bits are noise that must not matter. */
 function bytesFor(n: bigint, length: number, noise = 0x35): Uint8Array {

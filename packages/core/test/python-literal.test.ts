@@ -1,6 +1,6 @@
+import { parsePythonLiteral } from '@vexil/core/runbook';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../src/errors.js';
-import { parsePythonLiteral } from '../src/python-literal.js';
 
 function errorOf(text: string, options?: { field?: string }): InvalidInputError {
   try {

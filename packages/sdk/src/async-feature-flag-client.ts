@@ -1,4 +1,4 @@
-import { assertProjectName, describe, type FlagType, isInstanceId, MAX_INSTANCE_ID_LENGTH } from '@vexil/core';
+import { assertProjectName, type FlagType, formatValue, isInstanceId, MAX_INSTANCE_ID_LENGTH } from '@vexil/core';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { TtlCache } from './ttl-cache.js';
@@ -113,7 +113,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
       }
       if (typeof flagName !== 'string' || flagName === '') {
         this.record(
-          new VexilClientError('INVALID_ARGUMENT', `flag name must be a string, got ${describe(flagName)}`, {
+          new VexilClientError('INVALID_ARGUMENT', `flag name must be a string, got ${formatValue(flagName)}`, {
             operation: 'get-feature-flag',
           }),
         );
@@ -123,7 +123,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
         this.record(
           new VexilClientError(
             'INVALID_ARGUMENT',
-            `instance id for flag ${flagName} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${describe(instanceId)}`,
+            `instance id for flag ${flagName} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${formatValue(instanceId)}`,
             { operation: 'get-feature-flag', flagName },
           ),
         );
@@ -188,7 +188,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
           error: this.unreadable(
             what,
             flagName,
-            `flag_value is ${describe(value)}, not a ${flagType === 'feature' ? 'boolean' : 'string'}`,
+            `flag_value is ${formatValue(value)}, not a ${flagType === 'feature' ? 'boolean' : 'string'}`,
           ),
           authoritative: false,
         };

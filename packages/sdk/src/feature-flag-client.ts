@@ -3,10 +3,10 @@ import { rename, writeFile } from 'node:fs/promises';
 import {
   assertProjectName,
   CHANGE_STREAM_KEEP_ALIVE_MS,
-  describe,
   type FlagType,
   type FlagUpdate,
   type FlagValue,
+  formatValue,
   isInstanceId,
   MAX_INSTANCE_ID_LENGTH,
   type OfrepReason,
@@ -439,7 +439,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
 
   /** Why a flag cannot be answered; one error object per flag and cause until the flags change. */
   private problem(flagType: FlagType, flagName: unknown, instanceId: unknown): VexilClientError {
-    const name = typeof flagName === 'string' ? flagName : describe(flagName);
+    const name = typeof flagName === 'string' ? flagName : formatValue(flagName);
     const own =
       typeof flagName === 'string' ? (flagType === 'feature' ? this.features : this.data).get(flagName) : undefined;
     if (own?.problem !== undefined) return own.problem;
@@ -451,7 +451,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       cause = typeof instanceId !== 'string' ? typeof instanceId : instanceId === '' ? 'empty' : 'long';
       message = `instance id for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${
         typeof instanceId !== 'string'
-          ? describe(instanceId)
+          ? formatValue(instanceId)
           : instanceId === ''
             ? 'an empty string'
             : `${instanceId.length} characters`

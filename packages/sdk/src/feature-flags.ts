@@ -1,4 +1,5 @@
-import { describe, merinoDecision, merinoDecisionForKey } from '@vexil/core';
+import { formatValue } from '@vexil/core';
+import { merinoDecision, merinoDecisionForKey } from '@vexil/core/merino';
 import { type CheckedFlagConfig, compileFlags, type FlagConfigs, type FlagTable } from './flag-definitions.js';
 import { consoleLogger, type FeatureFlagsLogger } from './logger.js';
 
@@ -86,7 +87,7 @@ export class FeatureFlags {
     if (bucketFor !== undefined && bucketFor !== null) {
       if (typeof bucketFor === 'string') return merinoDecisionForKey(bucketFor, enabled);
       if (bucketFor instanceof Uint8Array) return merinoDecision(bucketFor, enabled);
-      return this.fail(`bucket_for must be a string or bytes (Uint8Array), got ${describe(bucketFor)}`, flagName);
+      return this.fail(`bucket_for must be a string or bytes (Uint8Array), got ${formatValue(bucketFor)}`, flagName);
     }
     if (flag.scheme === 'random') return merinoDecision(randomBucketingId(), enabled);
     if (this.sessionId === undefined) return this.fail(MISSING_SESSION_ID, flagName);
@@ -105,7 +106,7 @@ export class FeatureFlags {
     if (bucketFor === undefined || bucketFor === null) instanceId = this.sessionId;
     else if (typeof bucketFor === 'string') instanceId = bucketFor;
     else if (bucketFor instanceof Uint8Array) instanceId = hex(bucketFor);
-    else return this.fail(`bucket_for must be a string or bytes (Uint8Array), got ${describe(bucketFor)}`, flagName);
+    else return this.fail(`bucket_for must be a string or bytes (Uint8Array), got ${formatValue(bucketFor)}`, flagName);
     if (instanceId === undefined) return this.fail(MISSING_SESSION_ID, flagName);
     return compiled.evaluate(instanceId).value === true;
   }

@@ -1,12 +1,5 @@
-import {
-  type CompiledRevision,
-  compileRevision,
-  describe,
-  isVexilError,
-  MERINO_SCHEMES,
-  type MerinoScheme,
-  type Revision,
-} from '@vexil/core';
+import { type CompiledRevision, compileRevision, formatValue, isVexilError, type Revision } from '@vexil/core';
+import { MERINO_SCHEMES, type MerinoScheme } from '@vexil/core/merino';
 import { FlagConfigError } from './flag-config-error.js';
 
 /** A flag in Merino's format: `[default.flags.<name>]` with `enabled` and `scheme`. */
@@ -56,7 +49,7 @@ export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail(
       undefined,
-      `must be a table with "enabled" (a number from 0 to 1) and optionally "scheme", got ${describe(value)}`,
+      `must be a table with "enabled" (a number from 0 to 1) and optionally "scheme", got ${formatValue(value)}`,
     );
   }
   const record = value as Record<string, unknown>;
@@ -79,11 +72,11 @@ export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf
   const enabled = record.enabled;
   if (enabled === undefined) fail('enabled', `is required: it ${ENABLED_RULE}`);
   if (typeof enabled !== 'number' || !(enabled >= 0 && enabled <= 1)) {
-    fail('enabled', `${ENABLED_RULE}, got ${describe(enabled)}${typeof enabled === 'string' ? ' (a string)' : ''}`);
+    fail('enabled', `${ENABLED_RULE}, got ${formatValue(enabled)}${typeof enabled === 'string' ? ' (a string)' : ''}`);
   }
   const scheme = record.scheme ?? 'session';
   if (!MERINO_SCHEMES.includes(scheme as MerinoScheme)) {
-    fail('scheme', `must be "random" or "session", got ${describe(scheme)}`);
+    fail('scheme', `must be "random" or "session", got ${formatValue(scheme)}`);
   }
   return { kind: 'merino', enabled: enabled as number, scheme: scheme as MerinoScheme };
 }
@@ -99,7 +92,7 @@ export function compileFlags(flags: FlagConfigs | undefined, file = 'FeatureFlag
   if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) {
     throw new FlagConfigError({
       file,
-      reason: `flags must be an object of flag name → definition, got ${describe(flags)}`,
+      reason: `flags must be an object of flag name → definition, got ${formatValue(flags)}`,
     });
   }
   let table = tables.get(flags);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe } from '@vexil/core';
+import { formatValue } from '@vexil/core';
 import { parse, TomlError } from 'smol-toml';
 import { FlagConfigError } from './flag-config-error.js';
 import { checkFlagConfig, type MerinoFlags } from './flag-definitions.js';
@@ -69,7 +69,11 @@ export function loadFlagFiles(paths: string | readonly string[], options: LoadFl
       const section = document[sectionName];
       const sectionAt = `[${sectionName}]`;
       if (!isTable(section)) {
-        throw new FlagConfigError({ file, location: sectionAt, reason: `must be a table, got ${describe(section)}` });
+        throw new FlagConfigError({
+          file,
+          location: sectionAt,
+          reason: `must be a table, got ${formatValue(section)}`,
+        });
       }
       const merge = section.dynaconf_merge ?? true;
       if (typeof merge !== 'boolean') {
@@ -77,7 +81,7 @@ export function loadFlagFiles(paths: string | readonly string[], options: LoadFl
           file,
           location: sectionAt,
           field: 'dynaconf_merge',
-          reason: `must be true or false, got ${describe(merge)}`,
+          reason: `must be true or false, got ${formatValue(merge)}`,
         });
       }
       const sectionFlags = section.flags;
@@ -86,7 +90,7 @@ export function loadFlagFiles(paths: string | readonly string[], options: LoadFl
         throw new FlagConfigError({
           file,
           location: `[${sectionName}.flags]`,
-          reason: `must be a table of flags ([${sectionName}.flags.<name>]), got ${describe(sectionFlags)}`,
+          reason: `must be a table of flags ([${sectionName}.flags.<name>]), got ${formatValue(sectionFlags)}`,
         });
       }
       if (!merge) flags = new Map();
@@ -97,7 +101,7 @@ export function loadFlagFiles(paths: string | readonly string[], options: LoadFl
             file,
             location,
             flag: name,
-            reason: `must be a table with "enabled" (a number from 0 to 1) and optionally "scheme", got ${describe(definition)}`,
+            reason: `must be a table with "enabled" (a number from 0 to 1) and optionally "scheme", got ${formatValue(definition)}`,
           });
         }
         const entry = flagEntry(flags, name, file, location);
@@ -163,7 +167,7 @@ function applyVariables(
       throw new FlagConfigError({
         file,
         flag: name,
-        reason: `must hold an inline table such as { enabled = 0.5, scheme = "session" }, got ${describe(value)}`,
+        reason: `must hold an inline table such as { enabled = 0.5, scheme = "session" }, got ${formatValue(value)}`,
       });
     }
   }

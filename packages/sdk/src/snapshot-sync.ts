@@ -252,7 +252,7 @@ export class SnapshotSync {
           (lost
             ? new VexilClientError(
                 'UNAVAILABLE',
-                `change stream of project ${this.options.project} was lost (${describe(error)}); reconnecting`,
+                `change stream of project ${this.options.project} was lost (${messageWithCause(error)}); reconnecting`,
                 { operation: 'stream', cause: error },
               )
             : requestError(
@@ -274,7 +274,7 @@ export class SnapshotSync {
     const parseError = (what: string, error: unknown) =>
       new VexilClientError(
         'PARSE_ERROR',
-        `change stream of project ${this.options.project}: ${what} cannot be read (${describe(error)}); reconnecting`,
+        `change stream of project ${this.options.project}: ${what} cannot be read (${messageWithCause(error)}); reconnecting`,
         { operation: 'stream', cause: error },
       );
     switch (event.event) {
@@ -354,7 +354,7 @@ export class SnapshotSync {
         snapshot = parseProjectSnapshot(await response.json());
       } catch (error) {
         if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) throw error;
-        throw new VexilClientError('PARSE_ERROR', `${what} cannot be read (${describe(error)})`, {
+        throw new VexilClientError('PARSE_ERROR', `${what} cannot be read (${messageWithCause(error)})`, {
           operation: 'snapshot',
           cause: error,
         });
@@ -393,7 +393,8 @@ export function backoff(failures: number, initialMs: number, maxMs: number): num
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-function describe(error: unknown): string {
+/** An error's message followed by its cause's, which names the network failure behind a fetch error. */
+function messageWithCause(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return `${error.message}${cause}`;

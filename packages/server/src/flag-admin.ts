@@ -1,5 +1,4 @@
 import {
-  type AirflowConfig,
   assertFlagName,
   assertProjectName,
   compileFlag,
@@ -22,6 +21,7 @@ import {
   TimeoutError,
   UnavailableError,
 } from '@vexil/core';
+import type { AirflowConfig } from '@vexil/core/runbook';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { type EvaluationView, type FlagView, type RevisionView, refLabel } from './views.js';

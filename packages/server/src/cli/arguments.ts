@@ -1,4 +1,5 @@
-import { type FlagType, InvalidInputError, type PyValue, parsePythonLiteral, type Treatment } from '@vexil/core';
+import { type FlagType, InvalidInputError, type Treatment } from '@vexil/core';
+import { type PyValue, parsePythonLiteral } from '@vexil/core/runbook';
 
 /**
  * Command-line values arrive as strings; these turn them into typed fields with the

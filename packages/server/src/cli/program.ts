@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
-  type AirflowConfig,
   assertFlagName,
   assertProjectName,
   EmptyFlagDataException,
@@ -9,10 +8,10 @@ import {
   type FlagRef,
   InvalidInputError,
   isVexilError,
-  parseAirflowConfig,
   parseFlagType,
   type VexilError,
 } from '@vexil/core';
+import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { type FlagStore, openStore, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_VARIABLES, loadConfig, loadStoreSettings } from '../config.js';

@@ -1,4 +1,5 @@
-import { type AirflowConfig, InvalidInputError, parseAirflowConfig } from '@vexil/core';
+import { InvalidInputError } from '@vexil/core';
+import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type ArchiveInput, flagRef, type RevisionInput, type RollbackInput } from '../flag-admin.js';
 import type { RouteOptions } from './services.js';

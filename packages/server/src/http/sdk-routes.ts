@@ -4,8 +4,8 @@ import {
   assertProjectName,
   CHANGE_STREAM_EVENTS,
   type ChangeStreamReady,
-  describe,
   type FlagUpdate,
+  formatValue,
   InvalidInputError,
   isWTime,
   MAX_INSTANCE_ID_LENGTH,
@@ -152,7 +152,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
     const value = item.value;
     if (flagType === 'feature' ? typeof value !== 'boolean' : typeof value !== 'string') {
       throw new InvalidInputError(
-        `${at}.value must be ${flagType === 'feature' ? 'true or false for a feature flag' : 'a string for a data flag'}, got ${describe(value)}`,
+        `${at}.value must be ${flagType === 'feature' ? 'true or false for a feature flag' : 'a string for a data flag'}, got ${formatValue(value)}`,
         { field: `${at}.value` },
       );
     }
@@ -166,7 +166,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
     if (item.time !== undefined) {
       if (typeof item.time !== 'string' || !isWTime(item.time)) {
         throw new InvalidInputError(
-          `${at}.time must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${describe(item.time)}`,
+          `${at}.time must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${formatValue(item.time)}`,
           { field: `${at}.time` },
         );
       }

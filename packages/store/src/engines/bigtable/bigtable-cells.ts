@@ -1,4 +1,5 @@
-import { type FlagValue, parsePythonLiteral } from '@vexil/core';
+import type { FlagValue } from '@vexil/core';
+import { parsePythonLiteral } from '@vexil/core/runbook';
 
 /**
  * How field values become Bigtable cells and back, in the runbook system's layout:

@@ -1,8 +1,8 @@
-import { describe, InvalidInputError, VexilError } from './errors.js';
-import type { RowKind } from './key-codec.js';
-import { assertFlagName, assertProjectName, parseFlagType } from './names.js';
+import { formatValue, InvalidInputError, VexilError } from '../errors.js';
+import type { RowKind } from '../key-codec.js';
+import { assertFlagName, assertProjectName, parseFlagType } from '../names.js';
+import { type FlagRef, storedFlagType } from '../types.js';
 import { type PyValue, parsePythonLiteral } from './python-literal.js';
-import { type FlagRef, storedFlagType } from './types.js';
 
 /**
  * The runbook system's Airflow job config: one JSON file per row to write, which
@@ -59,7 +59,7 @@ function parseConfig(text: string, prefix: string): AirflowConfig {
   const json = parseJson(text.startsWith('\uFEFF') ? text.slice(1) : text, prefix);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidInputError(
-      `${prefix}an Airflow config must be a JSON object with the keys ${AIRFLOW_CONFIG_KEYS.join(', ')}; got ${Array.isArray(json) ? 'an array' : describe(json)}`,
+      `${prefix}an Airflow config must be a JSON object with the keys ${AIRFLOW_CONFIG_KEYS.join(', ')}; got ${Array.isArray(json) ? 'an array' : formatValue(json)}`,
     );
   }
   const config = json as Record<string, unknown>;
@@ -85,9 +85,12 @@ function parseConfig(text: string, prefix: string): AirflowConfig {
 
   const kind = config.row_key_prefix_ROWTYPE;
   if (kind !== 'FLAG' && kind !== 'REVISION') {
-    throw new InvalidInputError(`${prefix}row_key_prefix_ROWTYPE must be "FLAG" or "REVISION", got ${describe(kind)}`, {
-      field: 'row_key_prefix_ROWTYPE',
-    });
+    throw new InvalidInputError(
+      `${prefix}row_key_prefix_ROWTYPE must be "FLAG" or "REVISION", got ${formatValue(kind)}`,
+      {
+        field: 'row_key_prefix_ROWTYPE',
+      },
+    );
   }
 
   const flagType = parseFlagType(config.row_key_prefix_FLAGTYPE, 'row_key_prefix_FLAGTYPE');
@@ -115,14 +118,14 @@ function parseConfig(text: string, prefix: string): AirflowConfig {
 
   if (Object.hasOwn(cell, 'Name') && cell.Name !== name) {
     throw new InvalidInputError(
-      `${prefix}row_cell_value.Name is ${describe(cell.Name)} but row_key_prefix_FLAGNAME is ${JSON.stringify(name)}; they must be the same flag name`,
+      `${prefix}row_cell_value.Name is ${formatValue(cell.Name)} but row_key_prefix_FLAGNAME is ${JSON.stringify(name)}; they must be the same flag name`,
       { field: 'row_cell_value.Name' },
     );
   }
   const storedType = storedFlagType(flagType);
   if (Object.hasOwn(cell, 'Type') && cell.Type !== storedType) {
     throw new InvalidInputError(
-      `${prefix}row_cell_value.Type is ${describe(cell.Type)} but row_key_prefix_FLAGTYPE is "${flagType}": a ${flagType} flag's Type is "${storedType}"`,
+      `${prefix}row_cell_value.Type is ${formatValue(cell.Type)} but row_key_prefix_FLAGTYPE is "${flagType}": a ${flagType} flag's Type is "${storedType}"`,
       { field: 'row_cell_value.Type' },
     );
   }
@@ -138,7 +141,7 @@ function parseCell(value: unknown, prefix: string): Record<string, PyValue> {
   }
   if (typeof value !== 'string') {
     throw new InvalidInputError(
-      `${prefix}row_cell_value must be a string holding a Python dict literal ("{ 'Name': … }") or a JSON object, got ${describe(value)}`,
+      `${prefix}row_cell_value must be a string holding a Python dict literal ("{ 'Name': … }") or a JSON object, got ${formatValue(value)}`,
       { field },
     );
   }
@@ -161,7 +164,7 @@ function parseBoolean(value: unknown, prefix: string): boolean {
     if (lower === 'false') return false;
   }
   throw new InvalidInputError(
-    `${prefix}add_new_feature_flag must be true (the config adds a new flag) or false (it adds a revision), got ${describe(value)}`,
+    `${prefix}add_new_feature_flag must be true (the config adds a new flag) or false (it adds a revision), got ${formatValue(value)}`,
     { field: 'add_new_feature_flag' },
   );
 }

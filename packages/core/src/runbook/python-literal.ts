@@ -23,7 +23,7 @@
  * Everything else (JSON's true/false/null, sets, bytes, f-strings, complex numbers,
  * NaN, infinity, names, calls, comments) is an {@link InvalidInputError}.
  */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 
 /** A value `ast.literal_eval` can return, as JSON-shaped data: tuples become arrays. */
 export type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };

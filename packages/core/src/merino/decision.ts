@@ -13,7 +13,7 @@
  * Python would compute, ties to even included: no float error of our own, and the
  * same answer as Merino even where its rounding decides.
  */
-import { digestWords } from './hash/index.js';
+import { digestWords } from '../hash/index.js';
 
 export type MerinoScheme = 'random' | 'session';
 export const MERINO_SCHEMES: readonly MerinoScheme[] = ['random', 'session'];
