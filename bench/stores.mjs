@@ -137,12 +137,12 @@ async function engineSetup(engine) {
   }
   if (engine === 'bigtable') {
     const emulator = await startBigtableEmulator();
-    process.env.BIGTABLE_EMULATOR_HOST = emulator.host;
-    const init = new BigtableStore(BIGTABLE);
+    const options = { ...BIGTABLE, emulatorHost: emulator.host };
+    const init = new BigtableStore(options);
     await init.init();
     await init.close();
     return {
-      open: () => BigtableStore.open(BIGTABLE),
+      open: () => BigtableStore.open(options),
       env: {
         VEXIL_STORE: 'bigtable',
         BIGTABLE_EMULATOR_HOST: emulator.host,

@@ -26,6 +26,8 @@ export interface BigtableSettings {
   instanceId?: string | undefined;
   flagTableId: string;
   logTableId: string;
+  /** `BIGTABLE_EMULATOR_HOST`: `host:port` of an emulator; unset means Bigtable itself. */
+  emulatorHost?: string | undefined;
 }
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -68,8 +70,8 @@ export function storeLocation(
 }
 
 /**
- * Opens the store a spec names (by default the `VEXIL_STORE` variable, else
- * `sqlite:./vexil.db`). An empty spec counts as unset.
+ * Opens the store a spec names (`VEXIL_STORE`, which the caller reads), by default
+ * `sqlite:./vexil.db`. An empty spec counts as unset.
  *
  *   sqlite:PATH       a SQLite file (relative to the working directory; parent directories are created)
  *   sqlite::memory:   SQLite in memory
@@ -77,10 +79,7 @@ export function storeLocation(
  *   postgres://…      PostgreSQL (schema migrations run on open)
  *   memory:           MemoryStore
  */
-export async function openStore(
-  spec: string | undefined = process.env.VEXIL_STORE,
-  options: OpenStoreOptions = {},
-): Promise<StoreEngine> {
+export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<StoreEngine> {
   const text = spec?.trim() || DEFAULT_STORE_SPEC;
   const { bigtable, initialize, ...storeOptions } = options;
   if (text === 'memory:') return new MemoryStore(storeOptions);
@@ -126,6 +125,7 @@ async function openBigtable(
     instanceId: settings.instanceId!,
     flagTableId: settings.flagTableId,
     logTableId: settings.logTableId,
+    ...(settings.emulatorHost === undefined ? {} : { emulatorHost: settings.emulatorHost }),
   };
   return BigtableStore.open(bigtableOptions, { initialize });
 }

@@ -788,10 +788,15 @@ describe('BigtableStore', () => {
       expect((await store.latest('FLAG', feature('kept')))?.fields).toEqual({ Name: 'kept' });
     });
 
-    it('finds the emulator through BIGTABLE_EMULATOR_HOST', async () => {
-      vi.stubEnv('BIGTABLE_EMULATOR_HOST', emulator.host);
+    it('reaches the emulator given as emulatorHost, whatever BIGTABLE_EMULATOR_HOST says (the caller reads that)', async () => {
+      vi.stubEnv('BIGTABLE_EMULATOR_HOST', `127.0.0.1:${await closedPort()}`);
       const tables = freshTables();
-      const store = new BigtableStore({ projectId: PROJECT_ID, instanceId: INSTANCE_ID, ...tables });
+      const store = new BigtableStore({
+        projectId: PROJECT_ID,
+        instanceId: INSTANCE_ID,
+        ...tables,
+        emulatorHost: emulator.host,
+      });
       opened.push(store);
       await store.init();
       await store.ping();

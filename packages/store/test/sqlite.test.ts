@@ -289,15 +289,12 @@ describe('SqliteStore', () => {
       expect(memory.engine).toBe('memory');
     });
 
-    it('reads VEXIL_STORE when no spec is given, and passes the options on', async () => {
+    it('opens the spec it is given, not VEXIL_STORE (the caller reads that), and passes the options on', async () => {
       vi.stubEnv('VEXIL_STORE', 'memory:');
-      const store = track(await openStore(undefined, { now: () => T0 }));
-      expect(store.engine).toBe('memory');
+      const store = track(await openStore(' sqlite::memory: ', { now: () => T0 }));
+      expect(store.engine).toBe('sqlite');
       const [row] = await store.append([revision({ project: 'p', flagType: 'feature', name: 'x' }, 'c')]);
       expect(row?.wtime).toBe(formatWTime(T0));
-
-      vi.stubEnv('VEXIL_STORE', ' sqlite::memory: ');
-      expect(track(await openStore()).engine).toBe('sqlite');
     });
 
     it('defaults to ./vexil.db', () => {

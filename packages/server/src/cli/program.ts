@@ -14,21 +14,15 @@ import {
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { type FlagStore, openStore, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
-import { CONFIG_VARIABLES, loadConfig, loadStoreSettings } from '../config.js';
+import { loadConfig, loadStoreSettings } from '../config.js';
+import { configHelpText } from '../config-docs.js';
+import { SERVICE_VARIABLES } from '../config-variables.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
 import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
 import { callerName } from './caller.js';
-import {
-  formatDoctor,
-  formatEvaluation,
-  formatFlag,
-  formatFlags,
-  formatHistory,
-  formatRevision,
-  formatTable,
-} from './output.js';
+import { formatDoctor, formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision } from './output.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -301,20 +295,20 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   program
     .command('serve')
     .description('run the flag service (configuration from environment variables; see README)')
-    .option('--port <port>', 'port to listen on (PORT, default 8080)')
+    .option(
+      '--port <port>',
+      `port to listen on (${SERVICE_VARIABLES.port.name}, default ${SERVICE_VARIABLES.port.default})`,
+    )
     .option('--demo', 'add the demo flags to project "demo" first')
     .addHelpText(
       'after',
-      `\nEnvironment variables:\n${formatTable(
-        ['VARIABLE', 'DEFAULT', 'MEANING'],
-        CONFIG_VARIABLES.map((v) => [v.name, v.default, v.meaning]),
-      )}`,
+      `\nEnvironment variables (a bad value stops start-up with a message naming it):\n${configHelpText()}`,
     )
     .action(async (opts: { port?: string; demo?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const env = { ...process.env };
-      if (opts.port !== undefined) env.PORT = opts.port;
-      if (globals.store !== undefined) env.VEXIL_STORE = globals.store;
+      if (opts.port !== undefined) env[SERVICE_VARIABLES.port.name] = opts.port;
+      if (globals.store !== undefined) env[SERVICE_VARIABLES.store.name] = globals.store;
       await serveUntilSignalled(loadConfig(env), { demo: opts.demo === true });
     });
 

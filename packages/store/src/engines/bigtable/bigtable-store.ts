@@ -41,8 +41,8 @@ export interface BigtableStoreOptions extends Store.StoreOptions {
   /** Vexil's own side table (per-flag heads, the change feed). `{flagTableId}_vexil` by default. */
   sideTableId?: string;
   /**
-   * `host:port` of a Bigtable emulator. By default `BIGTABLE_EMULATOR_HOST`, as every
-   * Google client reads it; unset means the real service (Application Default Credentials).
+   * `host:port` of a Bigtable emulator (`vexil` reads it from `BIGTABLE_EMULATOR_HOST`);
+   * unset means the real service (Application Default Credentials).
    */
   emulatorHost?: string;
   /** Deadline of each call to Bigtable, in ms. 10 000 by default. */
@@ -128,7 +128,7 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
       flagTableId: this.flagTableId,
       logTableId: this.logTableId,
       sideTableId: this.sideTableId,
-      emulatorHost: options.emulatorHost ?? process.env.BIGTABLE_EMULATOR_HOST,
+      emulatorHost: options.emulatorHost,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       clientOptions: options.clientOptions,
     });

@@ -1,0 +1,173 @@
+import { numberIn, oneOf, onOff, origins, type Parser, projectName, text } from './config-parsers.js';
+
+/**
+ * One variable of `vexil serve`. The declarations below are the only place a variable
+ * is named: the `ServiceConfig` type, `loadConfig`, `vexil serve --help` and README's
+ * Configuration table (`npm run docs:config`) are all made from them.
+ */
+export interface ConfigVariable<T> {
+  /** The environment variable. */
+  readonly name: string;
+  /**
+   * The value when the variable is unset, written as one would set it, and read by
+   * `parse` like a set value; `{tenant}` stands for `TENANT_NAME` with `-` as `_`.
+   * `undefined`: no value (the setting is optional).
+   */
+  readonly default: string | undefined;
+  readonly parse: Parser<T>;
+  /** What it does, for people: one line of Markdown (`--help` shows it without backticks and link targets). */
+  readonly meaning: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The runbook system's variable names keep their meaning (so its deployment manifests
+ * keep working), beside Vexil's own `PORT`, `HOST`, `VEXIL_*` and `LOG_LEVEL`. Keyed by
+ * the `ServiceConfig` property each one sets; in the order they are documented.
+ */
+export const SERVICE_VARIABLES = {
+  environment: {
+    name: 'environment',
+    default: 'development',
+    parse: text,
+    meaning: 'name of the environment (shown by `/healthz`)',
+  },
+  tenant: {
+    name: 'TENANT_NAME',
+    default: 'vexil',
+    parse: text,
+    meaning:
+      "names the default tables (`{tenant}`: `-` becomes `_`): `TENANT_NAME=csr-va` gives the runbook system's own",
+  },
+  gcpProjectId: {
+    name: 'PROJECT_ID',
+    default: undefined,
+    parse: text,
+    meaning: 'Google Cloud project of the Bigtable instance',
+  },
+  bigtableInstanceId: { name: 'INSTANCE_ID', default: undefined, parse: text, meaning: 'Bigtable instance' },
+  flagTableId: { name: 'BT_TABLE_ID', default: '{tenant}_feature_flag_bigtable', parse: text, meaning: 'flag table' },
+  logTableId: {
+    name: 'FF_LOG_TABLE_ID',
+    default: '{tenant}_feature_flag_service_operation_log',
+    parse: text,
+    meaning: 'evaluation-log table',
+  },
+  bigtableEmulatorHost: {
+    name: 'BIGTABLE_EMULATOR_HOST',
+    default: undefined,
+    parse: text,
+    meaning: '`host:port` of a Bigtable emulator to use instead of Bigtable',
+  },
+  hashCacheTtlDays: {
+    name: 'PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS',
+    default: '2',
+    parse: numberIn({ min: 0 }),
+    meaning: 'TTL of cached instance-id hashes, in days (0: off)',
+  },
+  flagCacheTtlMinutes: {
+    name: 'FEATURE_FLAG_CACHE_TTL_MINUTES',
+    default: '5',
+    parse: numberIn({ min: 0 }),
+    meaning: 'TTL of cached flag data, in minutes (0: off)',
+  },
+  port: {
+    name: 'PORT',
+    default: '8080',
+    parse: numberIn({ min: 0, max: 65535, integer: true }),
+    meaning: 'port to listen on',
+  },
+  host: { name: 'HOST', default: '0.0.0.0', parse: text, meaning: 'address to listen on' },
+  store: {
+    name: 'VEXIL_STORE',
+    default: 'sqlite:./vexil.db',
+    parse: text,
+    meaning:
+      'where flags are kept: `sqlite:PATH`, `sqlite::memory:`, `bigtable`, `postgres://USER:PASSWORD@HOST:PORT/DB`, `memory:` (see [Storage](#storage))',
+  },
+  storeTimeoutMs: {
+    name: 'VEXIL_STORE_TIMEOUT_MS',
+    default: '2000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'a store call slower than this answers 504',
+  },
+  evaluationLog: {
+    name: 'VEXIL_EVALUATION_LOG',
+    default: 'on',
+    parse: onOff,
+    meaning: 'write every evaluation to the log table (`on` or `off`)',
+  },
+  logQueueMax: {
+    name: 'VEXIL_LOG_QUEUE_MAX',
+    default: '100000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning:
+      'evaluations waiting to be written, at most (plus a failed batch waiting to be retried); more are dropped and counted',
+  },
+  logBatchSize: {
+    name: 'VEXIL_LOG_BATCH_SIZE',
+    default: '500',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'evaluations per batch write',
+  },
+  logFlushMs: {
+    name: 'VEXIL_LOG_FLUSH_MS',
+    default: '100',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'longest wait before a partial batch is written',
+  },
+  hashCacheSize: {
+    name: 'VEXIL_HASH_CACHE_SIZE',
+    default: '100000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning:
+      'instance ids whose hashes are kept at most (a table of at most that many slots, two per id, grown as ids collide: an id may be hashed again before its TTL, never served after it; ids longer than 48 characters are hashed every time)',
+  },
+  flagCacheSize: {
+    name: 'VEXIL_FLAG_CACHE_SIZE',
+    default: '10000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'flags whose data is kept at most',
+  },
+  changePollMs: {
+    name: 'VEXIL_CHANGE_POLL_MS',
+    default: '1000',
+    parse: numberIn({ min: 10, integer: true }),
+    meaning:
+      'how often SQLite and Bigtable are checked for changed flags (cache drops and change-stream events), in ms',
+  },
+  defaultProject: {
+    name: 'VEXIL_DEFAULT_PROJECT',
+    default: undefined,
+    parse: projectName,
+    meaning: 'project of an OFREP evaluation whose context has no `project_name`',
+  },
+  ofrepRateLimit: {
+    name: 'VEXIL_OFREP_RATE_LIMIT',
+    default: '0',
+    parse: numberIn({ min: 0, integer: true }),
+    meaning: 'OFREP requests per minute per client IP; past it, 429 with `Retry-After` (0: no limit)',
+  },
+  sseHeartbeatMs: {
+    name: 'VEXIL_SSE_HEARTBEAT_MS',
+    default: '15000',
+    parse: numberIn({ min: 10, integer: true }),
+    meaning: 'interval of the `: keep-alive` comment on open change streams, in ms',
+  },
+  corsOrigins: {
+    name: 'VEXIL_CORS_ORIGINS',
+    default: '*',
+    parse: origins,
+    meaning:
+      'origins browsers may call `/ofrep` and `/sdk` from: `*` or a comma-separated list (`https://app.example.com`)',
+  },
+  logLevel: {
+    name: 'LOG_LEVEL',
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+    meaning: '`fatal` … `trace`, `silent`; `debug` adds a line per request',
+  },
+} as const satisfies Record<string, ConfigVariable<unknown>>;
+
+export type ServiceVariables = typeof SERVICE_VARIABLES;
