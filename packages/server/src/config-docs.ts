@@ -32,7 +32,7 @@ export function configHelpText(width = 88): string {
 }
 
 /** Markdown as a terminal shows it: `[Storage](#storage)` → Storage, no backticks. */
-function plainText(markdown: string): string {
+export function plainText(markdown: string): string {
   return markdown.replaceAll(/\[([^\]]*)\]\([^)]*\)/g, '$1').replaceAll('`', '');
 }
 

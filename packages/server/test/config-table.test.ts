@@ -74,6 +74,19 @@ describe('vexil serve --help', () => {
   });
 });
 
+describe('vexil --help', () => {
+  const cli = new CliHarness();
+  afterAll(() => cli.cleanup());
+
+  it("describes --store with VEXIL_STORE's meaning, every engine included", async () => {
+    const help = (await cli.run('--help')).stdout.replaceAll(/\s+/g, ' ');
+    expect(help).toContain(
+      '--store <spec> where flags are kept: sqlite:PATH, sqlite::memory:, bigtable, postgres://USER:PASSWORD@HOST:PORT/DB, memory:',
+    );
+    expect(help).toContain('default sqlite:./vexil.db (env: VEXIL_STORE)');
+  });
+});
+
 describe('the declarations are the configuration', () => {
   it('loadConfig reads the declared variables and no others', () => {
     const { env, read } = recordingEnv();

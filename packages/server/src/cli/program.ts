@@ -15,7 +15,7 @@ import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { type FlagStore, openStore, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, loadStoreSettings } from '../config.js';
-import { configHelpText } from '../config-docs.js';
+import { configHelpText, plainText } from '../config-docs.js';
 import { SERVICE_VARIABLES } from '../config-variables.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
@@ -76,8 +76,8 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .addOption(
       new Option(
         '--store <spec>',
-        'where flags are kept: sqlite:PATH (default sqlite:./vexil.db), sqlite::memory:, bigtable, postgres://USER:PASSWORD@HOST:PORT/DB, memory:',
-      ).env('VEXIL_STORE'),
+        `${plainText(SERVICE_VARIABLES.store.meaning)}; default ${SERVICE_VARIABLES.store.default}`,
+      ).env(SERVICE_VARIABLES.store.name),
     )
     .option('--json', 'print JSON for scripts instead of text for people')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
