@@ -1,3 +1,4 @@
+import { DEFAULT_STORE_SPEC } from '@vexil/store';
 import { numberIn, oneOf, onOff, origins, type Parser, projectName, text } from './config-parsers.js';
 
 /**
@@ -81,7 +82,7 @@ export const SERVICE_VARIABLES = {
   host: { name: 'HOST', default: '0.0.0.0', parse: text, meaning: 'address to listen on' },
   store: {
     name: 'VEXIL_STORE',
-    default: 'sqlite:./vexil.db',
+    default: DEFAULT_STORE_SPEC,
     parse: text,
     meaning:
       'where flags are kept: `sqlite:PATH`, `sqlite::memory:`, `bigtable`, `postgres://USER:PASSWORD@HOST:PORT/DB`, `memory:` (see [Storage](#storage))',
