@@ -1,3 +1,4 @@
+import { CHANGE_STREAM_KEEP_ALIVE_MS } from '@vexil/core';
 import { DEFAULT_STORE_SPEC } from '@vexil/store';
 import { numberIn, oneOf, onOff, origins, type Parser, projectName, text } from './config-parsers.js';
 
@@ -152,7 +153,7 @@ export const SERVICE_VARIABLES = {
   },
   sseHeartbeatMs: {
     name: 'VEXIL_SSE_HEARTBEAT_MS',
-    default: '15000',
+    default: String(CHANGE_STREAM_KEEP_ALIVE_MS),
     parse: numberIn({ min: 10, integer: true }),
     meaning: 'interval of the `: keep-alive` comment on open change streams, in ms',
   },
