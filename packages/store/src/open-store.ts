@@ -51,10 +51,7 @@ export interface StoreLocation {
 }
 
 /** Reads a spec as `openStore` would, without opening anything. */
-export function storeLocation(
-  spec: string | undefined = process.env.VEXIL_STORE,
-  bigtable?: BigtableSettings,
-): StoreLocation {
+export function storeLocation(spec: string | undefined, bigtable?: BigtableSettings): StoreLocation {
   const text = spec?.trim() || DEFAULT_STORE_SPEC;
   const named = spec?.trim() ? text : `${text}, the default`;
   if (text.startsWith('sqlite:') && text !== 'sqlite::memory:' && text !== 'sqlite:') {

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { describe, isVexilError, type VexilErrorJSON } from '@vexil/core';
+import { formatValue, isVexilError, type VexilErrorJSON } from '@vexil/core';
 
 /**
  * The one place where errors become HTTP answers, after the runbook system's
@@ -41,7 +41,7 @@ type Said = { code: string; message: string; field?: string };
 const FRAMEWORK_ERRORS: Record<string, (facts: RequestFacts, message: string) => Said> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (facts) => ({
     code: 'UnsupportedMediaType',
-    message: `a body of content type ${describe(facts.contentType ?? '')} is not accepted: send JSON with Content-Type: application/json`,
+    message: `a body of content type ${formatValue(facts.contentType ?? '')} is not accepted: send JSON with Content-Type: application/json`,
     field: 'Content-Type',
   }),
   FST_ERR_CTP_INVALID_JSON_BODY: () => ({
