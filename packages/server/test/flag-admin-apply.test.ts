@@ -1,4 +1,5 @@
-import { type AirflowConfig, parseAirflowConfig, UnavailableError } from '@vexil/core';
+import { UnavailableError } from '@vexil/core';
+import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { MemoryStore, type NewRow, type StoreCapabilities, type StoredRow } from '@vexil/store';
 import { describe, expect, it } from 'vitest';
 import { FlagAdmin } from '../src/flag-admin.js';
