@@ -8,9 +8,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The floor is package.json's `engines` (developing Vexil: Vitest's Vite needs 20.19;
+// the published packages themselves run on 20.11).
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const floor = /^>=(\d+)\.(\d+)$/.exec(rootManifest.engines.node);
+if (!floor)
+  throw new Error(`setup: package.json engines.node must read ">=MAJOR.MINOR", not ${rootManifest.engines.node}`);
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 20 || (major === 20 && minor < 11)) {
-  console.error(`Vexil needs Node.js 20.11 or newer; this is ${process.versions.node}.`);
+if (major < Number(floor[1]) || (major === Number(floor[1]) && minor < Number(floor[2]))) {
+  console.error(`Vexil needs Node.js ${floor[1]}.${floor[2]} or newer; this is ${process.versions.node}.`);
   process.exit(1);
 }
 
@@ -38,12 +44,34 @@ for (const file of [lock, ...manifests.map((m) => join(root, m))]) {
 const wanted = stamp.digest('hex');
 const installed = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
 if (installed !== wanted) {
-  console.log('setup: installing dependencies…');
-  // `npm install`, not `npm ci`: this npm writes locks without other platforms'
-  // optional packages (biome, rollup), which `npm ci` then refuses as out of sync.
-  run('npm', ['install', '--no-audit', '--no-fund']);
+  if (lockMatchesManifests()) {
+    // The committed lock (complete: every platform's optional packages) is installed as
+    // it is, so a fresh clone never rewrites a tracked file.
+    console.log('setup: installing dependencies (npm ci)…');
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  } else {
+    console.log('setup: a package.json lists dependencies the lock does not; npm install updates package-lock.json…');
+    run('npm', ['install', '--no-audit', '--no-fund']);
+  }
   writeFileSync(stampFile, wanted);
 }
 
 console.log('setup: building…');
 run('npm', ['run', '--silent', 'build']);
+
+/** Whether package-lock.json records exactly the dependencies each package.json declares (what `npm ci` requires). */
+function lockMatchesManifests() {
+  if (!existsSync(lock)) return false;
+  const packages = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
+  const fields = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+  return manifests.every((manifest) => {
+    const declared = JSON.parse(readFileSync(join(root, manifest), 'utf8'));
+    const locked = packages[dirname(manifest) === '.' ? '' : dirname(manifest)];
+    return locked && fields.every((field) => sameEntries(declared[field], locked[field]));
+  });
+}
+
+function sameEntries(a = {}, b = {}) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
