@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lockDifferences, MANIFESTS } from './lock-matches-manifests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The floor is package.json's `engines` (developing Vexil: Vitest's Vite needs 20.19;
@@ -30,27 +31,23 @@ function run(command, args) {
 
 const lock = join(root, 'package-lock.json');
 const stampFile = join(root, 'node_modules', '.vexil-install-stamp');
-const manifests = [
-  'package.json',
-  'packages/core/package.json',
-  'packages/store/package.json',
-  'packages/server/package.json',
-  'packages/sdk/package.json',
-];
 const stamp = createHash('sha256');
-for (const file of [lock, ...manifests.map((m) => join(root, m))]) {
+for (const file of [lock, ...MANIFESTS.map((m) => join(root, m))]) {
   if (existsSync(file)) stamp.update(readFileSync(file));
 }
 const wanted = stamp.digest('hex');
 const installed = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
 if (installed !== wanted) {
-  if (lockMatchesManifests()) {
+  const differences = lockDifferences(root);
+  if (differences.length === 0) {
     // The committed lock (complete: every platform's optional packages) is installed as
     // it is, so a fresh clone never rewrites a tracked file.
     console.log('setup: installing dependencies (npm ci)…');
     run('npm', ['ci', '--no-audit', '--no-fund']);
   } else {
-    console.log('setup: a package.json lists dependencies the lock does not; npm install updates package-lock.json…');
+    console.log(
+      `setup: package-lock.json differs from the package.json files (${differences.join('; ')}); npm install updates it…`,
+    );
     run('npm', ['install', '--no-audit', '--no-fund']);
   }
   writeFileSync(stampFile, wanted);
@@ -58,20 +55,3 @@ if (installed !== wanted) {
 
 console.log('setup: building…');
 run('npm', ['run', '--silent', 'build']);
-
-/** Whether package-lock.json records exactly the dependencies each package.json declares (what `npm ci` requires). */
-function lockMatchesManifests() {
-  if (!existsSync(lock)) return false;
-  const packages = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
-  const fields = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
-  return manifests.every((manifest) => {
-    const declared = JSON.parse(readFileSync(join(root, manifest), 'utf8'));
-    const locked = packages[dirname(manifest) === '.' ? '' : dirname(manifest)];
-    return locked && fields.every((field) => sameEntries(declared[field], locked[field]));
-  });
-}
-
-function sameEntries(a = {}, b = {}) {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
-}
