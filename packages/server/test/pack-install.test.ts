@@ -58,6 +58,9 @@ const manifest = (name: string) =>
     exports: Record<string, { types: string; default: string }>;
   };
 
+const { devDependencies } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 let installOutput = '';
 let service: ChildProcess | undefined;
 
@@ -87,6 +90,9 @@ describe('the packages installed from npm pack tarballs outside the repository',
           ...Object.fromEntries(packages.map((p) => [`@vexil/${p}`, tarball(p)])),
           // The optional peer that @vexil/sdk/openfeature needs, so every export can be loaded.
           '@openfeature/server-sdk': '^1.15.0',
+          // To type-check a TypeScript consumer, with this repository's versions.
+          typescript: devDependencies.typescript,
+          '@types/node': devDependencies['@types/node'],
         },
         // The install scripts Vexil's dependencies need: better-sqlite3's native build,
         // and the Bigtable client's.
@@ -147,6 +153,47 @@ describe('the packages installed from npm pack tarballs outside the repository',
       }
     }
   });
+
+  it(
+    'type-checks a strict TypeScript consumer against the published types, libraries checked too',
+    () => {
+      const specifiers = packages.flatMap((name) =>
+        Object.keys(manifest(name).exports).map((subpath) => `@vexil/${name}${subpath.slice(1)}`),
+      );
+      writeFileSync(
+        join(project, 'consumer.ts'),
+        `${specifiers.map((specifier, i) => `import * as module${i} from '${specifier}';`).join('\n')}
+import { FeatureFlagClient } from '@vexil/sdk';
+import { FlagAdmin } from '@vexil/server';
+import { openStore } from '@vexil/store';
+
+const client = new FeatureFlagClient({ projectName: 'shop', baseUrl: 'http://localhost:8080' });
+const value: string = client.getFlagString('greeting', 'vip-1', 'fallback');
+// @ts-expect-error a string flag's default is a string: the types are real, not any
+client.getFlagString('greeting', 'vip-1', 42);
+const admin: FlagAdmin = new FlagAdmin(await openStore('memory:'));
+console.log(value, admin, [${specifiers.map((_, i) => `module${i}`).join(', ')}].length);
+`,
+      );
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ['node'],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
+      run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', project], project);
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
   it('installs `vexil` as an executable with a node shebang', () => {
     const cli = installed('server', manifest('server').bin?.vexil ?? 'missing');
