@@ -216,7 +216,7 @@ console.log(value, admin, [${specifiers.map((_, i) => `module${i}`).join(', ')}]
         '-c',
         'hello',
         '--treatment',
-        '10:bonjour:vip-1',
+        '{"PercentRollout": 10, "Value": "bonjour", "OverrideList": ["vip-1"]}',
         '--owner',
         'ci',
       );
