@@ -129,7 +129,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       existing === undefined ? [observe] : [observe, ...(Array.isArray(existing) ? existing : [existing])];
   });
   // One watch of the store feeds both the flag cache and the SDK change streams.
+  // Snapshots are views over the evaluator's flag cache: one compiled entry per flag serves all routes.
   const snapshots = new ProjectSnapshots(store, {
+    flags: services.evaluator.flags,
     storeTimeoutMs: config.storeTimeoutMs,
     refreshMs: config.flagCacheTtlMinutes * MINUTE,
     logger: app.log,

@@ -1,17 +1,15 @@
 import {
   buildProjectSnapshot,
-  type CompiledFlag,
-  compileFlag,
   type FlagRef,
-  type FlagType,
   type FlagUpdate,
   type ProjectSnapshot,
   type ProjectSnapshotFlag,
 } from '@vexil/core';
-import type { FlagChange, FlagStore, StoredRow } from '@vexil/store';
+import type { FlagChange, FlagStore } from '@vexil/store';
 import type { LogSink } from './evaluation-log.js';
-import { withTimeout } from './flag-evaluator.js';
+import { type CachedFlag, FlagCache, hasRevision, type SnapshotEntry } from './flag-cache.js';
 import { refLabel } from './views.js';
+import { withTimeout } from './with-timeout.js';
 
 // The snapshot format, its version and the change event are the SDK protocol's, defined once in core.
 export { type FlagUpdate, type ProjectSnapshot, snapshotVersion } from '@vexil/core';
@@ -27,6 +25,12 @@ export interface ProjectSnapshotsOptions {
    * the change feed. Differences found are sent to subscribers as changes.
    */
   refreshMs: number;
+  /**
+   * The flag cache whose entries the snapshots are made of (the evaluator's, so that
+   * one compiled entry serves /get-feature-flag, OFREP and the snapshot). By default
+   * one of their own that keeps only what the snapshots hold.
+   */
+  flags?: FlagCache | undefined;
   /** Projects kept at most; the least recently asked for without subscribers go first. */
   maxProjects?: number;
   /** A project nobody asked for (and nobody streams) for this long is dropped. */
@@ -34,12 +38,19 @@ export interface ProjectSnapshotsOptions {
   logger?: LogSink | undefined;
 }
 
+/** A project's snapshot with the flag-cache entries it is made of, in the same order. */
+export interface ProjectView {
+  readonly snapshot: ProjectSnapshot;
+  /** `entries[i].flag` is `snapshot.flags[i]`; each entry's `compiled` is what evaluates it. */
+  readonly entries: readonly SnapshotEntry[];
+}
+
 interface Entry {
   project: string;
-  /** By `flagType#name`. */
-  flags: Map<string, ProjectSnapshotFlag>;
-  snapshot: ProjectSnapshot;
-  /** When the last full read from the store started (0: read again before serving). */
+  /** The flag-cache entries of the project's listed flags that have a revision, by cache key. */
+  flags: Map<string, SnapshotEntry>;
+  view: ProjectView;
+  /** When the oldest data in the snapshot was read from the store (0: read again before serving). */
   readAt: number;
   askedAt: number;
   listeners: Set<UpdateListener>;
@@ -53,16 +64,20 @@ const SWEEP_MS = 30_000;
 const READ_CONCURRENCY = 16;
 
 /**
- * Project snapshots for the SDK protocol and OFREP: each project's flags with their
- * newest revisions, read from the store once and then kept current by the change
- * feed. A change reads the flag's newest revision once, updates the snapshot and
- * its version, and is handed to every subscriber of the project (the open change
- * streams). Changes are applied one batch at a time, in order. Memory is bounded:
- * projects nobody asked for recently are dropped; projects with subscribers stay.
+ * Project snapshots for the SDK protocol and OFREP: views over the flag cache, each
+ * a project's list of flags (from the store) with the cache entries of their newest
+ * revisions and a version. A snapshot pins its entries in the cache, so an evicted
+ * entry does not leave it and comes back without a store read. The change feed
+ * keeps them current: a change reads the flag's newest revision into the cache once,
+ * updates the snapshot and its version, and is handed to every subscriber of the
+ * project (the open change streams). Changes are applied one batch at a time, in
+ * order. Memory is bounded: projects nobody asked for recently are dropped (and
+ * unpin their entries); projects with subscribers stay.
  */
 export class ProjectSnapshots {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<Entry>>();
+  private readonly flags: FlagCache;
   private tail: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | undefined;
   private failing = false;
@@ -74,18 +89,19 @@ export class ProjectSnapshots {
     private readonly store: FlagStore,
     private readonly options: ProjectSnapshotsOptions,
   ) {
+    this.flags = options.flags ?? new FlagCache(store, { ttlMs: 0, size: 1, storeTimeoutMs: options.storeTimeoutMs });
     this.maxProjects = options.maxProjects ?? DEFAULT_MAX_PROJECTS;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   }
 
-  /** The project's snapshot; `cached` is false when it had to be read from the store. */
-  async read(project: string): Promise<{ snapshot: ProjectSnapshot; cached: boolean }> {
+  /** The project's snapshot and its entries; `cached` is false when it had to be read from the store. */
+  async read(project: string): Promise<ProjectView & { cached: boolean }> {
     const entry = this.entries.get(project);
     if (entry !== undefined && !this.isStale(entry)) {
       this.touch(entry);
-      return { snapshot: entry.snapshot, cached: true };
+      return { ...entry.view, cached: true };
     }
-    return { snapshot: (await this.ensure(project)).snapshot, cached: false };
+    return { ...(await this.ensure(project)).view, cached: false };
   }
 
   /**
@@ -98,11 +114,11 @@ export class ProjectSnapshots {
   ): Promise<{ snapshot: ProjectSnapshot; unsubscribe: () => void }> {
     const entry = await this.ensure(project);
     // From here on synchronous: no change can slip between the snapshot and the registration.
-    if (this.entries.get(project) !== entry) this.entries.set(project, entry);
+    if (this.entries.get(project) !== entry) this.keepEntry(entry);
     entry.listeners.add(listener);
     this.touch(entry);
     return {
-      snapshot: entry.snapshot,
+      snapshot: entry.view.snapshot,
       unsubscribe: () => {
         entry.listeners.delete(listener);
         entry.askedAt = Date.now();
@@ -118,7 +134,7 @@ export class ProjectSnapshots {
       // FLAG rows (metadata) are not part of a snapshot; a new flag enters with its first revision.
       if (change.kind !== 'REVISION') continue;
       if (!this.entries.has(change.ref.project) && !this.loading.has(change.ref.project)) continue;
-      refs.set(`${change.ref.project}#${flagKey(change.ref)}`, change.ref);
+      refs.set(this.flags.keyOf(change.ref), change.ref);
     }
     if (refs.size > 0) void this.serial(() => this.applyChanges([...refs.values()]));
   }
@@ -131,9 +147,9 @@ export class ProjectSnapshots {
   /** Drops idle projects and re-reads stale ones that have subscribers; runs by itself every 30 s. */
   async sweep(now = Date.now()): Promise<void> {
     const refreshes: Promise<void>[] = [];
-    for (const [project, entry] of this.entries) {
+    for (const entry of this.entries.values()) {
       if (entry.listeners.size === 0) {
-        if (now - entry.askedAt >= this.idleMs) this.entries.delete(project);
+        if (now - entry.askedAt >= this.idleMs) this.drop(entry);
       } else if (this.options.refreshMs > 0 && this.isStale(entry, now)) {
         refreshes.push(this.refresh(entry).catch(() => undefined));
       }
@@ -147,8 +163,10 @@ export class ProjectSnapshots {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
     await this.tail;
-    for (const entry of this.entries.values()) entry.listeners.clear();
-    this.entries.clear();
+    for (const entry of this.entries.values()) {
+      entry.listeners.clear();
+      this.drop(entry);
+    }
   }
 
   // ------------------------------------------------------------ loading
@@ -166,22 +184,26 @@ export class ProjectSnapshots {
     let pending = this.loading.get(project);
     if (pending === undefined) {
       const readAt = Date.now();
-      pending = this.readProject(project)
-        .then((flags) => this.entries.get(project) ?? this.insert(project, flags, readAt))
+      pending = this.readProject(project, false)
+        .then(({ flags, oldest }) => this.entries.get(project) ?? this.insert(project, flags, Math.min(readAt, oldest)))
         .finally(() => this.loading.delete(project));
       this.loading.set(project, pending);
     }
     return pending;
   }
 
-  /** Re-reads a project in full and applies what differs, as changes (one refresh at a time per project). */
+  /**
+   * Re-reads a project in full from the store and applies what differs, as changes
+   * (one refresh at a time per project). The flag cache keeps what it reads, and
+   * keeps the entries of revisions it already held.
+   */
   private refresh(entry: Entry): Promise<void> {
     entry.refreshing ??= this.serial(async () => {
       const readAt = Date.now();
-      const flags = await this.readProject(entry.project);
+      const { flags } = await this.readProject(entry.project, true);
       entry.readAt = readAt;
-      for (const [key, flag] of flags) {
-        const current = entry.flags.get(key);
+      for (const flag of flags.values()) {
+        const current = entry.flags.get(flag.key);
         if (current === undefined || flag.wtime > current.wtime) this.apply(entry, flag);
       }
     }).finally(() => {
@@ -190,41 +212,62 @@ export class ProjectSnapshots {
     return entry.refreshing;
   }
 
-  private async readProject(project: string): Promise<Map<string, ProjectSnapshotFlag>> {
+  /**
+   * The cache entries of the project's listed flags that have a revision, and when
+   * the oldest of them was read from the store. `fresh`: every one read from the
+   * store now; else the cache's entries where it holds them.
+   */
+  private async readProject(
+    project: string,
+    fresh: boolean,
+  ): Promise<{ flags: Map<string, SnapshotEntry>; oldest: number }> {
     const rows = await this.timed(this.store.listFlags(project), () => `listing the flags of project ${project}`);
-    const flags = new Map<string, ProjectSnapshotFlag>();
+    const flags = new Map<string, SnapshotEntry>();
+    let oldest = Number.POSITIVE_INFINITY;
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
         const ref = rows[next++]!.ref;
-        const revision = await this.timed(this.store.latest('REVISION', ref), () => `reading ${refLabel(ref)}`);
-        if (revision !== undefined) flags.set(flagKey(ref), snapshotFlag(revision));
+        const found: CachedFlag = await (fresh ? this.flags.fetch(ref) : this.flags.get(ref));
+        oldest = Math.min(oldest, found.fetchedAt);
+        if (hasRevision(found)) flags.set(found.key, found);
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, rows.length) }, worker));
-    return flags;
+    return { flags, oldest };
   }
 
-  private insert(project: string, flags: Map<string, ProjectSnapshotFlag>, readAt: number): Entry {
-    const now = Date.now();
+  private insert(project: string, flags: Map<string, SnapshotEntry>, readAt: number): Entry {
     const entry: Entry = {
       project,
       flags,
-      snapshot: buildProjectSnapshot(project, flags.values()),
+      view: viewOf(project, flags),
       readAt,
-      askedAt: now,
+      askedAt: Date.now(),
       listeners: new Set(),
     };
-    this.entries.set(project, entry);
-    for (const [name, old] of this.entries) {
+    this.keepEntry(entry);
+    for (const old of this.entries.values()) {
       if (this.entries.size <= this.maxProjects) break;
-      if (old.listeners.size === 0 && old !== entry) this.entries.delete(name);
+      if (old.listeners.size === 0 && old !== entry) this.drop(old);
     }
     if (this.sweeper === undefined && !this.closed) {
       this.sweeper = setInterval(() => void this.sweep(), Math.min(SWEEP_MS, this.idleMs));
       this.sweeper.unref();
     }
     return entry;
+  }
+
+  /** Holds the project in memory, pinning its flags' cache entries. */
+  private keepEntry(entry: Entry): void {
+    this.entries.set(entry.project, entry);
+    for (const flag of entry.flags.values()) this.flags.pin(flag);
+  }
+
+  /** Lets the project go, and with it the pins of its flags' cache entries. */
+  private drop(entry: Entry): void {
+    if (this.entries.get(entry.project) === entry) this.entries.delete(entry.project);
+    for (const flag of entry.flags.values()) this.flags.unpin(flag);
   }
 
   // ------------------------------------------------------------ changes
@@ -235,13 +278,14 @@ export class ProjectSnapshots {
       const entry = this.entries.get(ref.project);
       if (entry === undefined || this.closed) continue;
       try {
-        const row = await this.timed(this.store.latest('REVISION', ref), () => `reading ${refLabel(ref)}`);
-        if (row === undefined) continue;
-        const current = entry.flags.get(flagKey(ref));
-        if (current !== undefined && row.wtime <= current.wtime) continue;
+        // The change feed has dropped the flag from the cache: this reads the new revision, once.
+        const found = await this.flags.get(ref);
+        if (!hasRevision(found)) continue;
+        const current = entry.flags.get(found.key);
+        if (current !== undefined && found.wtime <= current.wtime) continue;
         // As a full read would: a flag is listed by its FLAG row.
         if (current === undefined && (await this.store.latest('FLAG', ref)) === undefined) continue;
-        this.apply(entry, snapshotFlag(row));
+        this.apply(entry, found);
         this.failing = false;
       } catch (error) {
         entry.readAt = 0; // read the project again before serving it
@@ -256,10 +300,15 @@ export class ProjectSnapshots {
     }
   }
 
-  private apply(entry: Entry, flag: ProjectSnapshotFlag): void {
-    entry.flags.set(flagKey(flag), flag);
-    entry.snapshot = buildProjectSnapshot(entry.project, entry.flags.values());
-    const update: FlagUpdate = { project: entry.project, ...flag, version: entry.snapshot.version };
+  private apply(entry: Entry, flag: SnapshotEntry): void {
+    const old = entry.flags.get(flag.key);
+    entry.flags.set(flag.key, flag);
+    if (this.entries.get(entry.project) === entry) {
+      if (old !== undefined) this.flags.unpin(old);
+      this.flags.pin(flag);
+    }
+    entry.view = viewOf(entry.project, entry.flags);
+    const update: FlagUpdate = { project: entry.project, ...flag.flag, version: entry.view.snapshot.version };
     for (const listener of entry.listeners) {
       try {
         listener(update);
@@ -298,23 +347,10 @@ export class ProjectSnapshots {
   }
 }
 
-function flagKey(flag: { flagType: FlagType; name: string }): string {
-  return `${flag.flagType}#${flag.name}`;
-}
-
-function snapshotFlag(row: StoredRow): ProjectSnapshotFlag {
-  return { name: row.ref.name, flagType: row.ref.flagType, wtime: row.wtime, revision: row.fields };
-}
-
-// Snapshot flags are immutable (a change makes a new one), so each is compiled once, when first evaluated.
-const compiledFlags = new WeakMap<ProjectSnapshotFlag, CompiledFlag>();
-
-/** A snapshot flag's newest revision, checked as stored data (as /get-feature-flag does) and compiled. */
-export function compiledFlagOf(flag: ProjectSnapshotFlag): CompiledFlag {
-  let compiled = compiledFlags.get(flag);
-  if (compiled === undefined) {
-    compiled = compileFlag(flag);
-    compiledFlags.set(flag, compiled);
-  }
-  return compiled;
+/** The snapshot of a project's entries, and the entries in the snapshot's order. */
+function viewOf(project: string, flags: ReadonlyMap<string, SnapshotEntry>): ProjectView {
+  const byFlag = new Map<ProjectSnapshotFlag, SnapshotEntry>();
+  for (const entry of flags.values()) byFlag.set(entry.flag, entry);
+  const snapshot = buildProjectSnapshot(project, byFlag.keys());
+  return { snapshot, entries: snapshot.flags.map((flag) => byFlag.get(flag)!) };
 }

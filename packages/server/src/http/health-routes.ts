@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { withTimeout } from '../flag-evaluator.js';
+import { withTimeout } from '../with-timeout.js';
 import type { RouteOptions } from './services.js';
 
 /** Liveness, readiness (the store answers) and Prometheus metrics. */

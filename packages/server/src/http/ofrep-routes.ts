@@ -11,12 +11,12 @@ import {
   type OfrepReason,
   ofrepReason,
   type ProjectSnapshot,
-  type ProjectSnapshotFlag,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
-import { compiledFlagOf, type ProjectSnapshots } from '../project-snapshots.js';
+import type { SnapshotEntry } from '../flag-cache.js';
+import type { ProjectSnapshots } from '../project-snapshots.js';
 import { browserAccess } from './browser-access.js';
 import { frameworkErrorMessage, type RequestFacts } from './errors.js';
 import { matchesETag } from './etag.js';
@@ -166,10 +166,11 @@ function readContext(body: unknown, defaultProject: string | undefined): Evaluat
   return { project, instanceId, flagType };
 }
 
-/** The flag named `key` in the snapshot: by name, or by name and `flag_type` when the name exists as both. */
-function findFlag(snapshot: ProjectSnapshot, key: string, context: EvaluationContext): ProjectSnapshotFlag {
-  const named = snapshot.flags.filter((flag) => flag.name === key);
-  const found = context.flagType === undefined ? named : named.filter((flag) => flag.flagType === context.flagType);
+/** The flag named `key` in the snapshot's entries: by name, or by name and `flag_type` when the name exists as both. */
+function findFlag(entries: readonly SnapshotEntry[], key: string, context: EvaluationContext): SnapshotEntry {
+  const named = entries.filter((entry) => entry.flag.name === key);
+  const found =
+    context.flagType === undefined ? named : named.filter((entry) => entry.flag.flagType === context.flagType);
   if (found.length === 1) return found[0]!;
   if (found.length > 1) throw ambiguous(key, context);
   const other = named[0];
@@ -178,7 +179,7 @@ function findFlag(snapshot: ProjectSnapshot, key: string, context: EvaluationCon
     'FLAG_NOT_FOUND',
     other === undefined
       ? `no flag ${key} with a revision in project ${context.project}`
-      : `no ${context.flagType} flag ${key} in project ${context.project} (there is a ${other.flagType} flag of that name)`,
+      : `no ${context.flagType} flag ${key} in project ${context.project} (there is a ${other.flag.flagType} flag of that name)`,
   );
 }
 
@@ -190,9 +191,9 @@ function ambiguous(key: string, context: EvaluationContext): OfrepError {
   );
 }
 
-/** Evaluates one snapshot flag; an archived flag is not found, a revision that does not validate a PARSE_ERROR. */
-function evaluateFlag(flag: ProjectSnapshotFlag, context: EvaluationContext): FlagSuccess {
-  const compiled = compiledFlagOf(flag);
+/** Evaluates one snapshot flag from its flag-cache entry; an archived flag is not found, a revision that does not validate a PARSE_ERROR. */
+function evaluateFlag(entry: SnapshotEntry, context: EvaluationContext): FlagSuccess {
+  const { flag, compiled } = entry;
   if (compiled.state === 'archived') {
     throw new OfrepError(
       404,
@@ -337,8 +338,8 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
           `no flag ${JSON.stringify(key)} in project ${context.project}: flag names use only a-z, 0-9 and _`,
         );
       }
-      const { snapshot, cached } = await snapshots.read(context.project);
-      const result = evaluateFlag(findFlag(snapshot, key, context), context);
+      const { entries, cached } = await snapshots.read(context.project);
+      const result = evaluateFlag(findFlag(entries, key, context), context);
       record(request, context, result, cached);
       return reply.type('application/json; charset=utf-8').send(result);
     },
@@ -368,15 +369,16 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
     },
     async (request, reply: FastifyReply) => {
       const context = readContext(request.body, config.defaultProject);
-      const { snapshot, cached } = await snapshots.read(context.project);
+      const { snapshot, entries, cached } = await snapshots.read(context.project);
       const etag = bulkETag(snapshot, context);
       reply.header('etag', etag);
       if (matchesETag(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
       const types = new Map<string, number>();
-      for (const flag of snapshot.flags) types.set(flag.name, (types.get(flag.name) ?? 0) + 1);
+      for (const { flag } of entries) types.set(flag.name, (types.get(flag.name) ?? 0) + 1);
       const flags: (FlagSuccess | FlagFailure)[] = [];
-      for (const flag of snapshot.flags) {
+      for (const entry of entries) {
+        const flag = entry.flag;
         if ((types.get(flag.name) ?? 0) > 1) {
           if (context.flagType === undefined) {
             if (flag.flagType === 'data') {
@@ -388,9 +390,9 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
           }
           if (flag.flagType !== context.flagType) continue;
         }
-        if (compiledFlagOf(flag).state === 'archived') continue;
+        if (entry.compiled.state === 'archived') continue;
         try {
-          const result = evaluateFlag(flag, context);
+          const result = evaluateFlag(entry, context);
           record(request, context, result, cached);
           flags.push(result);
         } catch (error) {

@@ -1,0 +1,268 @@
+import {
+  type CompiledFlag,
+  type CompiledRevision,
+  compileFlag,
+  EmptyFlagDataException,
+  type FlagRef,
+  FlagTypeMismatchError,
+  type InstanceDigest,
+  type ProjectSnapshotFlag,
+  type VexilError,
+} from '@vexil/core';
+import type { FlagStore } from '@vexil/store';
+import { LRUCache } from 'lru-cache';
+import { nested } from './nested-map.js';
+import { refLabel } from './views.js';
+import { withTimeout } from './with-timeout.js';
+
+/**
+ * A flag's newest revision as read from the store, compiled once: the one entry that
+ * `/get-feature-flag`, OFREP and the project snapshots all answer from. Every entry
+ * has the same fields, filled or undefined, so the evaluation hot path reads them
+ * from one object shape without asking which kind it holds.
+ */
+export interface CachedFlag {
+  /** The cache key, `project#flagType#name`. */
+  readonly key: string;
+  /** The newest revision as stored, in the snapshot's form; undefined: the flag has no revision. */
+  readonly flag: ProjectSnapshotFlag | undefined;
+  /** `compileFlag` of `flag`: compiled, archived or invalid. */
+  readonly compiled: CompiledFlag | undefined;
+  /** What `/get-feature-flag` evaluates (archived revisions too: they throw the documented error). */
+  readonly revision: CompiledRevision | undefined;
+  /** The revision's instance-id digests through the hash cache, when that is on. */
+  readonly digest: InstanceDigest | undefined;
+  /** What `/get-feature-flag` answers with when there is no `revision`: no revision, or one that does not validate. */
+  readonly error: VexilError | undefined;
+  /** The revision's time; '' without one. */
+  readonly wtime: string;
+  /** When the store last confirmed this entry (ms since the epoch). */
+  fetchedAt: number;
+}
+
+/** A cache entry that belongs in a project snapshot: the flag has a revision. */
+export type SnapshotEntry = CachedFlag & { readonly flag: ProjectSnapshotFlag; readonly compiled: CompiledFlag };
+
+export function hasRevision(entry: CachedFlag): entry is SnapshotEntry {
+  return entry.flag !== undefined;
+}
+
+export interface FlagCacheOptions {
+  /** How long an entry answers without asking the store again; 0 turns the cache off. */
+  ttlMs: number;
+  /** Entries kept at most (least recently used go first). */
+  size: number;
+  /** A store call slower than this fails (504). */
+  storeTimeoutMs: number;
+  /** The instance-id digests of a compiled revision (the hash cache), if any. */
+  digestFor?: ((compiled: CompiledRevision) => InstanceDigest) | undefined;
+}
+
+/** A flag that does not exist yet is remembered only briefly, so a new flag is served promptly. */
+const MISSING_TTL_MS = 1000;
+
+/**
+ * The server's one cache of compiled flags, by flag: the runbook system's flag-data
+ * cache (TTL minutes, LRU-bounded). Concurrent misses for one flag share a single
+ * store read. Project snapshots are views over its entries and pin the ones they
+ * hold: an entry the LRU evicted comes back from its pin, without a store read, for
+ * the rest of its TTL, and a revision read again is not compiled again.
+ */
+export class FlagCache {
+  private readonly entries: LRUCache<string, CachedFlag> | undefined;
+  private readonly loading = new Map<string, Promise<CachedFlag>>();
+  /** Entries held by project snapshots, by key (one holder per key: the flag's project). */
+  private readonly pinned = new Map<string, CachedFlag>();
+  private readonly keys = new CacheKeys();
+
+  constructor(
+    private readonly store: FlagStore,
+    private readonly options: FlagCacheOptions,
+  ) {
+    this.entries =
+      options.ttlMs > 0
+        ? // Staleness to 100 ms is plenty for TTLs of seconds and minutes; the default (1 ms)
+          // reads the clock and arms a timer every millisecond under load.
+          new LRUCache({ max: options.size, ttl: options.ttlMs, ttlResolution: 100 })
+        : undefined;
+  }
+
+  /** Whether entries are kept at all (a TTL of 0 reads the store for every evaluation). */
+  get enabled(): boolean {
+    return this.entries !== undefined;
+  }
+
+  /** The ref's cache key, made once per ref (see CacheKeys). */
+  keyOf(ref: FlagRef): string {
+    return this.keys.of(ref);
+  }
+
+  /** The entry under `key` if the cache holds it, synchronously: the evaluation hot path. */
+  peek(key: string): CachedFlag | undefined {
+    return this.entries?.get(key);
+  }
+
+  /** The ref's entry: from the cache, else from its pin while fresh, else read from the store. */
+  get(ref: FlagRef): CachedFlag | Promise<CachedFlag> {
+    const key = this.keys.of(ref);
+    return this.entries?.get(key) ?? this.load(ref, key);
+  }
+
+  /** The ref's entry after a cache miss: from its pin while fresh, else read from the store. */
+  load(ref: FlagRef, key: string): Promise<CachedFlag> {
+    const held = this.pinned.get(key);
+    if (held !== undefined && this.entries !== undefined) {
+      const left = held.fetchedAt + this.options.ttlMs - Date.now();
+      if (left > 0) {
+        this.entries.set(key, held, { ttl: left });
+        return Promise.resolve(held);
+      }
+    }
+    return this.fetch(ref, key);
+  }
+
+  /** The ref's entry read from the store now (or by a read already under way), and cached. */
+  fetch(ref: FlagRef, key = this.keys.of(ref)): Promise<CachedFlag> {
+    let pending = this.loading.get(key);
+    if (pending === undefined) {
+      const read = this.read(ref, key).then((entry) => {
+        // A read that began before an invalidation answers its own callers but is not kept.
+        if (this.loading.get(key) === pending) this.keep(entry);
+        return entry;
+      });
+      pending = read.finally(() => {
+        if (this.loading.get(key) === pending) this.loading.delete(key);
+      });
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Drops the flag's entry (a pinned one stays in its snapshot but is read again when next asked for). */
+  invalidate(ref: FlagRef): void {
+    const key = cacheKey(ref);
+    this.entries?.delete(key);
+    this.loading.delete(key);
+    const held = this.pinned.get(key);
+    if (held !== undefined) held.fetchedAt = 0;
+  }
+
+  invalidateAll(): void {
+    this.entries?.clear();
+    this.loading.clear();
+    for (const held of this.pinned.values()) held.fetchedAt = 0;
+  }
+
+  /** Keeps `entry` for a project snapshot that holds it, replacing the one it held before. */
+  pin(entry: CachedFlag): void {
+    this.pinned.set(entry.key, entry);
+  }
+
+  /** Lets `entry` go when no snapshot holds it any more. */
+  unpin(entry: CachedFlag): void {
+    if (this.pinned.get(entry.key) === entry) this.pinned.delete(entry.key);
+  }
+
+  private keep(entry: CachedFlag): void {
+    if (this.entries === undefined) return;
+    if (entry.flag === undefined)
+      this.entries.set(entry.key, entry, { ttl: Math.min(MISSING_TTL_MS, this.options.ttlMs) });
+    else this.entries.set(entry.key, entry);
+  }
+
+  private async read(ref: FlagRef, key: string): Promise<CachedFlag> {
+    const row = await withTimeout(
+      this.store.latest('REVISION', ref),
+      this.options.storeTimeoutMs,
+      () => `reading ${refLabel(ref)}`,
+    );
+    const fetchedAt = Date.now();
+    if (row === undefined) {
+      return this.entryOf(key, undefined, undefined, undefined, await this.missing(ref), fetchedAt);
+    }
+    // The revision read again: the entry compiled from it stays the one entry of that revision.
+    const known = this.entries?.peek(key, { allowStale: true }) ?? this.pinned.get(key);
+    if (known !== undefined && known.flag !== undefined && known.wtime === row.wtime) {
+      known.fetchedAt = fetchedAt;
+      return known;
+    }
+    const flag: ProjectSnapshotFlag = {
+      name: ref.name,
+      flagType: ref.flagType,
+      wtime: row.wtime,
+      revision: row.fields,
+    };
+    // Rows may come from other tools: checked as stored data (a bad row is a 500, or the runbook's 400s).
+    const compiled = compileFlag(flag);
+    // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
+    return compiled.state === 'invalid'
+      ? this.entryOf(key, flag, compiled, undefined, compiled.error, fetchedAt)
+      : this.entryOf(key, flag, compiled, compiled.compiled, undefined, fetchedAt);
+  }
+
+  /** Why a flag has no revision to answer from: it exists with the other type (said so), or not at all. */
+  private async missing(ref: FlagRef): Promise<VexilError> {
+    const other = ref.flagType === 'feature' ? 'data' : 'feature';
+    const flag = await withTimeout(
+      this.store.latest('FLAG', { ...ref, flagType: other }),
+      this.options.storeTimeoutMs,
+      () => `reading ${refLabel({ ...ref, flagType: other })}`,
+    );
+    if (flag !== undefined) return new FlagTypeMismatchError(ref.name, ref.flagType, other, 'http');
+    return new EmptyFlagDataException(`no revision of flag ${refLabel(ref)}; check the project, type and name`, {
+      field: 'flag_name',
+    });
+  }
+
+  /** Every entry made here, with its fields in one order: one object shape for the hot path. */
+  private entryOf(
+    key: string,
+    flag: ProjectSnapshotFlag | undefined,
+    compiled: CompiledFlag | undefined,
+    revision: CompiledRevision | undefined,
+    error: VexilError | undefined,
+    fetchedAt: number,
+  ): CachedFlag {
+    return {
+      key,
+      flag,
+      compiled,
+      revision,
+      digest: revision === undefined ? undefined : this.options.digestFor?.(revision),
+      error,
+      wtime: flag?.wtime ?? '',
+      fetchedAt,
+    };
+  }
+}
+
+/** Keys kept at most by CacheKeys before it starts over: request parameters are not trusted to be few. */
+const MAX_INTERNED_KEYS = 100_000;
+
+/**
+ * The flag cache's key of each ref, made once: a key concatenated per request had to
+ * be flattened and hashed again on every lookup, which showed in the profile. Looking
+ * the three parts up in nested maps hashes short strings and allocates nothing.
+ */
+class CacheKeys {
+  private readonly byProject = new Map<string, Map<string, Map<string, string>>>();
+  private count = 0;
+
+  of(ref: FlagRef): string {
+    const byName = nested(nested(this.byProject, ref.project), ref.flagType);
+    let key = byName.get(ref.name);
+    if (key === undefined) {
+      if (++this.count > MAX_INTERNED_KEYS) {
+        this.byProject.clear();
+        this.count = 0;
+      }
+      key = cacheKey(ref);
+      byName.set(ref.name, key);
+    }
+    return key;
+  }
+}
+
+function cacheKey(ref: FlagRef): string {
+  return `${ref.project}#${ref.flagType}#${ref.name}`;
+}
