@@ -31,6 +31,8 @@ export interface FlagEvaluation extends EvaluationResult {
 export class FlagEvaluator {
   /** The flag cache: also what project snapshots are made of. */
   readonly flags: FlagCache;
+  /** Whether the flag cache is on, read once: the hot path asks on every evaluation. */
+  private readonly cacheOn: boolean;
   private readonly metrics: ServiceMetrics | undefined;
 
   constructor(store: FlagStore, options: FlagEvaluatorOptions) {
@@ -50,6 +52,7 @@ export class FlagEvaluator {
       storeTimeoutMs: options.storeTimeoutMs,
       digestFor: hashes && ((compiled) => hashes.digestFor(compiled)),
     });
+    this.cacheOn = this.flags.enabled;
   }
 
   /**
@@ -61,7 +64,7 @@ export class FlagEvaluator {
     const flags = this.flags;
     const key = flags.keyOf(ref);
     const cached = flags.peek(key);
-    if (flags.enabled) this.metrics?.cacheHits.flag[cached === undefined ? 'miss' : 'hit'].inc();
+    if (this.cacheOn) this.metrics?.cacheHits.flag[cached === undefined ? 'miss' : 'hit'].inc();
     if (cached !== undefined) return answer(cached, instanceId, true);
     return flags.load(ref, key).then((loaded) => answer(loaded, instanceId, false));
   }
