@@ -3,6 +3,7 @@
 //   npm run bench:http                    (builds the service, then runs this file)
 //   node bench/http.mjs [--duration S] [--rounds N] [--connections C] [--warmup S]
 //                       [--sigterm-duration S] [--sigterm-at F] [--quick] [--cpu-prof DIR]
+//                       [--service-node-args ARGS]
 //
 // Starts two child processes on 127.0.0.1: the service (SQLite store in a temp dir,
 // evaluation log on, LOG_LEVEL=warn, flags seeded through the `vexil` CLI) and
@@ -42,6 +43,8 @@ const USAGE = `usage: node bench/http.mjs [options]   (or: npm run bench:http --
   --sigterm-at F        when SIGTERM is sent in phase 2, as a fraction of it (default 0.5)
   --quick               a short run: 3 s rounds, 1 round, 2 s warm-up
   --cpu-prof DIR        run the service of phase 1 under node --cpu-prof, profiles in DIR
+  --service-node-args A node options for the service, space-separated (e.g. --parallel-scavenge,
+                        to compare against V8's defaults that \`vexil serve\` changes)
   The service inherits this process's environment (VEXIL_*, cache TTLs…), except
   PORT, HOST and VEXIL_STORE; LOG_LEVEL defaults to warn.`;
 
@@ -55,6 +58,7 @@ function parseOptions(argv, env) {
     sigtermDuration: undefined,
     sigtermAt: 0.5,
     cpuProf: undefined,
+    serviceNodeArgs: [],
     quick,
   };
   const names = {
@@ -76,6 +80,10 @@ function parseOptions(argv, env) {
     const value = inline ?? argv[++i];
     if (flag === '--cpu-prof') {
       o.cpuProf = value;
+      continue;
+    }
+    if (flag === '--service-node-args') {
+      o.serviceNodeArgs = value.split(' ').filter(Boolean);
       continue;
     }
     const key = names[flag];
@@ -193,7 +201,7 @@ async function startChild(name, args, env) {
 async function startService(dir, label, nodeFlags = []) {
   const dbPath = join(dir, `${label}.db`);
   await seed(`sqlite:${dbPath}`);
-  const target = await startChild('service', [...nodeFlags, CLI, 'serve'], {
+  const target = await startChild('service', [...opts.serviceNodeArgs, ...nodeFlags, CLI, 'serve'], {
     VEXIL_STORE: `sqlite:${dbPath}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
