@@ -27,8 +27,6 @@ async function evaluatorIn(dir) {
   const evaluator = new FlagEvaluator(store, {
     flagCacheTtlMs: 600_000,
     flagCacheSize: 10_000,
-    hashCacheTtlMs: 86_400_000,
-    hashCacheSize: 100_000,
     storeTimeoutMs: 1000,
   });
   await evaluator.evaluate(ref, 'warm-up');

@@ -40,7 +40,6 @@ export interface AppOptions {
 }
 
 const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,8 +84,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     evaluator: new FlagEvaluator(store, {
       flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
       flagCacheSize: config.flagCacheSize,
-      hashCacheTtlMs: config.hashCacheTtlDays * DAY,
-      hashCacheSize: config.hashCacheSize,
       storeTimeoutMs: config.storeTimeoutMs,
       metrics,
     }),

@@ -66,7 +66,8 @@ export const SERVICE_VARIABLES = {
     name: 'PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS',
     default: '2',
     parse: numberIn({ min: 0 }),
-    meaning: 'TTL of cached instance-id hashes, in days (0: off)',
+    meaning:
+      "accepted from the runbook system's configuration and checked, but has no effect: hashing an instance id costs less than looking it up in a cache",
   },
   flagCacheTtlMinutes: {
     name: 'FEATURE_FLAG_CACHE_TTL_MINUTES',
@@ -118,13 +119,6 @@ export const SERVICE_VARIABLES = {
     default: '100',
     parse: numberIn({ min: 1, integer: true }),
     meaning: 'longest wait before a partial batch is written',
-  },
-  hashCacheSize: {
-    name: 'VEXIL_HASH_CACHE_SIZE',
-    default: '100000',
-    parse: numberIn({ min: 1, integer: true }),
-    meaning:
-      'instance ids whose hashes are kept at most (a table of at most that many slots, two per id, grown as ids collide: an id may be hashed again before its TTL, never served after it; ids longer than 48 characters are hashed every time)',
   },
   flagCacheSize: {
     name: 'VEXIL_FLAG_CACHE_SIZE',

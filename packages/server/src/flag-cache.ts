@@ -5,7 +5,6 @@ import {
   EmptyFlagDataException,
   type FlagRef,
   FlagTypeMismatchError,
-  type InstanceDigest,
   type ProjectSnapshotFlag,
   type VexilError,
 } from '@vexil/core';
@@ -30,8 +29,6 @@ export interface CachedFlag {
   readonly compiled: CompiledFlag | undefined;
   /** What `/get-feature-flag` evaluates (archived revisions too: they throw the documented error). */
   readonly revision: CompiledRevision | undefined;
-  /** The revision's instance-id digests through the hash cache, when that is on. */
-  readonly digest: InstanceDigest | undefined;
   /** What `/get-feature-flag` answers with when there is no `revision`: no revision, or one that does not validate. */
   readonly error: VexilError | undefined;
   /** The revision's time; '' without one. */
@@ -54,8 +51,6 @@ export interface FlagCacheOptions {
   size: number;
   /** A store call slower than this fails (504). */
   storeTimeoutMs: number;
-  /** The instance-id digests of a compiled revision (the hash cache), if any. */
-  digestFor?: ((compiled: CompiledRevision) => InstanceDigest) | undefined;
 }
 
 /** A flag that does not exist yet is remembered only briefly, so a new flag is served promptly. */
@@ -228,7 +223,6 @@ export class FlagCache {
       flag,
       compiled,
       revision,
-      digest: revision === undefined ? undefined : this.options.digestFor?.(revision),
       error,
       wtime: flag?.wtime ?? '',
       fetchedAt,

@@ -1,16 +1,12 @@
 import type { EvaluationResult, FlagRef } from '@vexil/core';
 import type { FlagStore } from '@vexil/store';
 import { type CachedFlag, FlagCache } from './flag-cache.js';
-import { HashCache } from './hash-cache.js';
 import type { ServiceMetrics } from './metrics.js';
 
 export interface FlagEvaluatorOptions {
   /** 0 turns the flag-data cache off. */
   flagCacheTtlMs: number;
   flagCacheSize: number;
-  /** 0 turns the hash cache off. */
-  hashCacheTtlMs: number;
-  hashCacheSize: number;
   storeTimeoutMs: number;
   metrics?: ServiceMetrics | undefined;
 }
@@ -23,10 +19,10 @@ export interface FlagEvaluation extends EvaluationResult {
 }
 
 /**
- * Answers evaluations from the store through the runbook system's two caches: flag
- * data by flag (TTL minutes; the server's one cache of compiled flags, which the
- * project snapshots and OFREP share) and instance-id hashes (TTL days). Both are
- * LRU-bounded.
+ * Answers evaluations from the store through the runbook system's flag-data cache (by
+ * flag, TTL minutes, LRU-bounded: the server's one cache of compiled flags, which the
+ * project snapshots and OFREP share). Instance ids are hashed on every evaluation: that
+ * costs less than the runbook system's hash cache would (docs/perf-history.md).
  */
 export class FlagEvaluator {
   /** The flag cache: also what project snapshots are made of. */
@@ -37,20 +33,10 @@ export class FlagEvaluator {
 
   constructor(store: FlagStore, options: FlagEvaluatorOptions) {
     this.metrics = options.metrics;
-    const hashLookups = options.metrics?.cacheHits.hash;
-    const hashes =
-      options.hashCacheTtlMs > 0
-        ? new HashCache({
-            maxEntries: options.hashCacheSize,
-            ttlMs: options.hashCacheTtlMs,
-            onLookup: hashLookups && ((hit) => hashLookups[hit ? 'hit' : 'miss'].inc()),
-          })
-        : undefined;
     this.flags = new FlagCache(store, {
       ttlMs: options.flagCacheTtlMs,
       size: options.flagCacheSize,
       storeTimeoutMs: options.storeTimeoutMs,
-      digestFor: hashes && ((compiled) => hashes.digestFor(compiled)),
     });
     this.cacheOn = this.flags.enabled;
   }
@@ -82,6 +68,6 @@ export class FlagEvaluator {
 function answer(entry: CachedFlag, instanceId: string, cacheHit: boolean): FlagEvaluation {
   const revision = entry.revision;
   if (revision === undefined) throw entry.error;
-  const result = revision.evaluate(instanceId, entry.digest);
+  const result = revision.evaluate(instanceId);
   return { value: result.value, group: result.group, cacheHit, revision: entry.wtime };
 }

@@ -31,7 +31,7 @@ export class ServiceMetrics {
   );
   private readonly cacheLookups = new HotCounter<'cache' | 'result'>(
     'vexil_cache_lookups_total',
-    'Cache lookups by cache (flag, hash) and result (hit, miss)',
+    'Cache lookups by cache (flag) and result (hit, miss)',
     this.registry,
   );
   private logQueue: (() => number) | undefined;
@@ -65,10 +65,6 @@ export class ServiceMetrics {
     flag: {
       hit: this.cacheLookups.child({ cache: 'flag', result: 'hit' }),
       miss: this.cacheLookups.child({ cache: 'flag', result: 'miss' }),
-    },
-    hash: {
-      hit: this.cacheLookups.child({ cache: 'hash', result: 'hit' }),
-      miss: this.cacheLookups.child({ cache: 'hash', result: 'miss' }),
     },
   };
 

@@ -113,7 +113,6 @@ describe('the declarations are the configuration', () => {
       logQueueMax: 100_000,
       logBatchSize: 500,
       logFlushMs: 100,
-      hashCacheSize: 100_000,
       flagCacheSize: 10_000,
       changePollMs: 1000,
       defaultProject: undefined,
@@ -138,7 +137,6 @@ describe('the declarations are the configuration', () => {
     ['VEXIL_LOG_QUEUE_MAX', '1e3.5'],
     ['VEXIL_LOG_BATCH_SIZE', '2.5'],
     ['VEXIL_LOG_FLUSH_MS', 'soon'],
-    ['VEXIL_HASH_CACHE_SIZE', '0'],
     ['VEXIL_FLAG_CACHE_SIZE', '-5'],
     ['VEXIL_CHANGE_POLL_MS', '5'],
   ])('refuses %s=%s with a message naming it and what to set', (name, value) => {

@@ -74,16 +74,25 @@ describe('configuration by the runbook system variable names', () => {
     expect(await store.readLogs({ project: 'shop' })).toEqual([]);
   });
 
-  it('PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS caches instance-id hashes (0 turns it off)', async () => {
-    const on = await serviceWithFlags({});
-    await on.app.inject(flagUrl(checkout, 'same-id'));
-    await on.app.inject(flagUrl({ ...checkout }, 'same-id'));
-    const onMetrics = (await on.app.inject('/metrics')).body;
-    expect(onMetrics).toContain('vexil_cache_lookups_total{cache="hash",result="hit"} 1');
-    await on.app.close();
-    const off = await serviceWithFlags({ PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS: '0' });
-    await off.app.inject(flagUrl(checkout, 'same-id'));
-    expect((await off.app.inject('/metrics')).body).not.toContain('cache="hash"');
-    await off.app.close();
+  it("accepts the runbook's PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS and answers alike with any value (ids are hashed every time)", async () => {
+    const answers: unknown[] = [];
+    for (const ttl of ['2', '0']) {
+      const { app } = await serviceWithFlags({ PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS: ttl });
+      for (const id of ['same-id', 'same-id', 'other-id']) {
+        const body = (await app.inject(flagUrl(checkout, id))).json() as {
+          flag_value: unknown;
+          rollout_group: unknown;
+        };
+        answers.push([ttl, id, body.flag_value, body.rollout_group]);
+      }
+      expect((await app.inject('/metrics')).body).not.toContain('cache="hash"');
+      await app.close();
+    }
+    const byTtl = (ttl: string) =>
+      answers.filter((a) => (a as unknown[])[0] === ttl).map((a) => (a as unknown[]).slice(1));
+    expect(byTtl('2')).toEqual(byTtl('0'));
+    expect(() => loadConfig({ PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS: '-1' })).toThrow(
+      /PARTIAL_ROLLOUT_HASH_VAL_CACHE_TTL_DAYS/,
+    );
   });
 });

@@ -106,8 +106,6 @@ describe('one cache of compiled flags', () => {
     const evaluator = new FlagEvaluator(store, {
       flagCacheTtlMs: 60_000,
       flagCacheSize: 100,
-      hashCacheTtlMs: 0,
-      hashCacheSize: 0,
       storeTimeoutMs: 1000,
     });
     const snapshots = new ProjectSnapshots(store, { flags: evaluator.flags, storeTimeoutMs: 1000, refreshMs: 60_000 });

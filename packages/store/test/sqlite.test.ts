@@ -1,11 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { type FlagRef, formatWTime, InvalidInputError, UnavailableError } from '@vexil/core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LOG_WRITER_NICE_INCREMENT } from '../src/engines/sqlite/sqlite-log-writer.js';
 import {
   DEFAULT_STORE_SPEC,
   type EvaluationLogEntry,
@@ -172,43 +171,6 @@ describe('SqliteStore', () => {
         [...list].sort((a, b) => a.requestId.localeCompare(b.requestId)).map((e) => JSON.stringify(e));
       expect(byRequest(read)).toEqual(byRequest(entries));
     });
-
-    it.runIf(process.platform === 'linux')(
-      "writes the log on a thread at a lower priority, leaving the caller's priority alone",
-      async () => {
-        // Field 19 of a thread's stat is its nice value; the command name before ") " may hold spaces.
-        const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16]);
-        const threadsAt = (nice: number) =>
-          readdirSync('/proc/self/task').filter((tid) => {
-            try {
-              return niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')) === nice;
-            } catch {
-              return false; // the thread ended while being listed
-            }
-          }).length;
-        const callerNice = niceOf(readFileSync('/proc/thread-self/stat', 'utf8'));
-        const writerNice = Math.min(19, callerNice + LOG_WRITER_NICE_INCREMENT);
-        expect(writerNice).toBeGreaterThan(callerNice);
-        const before = threadsAt(writerNice);
-        const store = track(new SqliteStore(join(dir, 'vexil.db')));
-        await store.appendLogs([
-          {
-            project: 'p',
-            flagType: 'feature',
-            flagName: 'f',
-            instanceId: 'A1',
-            requestId: 'r-1',
-            time: formatWTime(T0),
-            value: true,
-            group: 'treatment',
-            cacheHit: false,
-          },
-        ]);
-        expect(threadsAt(writerNice)).toBe(before + 1);
-        expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(callerNice);
-        expect(await store.readLogs({ project: 'p' })).toHaveLength(1);
-      },
-    );
 
     it('keeps WTIMEs strictly increasing when two connections append to one flag', async () => {
       const path = join(dir, 'shared.db');

@@ -1,5 +1,3 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeLogRows, type EncodedRows, INSERT_LOG_SQL } from './sqlite-log-batch.js';
 import { openConnection } from './sqlite-schema.js';
@@ -13,7 +11,6 @@ import { openConnection } from './sqlite-schema.js';
 export interface LogWriterThreadData {
   path: string;
   busyTimeoutMs: number;
-  niceIncrement: number;
 }
 
 /** What the thread answers for each batch: its id, and the error if it was not written. */
@@ -24,9 +21,8 @@ export interface LogWriterReply {
 
 const port = parentPort;
 if (port === null) throw new Error('log-writer-thread is a worker thread: SqliteLogWriter starts it');
-const { path, busyTimeoutMs, niceIncrement } = workerData as LogWriterThreadData;
+const { path, busyTimeoutMs } = workerData as LogWriterThreadData;
 
-lowerPriority(niceIncrement);
 const db = openConnection(path, busyTimeoutMs);
 const insert = db.prepare<[(string | number)[]]>(INSERT_LOG_SQL);
 const write = db.transaction((rows: (string | number)[][]) => {
@@ -47,19 +43,3 @@ port.on('message', ({ id, rows }: { id: number; rows: EncodedRows }) => {
   }
   port.postMessage(reply);
 });
-
-/**
- * Runs this thread `increment` nicer than the service (Linux; at most 19). At the
- * service's own priority, every batch posted to the sleeping thread woke it onto the
- * service's core for a whole scheduler slice, stalling the event loop; the log can
- * wait, responses cannot. setpriority on a thread id changes that thread only.
- */
-function lowerPriority(increment: number): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    // A thread starts at its creator's nice value: keep the distance if the service itself was started niced.
-    setPriority(tid, Math.min(19, getPriority(tid) + increment));
-  } catch {
-    // Not Linux (no /proc/thread-self): the thread keeps the service's priority.
-  }
-}

@@ -6,13 +6,6 @@ import type { LogWriterReply, LogWriterThreadData } from './log-writer-thread.js
 import type { SqliteLogBatch } from './sqlite-log-batch.js';
 
 /**
- * How much nicer than the service the writer thread runs (Linux; at most 19): see
- * lowerPriority in log-writer-thread.ts. Ten lower, the thread still gets a tenth
- * of a contended core, more than the log needs.
- */
-export const LOG_WRITER_NICE_INCREMENT = 10;
-
-/**
  * Writes evaluation-log batches on a worker thread with its own connection to the
  * SQLite file. better-sqlite3 is synchronous: on the service's thread a batch of
  * inserts stalls every request in flight (it set the p99 of bench:http). WAL mode lets
@@ -26,7 +19,7 @@ export class SqliteLogWriter {
   #failure: Error | undefined;
 
   constructor(path: string, busyTimeoutMs: number) {
-    const workerData: LogWriterThreadData = { path, busyTimeoutMs, niceIncrement: LOG_WRITER_NICE_INCREMENT };
+    const workerData: LogWriterThreadData = { path, busyTimeoutMs };
     this.#worker = new Worker(threadUrl(), { workerData });
     this.#worker.unref();
     this.#worker.on('message', (reply: LogWriterReply) => {

@@ -45,9 +45,9 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
   // 2: the evaluation log in arrival order. Kept sorted by its row key (which holds a
-  // random instance id), every insert landed on a random page: 20-60 µs a row and long
-  // checkpoint stalls under load. Appended in rowid order it costs a few µs; the rare
-  // readLogs sorts by row key instead.
+  // random instance id), every insert landed on a random page, several times the cost
+  // of an append, with long checkpoint stalls under load. Appended in rowid order, the
+  // rare readLogs sorts by row key instead.
   `
   CREATE TABLE evaluation_log_by_arrival (
     row_key          TEXT NOT NULL,
