@@ -1,3 +1,4 @@
+import { describeFlagTypes, FLAG_TYPES } from './flag-types.js';
 import type { FlagType } from './types.js';
 
 /**
@@ -48,10 +49,12 @@ export abstract class VexilError extends Error {
 export class InvalidFlagTypeException extends VexilError {
   readonly code = 'InvalidFlagTypeException';
   readonly status = 400;
-  constructor(flagType: unknown, options: VexilErrorOptions = {}) {
-    super(`Invalid flag type: ${formatValue(flagType)}. Use "feature" (boolean values) or "data" (string values).`, {
+  /** `allowed`: the types the field accepts (every flag type when absent). */
+  constructor(flagType: unknown, options: VexilErrorOptions & { allowed?: readonly FlagType[] } = {}) {
+    const { allowed = FLAG_TYPES, ...rest } = options;
+    super(`Invalid flag type: ${formatValue(flagType)}. Use ${describeFlagTypes(allowed)}.`, {
       field: 'flag_type',
-      ...options,
+      ...rest,
     });
   }
 }
@@ -163,6 +166,18 @@ export class ValidationError extends VexilError {
 export class InvalidInputError extends VexilError {
   readonly code = 'InvalidInput';
   readonly status = 400;
+}
+
+/**
+ * 400 — OpenFeature's TARGETING_KEY_MISSING: the revision needs a targeting key for this
+ * context (an override list or a percentage would decide) and the context has none.
+ */
+export class TargetingKeyMissingError extends VexilError {
+  readonly code = 'TARGETING_KEY_MISSING';
+  readonly status = 400;
+  constructor(message: string, options: VexilErrorOptions = {}) {
+    super(message, { field: 'targetingKey', ...options });
+  }
 }
 
 /** 404 — a named revision (by its WTIME) that does not exist. */

@@ -1,22 +1,30 @@
 import { InvalidFlagTypeException, InvalidInputError } from './errors.js';
+import { FLAG_TYPES } from './flag-types.js';
 import { MAX_NAME_LENGTH } from './limits.js';
-import { FLAG_TYPES, type FlagType } from './types.js';
+import type { FlagType } from './types.js';
 
-/** Underscore is the word delimiter and `#` separates key fields, so names are kept to this set. */
-const FLAG_NAME = /^[a-z0-9_]+$/;
+/**
+ * Flag and segment names (docs/flag-model.md#flag-types-and-names). `#` separates row
+ * key fields, so it is never allowed; `-` and `.` are, for OpenFeature-style keys
+ * (`boolean-flag`, `checkout.v2`), but not first, so every runbook name stays valid
+ * and a name never starts like an option or a relative path.
+ */
+const FLAG_NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** The rule for flag and segment names, as messages state it. */
+export const FLAG_NAME_RULE = `lower-case letters, digits, "_", "-" and ".", starting with a letter, digit or "_", at most ${MAX_NAME_LENGTH} characters`;
 
 export function assertFlagName(name: unknown, field = 'flag_name'): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidInputError(`${field} is required: a flag name of lower-case letters, digits and underscores`, {
+    throw new InvalidInputError(`${field} is required: a flag name of ${FLAG_NAME_RULE}`, {
       field,
     });
   }
-  if (name.length > MAX_NAME_LENGTH || !FLAG_NAME.test(name)) {
-    throw new InvalidInputError(
-      `${field} ${JSON.stringify(name)} is not a valid flag name: use only lower-case letters, digits and underscores (a-z, 0-9, _), at most ${MAX_NAME_LENGTH} characters`,
-      { field },
-    );
+  if (!isFlagName(name)) {
+    throw new InvalidInputError(`${field} ${JSON.stringify(name)} is not a valid flag name: use ${FLAG_NAME_RULE}`, {
+      field,
+    });
   }
 }
 
@@ -34,11 +42,17 @@ export function assertProjectName(project: unknown, field = 'project_name'): ass
   }
 }
 
-export function parseFlagType(value: unknown, field = 'flag_type'): FlagType {
-  if (typeof value === 'string' && (FLAG_TYPES as readonly string[]).includes(value)) return value as FlagType;
-  throw new InvalidFlagTypeException(value, { field });
+/** A flag type from a caller; `allowed` narrows it (the runbook's Airflow configs know only feature and data). */
+export function parseFlagType(
+  value: unknown,
+  field = 'flag_type',
+  allowed: readonly FlagType[] = FLAG_TYPES,
+): FlagType {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as FlagType;
+  throw new InvalidFlagTypeException(value, { field, allowed });
 }
 
+/** Whether `name` is a valid flag or segment name. */
 export function isFlagName(name: string): boolean {
   return name.length > 0 && name.length <= MAX_NAME_LENGTH && FLAG_NAME.test(name);
 }

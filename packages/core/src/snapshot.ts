@@ -1,4 +1,5 @@
 import { formatValue, InvalidInputError } from './errors.js';
+import { FLAG_TYPES, isFlagType, RUNBOOK_FLAG_TYPES } from './flag-types.js';
 import { digestHex } from './hash/index.js';
 import type { FlagType } from './types.js';
 
@@ -78,6 +79,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const FLAG_MODEL_TYPES = FLAG_TYPES.filter((type) => !RUNBOOK_FLAG_TYPES.includes(type))
+  .map((type) => `"${type}"`)
+  .join(', ');
+
 function fault(field: string, message: string): InvalidInputError {
   return new InvalidInputError(message, { field });
 }
@@ -90,8 +95,12 @@ export function parseSnapshotFlag(value: unknown, at: string): ProjectSnapshotFl
   if (!isRecord(value)) throw fault(at, `${at} must be an object {name, flagType, wtime, revision}`);
   const { name, flagType, wtime, revision } = value;
   if (typeof name !== 'string' || name === '') throw fault(`${at}.name`, `${at}.name must be a flag name`);
-  if (flagType !== 'feature' && flagType !== 'data') {
-    throw fault(`${at}.flagType`, `${at}.flagType must be "feature" or "data", got ${formatValue(flagType)}`);
+  if (!isFlagType(flagType)) {
+    // The runbook's two types first, as this message always named them; then the flag model's.
+    throw fault(
+      `${at}.flagType`,
+      `${at}.flagType must be "feature" or "data", got ${formatValue(flagType)} (or one of the flag model's types: ${FLAG_MODEL_TYPES})`,
+    );
   }
   if (typeof wtime !== 'string') throw fault(`${at}.wtime`, `${at}.wtime must be a revision time`);
   if (!isRecord(revision)) throw fault(`${at}.revision`, `${at}.revision must be an object`);

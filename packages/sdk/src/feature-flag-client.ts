@@ -275,7 +275,8 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
         try {
           const result = entry.compiled.evaluate(instanceId);
           this.reporter?.add(entry, instanceId, result);
-          return result.value;
+          // null: the revision gives no value, so the caller's default (docs/flag-model.md).
+          return result.value ?? defaultValue;
         } catch (error) {
           return this.failed(flagType, flagName, error, defaultValue);
         }

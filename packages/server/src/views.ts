@@ -1,4 +1,4 @@
-import type { FlagMetadata, FlagRef, FlagType, Revision } from '@vexil/core';
+import type { FlagMetadata, FlagRef, FlagType, ResultValue, Revision } from '@vexil/core';
 
 /** A revision as the CLI and API show it: the stored fields plus the row's time. */
 export interface RevisionView {
@@ -26,7 +26,7 @@ export interface EvaluationView {
   flagType: FlagType;
   name: string;
   instanceId: string;
-  value: boolean | string;
+  value: ResultValue;
   group: string;
   /** WTIME of the revision that answered. */
   revision: string;

@@ -1,4 +1,4 @@
-import type { FlagValue, LogRowKey } from '@vexil/core';
+import type { LogRowKey, ResultValue } from '@vexil/core';
 
 /**
  * One evaluation, as the runbook system's operation-log table holds it: the parts of
@@ -6,7 +6,7 @@ import type { FlagValue, LogRowKey } from '@vexil/core';
  * `YYYY-MM-DD HH:MM:SS.ffffff`), then what was answered.
  */
 export interface EvaluationLogEntry extends LogRowKey {
-  value: FlagValue;
+  value: ResultValue;
   group: string;
   /** Whether the flag data came from the service's cache. */
   cacheHit: boolean;

@@ -1,7 +1,8 @@
 import { formatValue, InvalidInputError, VexilError } from '../errors.js';
+import { RUNBOOK_FLAG_TYPES, storedFlagType } from '../flag-types.js';
 import type { RowKind } from '../key-codec.js';
 import { assertFlagName, assertProjectName, parseFlagType } from '../names.js';
-import { type FlagRef, storedFlagType } from '../types.js';
+import type { FlagRef } from '../types.js';
 import { type PyValue, parsePythonLiteral } from './python-literal.js';
 
 /**
@@ -93,7 +94,8 @@ function parseConfig(text: string, prefix: string): AirflowConfig {
     );
   }
 
-  const flagType = parseFlagType(config.row_key_prefix_FLAGTYPE, 'row_key_prefix_FLAGTYPE');
+  // The runbook's configs name only its two flag types; the flag model's new keys may still appear in row_cell_value.
+  const flagType = parseFlagType(config.row_key_prefix_FLAGTYPE, 'row_key_prefix_FLAGTYPE', RUNBOOK_FLAG_TYPES);
 
   const name = config.row_key_prefix_FLAGNAME;
   assertFlagName(name, 'row_key_prefix_FLAGNAME');

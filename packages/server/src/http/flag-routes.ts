@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   MAX_INSTANCE_ID_LENGTH,
   parseFlagType,
+  type ResultValue,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -46,7 +47,7 @@ interface FlagAnswer {
   instance_id: string;
   flag_type: FlagType;
   flag_name: string;
-  flag_value: boolean | string;
+  flag_value: ResultValue;
   rollout_group: string;
 }
 

@@ -11,6 +11,7 @@ import {
   type OfrepReason,
   ofrepReason,
   type ProjectSnapshot,
+  type ResultValue,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -59,7 +60,7 @@ interface EvaluationContext {
 
 interface FlagSuccess {
   key: string;
-  value: boolean | string;
+  value: ResultValue;
   reason: OfrepReason;
   variant: string;
   metadata: { project: string; flagType: FlagType; revision: string };

@@ -1,4 +1,4 @@
-import type { FlagValue } from '@vexil/core';
+import type { FlagValue, ResultValue } from '@vexil/core';
 import { parsePythonLiteral } from '@vexil/core/runbook';
 
 /**
@@ -162,7 +162,7 @@ export function decodeLogValue(text: string, flagType: KeyFlagType): FlagValue {
 }
 
 /** `AssignedValue` as written: booleans as JSON, strings as they are unless they would read back as something else. */
-export function encodeLogValue(value: FlagValue, flagType: KeyFlagType): string {
+export function encodeLogValue(value: ResultValue, flagType: KeyFlagType): string {
   if (typeof value !== 'string') return JSON.stringify(value);
   return decodeLogValue(value, flagType) === value ? value : JSON.stringify(value);
 }

@@ -1,4 +1,4 @@
-import { logRowKey } from '@vexil/core';
+import { logRowKey, type ResultValue } from '@vexil/core';
 import type { EncodedLogBatch, EvaluationLogEntry } from '../../evaluation-log-sink.js';
 
 /**
@@ -45,7 +45,7 @@ export class SqliteLogBatch implements EncodedLogBatch {
   private readonly dictionary: string[] = [];
   private readonly indexes = new Map<string, number>();
   /** Keyed by the value itself: its JSON is made once per batch, not per row. */
-  private readonly valueIndexes = new Map<boolean | string, number>();
+  private readonly valueIndexes = new Map<ResultValue, number>();
 
   add(entry: EvaluationLogEntry): void {
     const requestId = entry.requestId;
@@ -96,7 +96,7 @@ export class SqliteLogBatch implements EncodedLogBatch {
     return index;
   }
 
-  private valueIndex(value: boolean | string): number {
+  private valueIndex(value: ResultValue): number {
     let index = this.valueIndexes.get(value);
     if (index === undefined) {
       const json = JSON.stringify(value);
