@@ -201,3 +201,19 @@ describe('segment operators', () => {
     expect(holds(c('not_in_segment', ['fr'], 'targetingKey'), { country: 'DE' }, byCountry)).toBe(true);
   });
 });
+
+describe('contexts a caller may build', () => {
+  it('attributes inherited from Object.prototype never hold, negated operators included', () => {
+    for (const attribute of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(holds(c('not_equals', ['x'], attribute), { targetingKey: 'a' })).toBe(false);
+      expect(holds(c('not_in', ['x', 1], attribute), { targetingKey: 'a' })).toBe(false);
+      expect(holds(c('contains', [''], attribute), { targetingKey: 'a' })).toBe(false);
+    }
+  });
+
+  it('a context without a prototype is read like any other', () => {
+    const context = Object.assign(Object.create(null) as Record<string, unknown>, { a: 'gold' });
+    expect(holds(c('equals', ['gold']), context)).toBe(true);
+    expect(holds(c('not_in', ['gold']), context)).toBe(false);
+  });
+});

@@ -301,6 +301,14 @@ describe('the runbook paths stay as they were', () => {
     }
   });
 
+  it('evaluate(id) returns one precomputed frozen result per group', () => {
+    const compiled = compileRevision(runbook);
+    const first = compiled.evaluate('A12345');
+    expect(compiled.evaluate('A12345')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.keys(first)).toEqual(['value', 'group']);
+  });
+
   it('evaluateRevisionContext evaluates a context on a plain revision object', () => {
     expect(evaluateRevisionContext(runbook, { targetingKey: 'A12345' }).group).toBe('override-1');
   });

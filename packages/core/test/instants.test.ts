@@ -20,6 +20,8 @@ describe('parseInstant', () => {
       '2026-12-01T09:30:00+02:00',
       '2026-12-01T09:30:00-05:30',
       '1900-03-01T00:00:00Z',
+      '0000-02-29',
+      '2000-02-29T23:59:59+14:00',
     ]) {
       const iso = text.length === 10 ? `${text}T00:00:00Z` : text;
       const expected = new Date(iso).getTime() / 1000;
