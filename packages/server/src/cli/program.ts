@@ -19,6 +19,7 @@ import { configHelpText, plainText } from '../config-docs.js';
 import { SERVICE_VARIABLES } from '../config-variables.js';
 import { seedDemo } from '../demo.js';
 import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
+import { addImportCommand } from '../flagd/import-command.js';
 import { serveUntilSignalled } from '../serve.js';
 import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
 import { callerName } from './caller.js';
@@ -326,6 +327,8 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
       );
       print(command, views, (v) => formatFlags(v, true));
     });
+
+  addImportCommand(program, { withStore, print });
 
   return program;
 }
