@@ -1,12 +1,20 @@
-import { InvalidInputError, isFlagName } from '@vexil/core';
+import {
+  FLAG_NAME_RULE,
+  type FlagValue,
+  InvalidInputError,
+  isFlagName,
+  isVariantName,
+  type ResultValue,
+  SEGMENT_ATTRIBUTE,
+  SEGMENT_OPERATORS,
+  type ValueFlagType,
+} from '@vexil/core';
 import {
   describeRefusal,
   type FlagdImportPlan,
   type FlagdRefusal,
   type ImportedFlag,
-  type ImportedFlagType,
   type ImportedSegment,
-  type ImportedValue,
   Unmappable,
 } from './flagd-plan.js';
 import { toRules } from './flagd-targeting.js';
@@ -87,7 +95,7 @@ export function convertFlagdDefinition(definition: unknown, source: string): Fla
     };
     try {
       if (!isFlagName(key)) {
-        throw new Unmappable('', 'the key is not a valid Vexil flag name (lower-case letters, digits, "_", "-", ".")');
+        throw new Unmappable('', `the key is not a valid Vexil flag name (${FLAG_NAME_RULE})`);
       }
       if (!isObject(raw)) throw new Unmappable('', 'a flag is an object with state, variants, defaultVariant');
       for (const field of Object.keys(raw)) {
@@ -106,7 +114,7 @@ export function convertFlagdDefinition(definition: unknown, source: string): Fla
         const segment = asSegment(name, alternatives);
         if (!segment) return alternatives;
         if (!segments.has(name)) segments.set(name, { name, revision: { Conditions: segment, Comment: comment } });
-        return [[{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [name] }]];
+        return [[{ Attribute: SEGMENT_ATTRIBUTE, Operator: 'in_segment', Values: [name] }]];
       };
       const rules = toRules(raw.targeting, { variants, controlValue, reference, resolve: expand, note: flagNotes });
 
@@ -155,11 +163,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function asSegment(name: string, alternatives: Alternatives) {
   if (!isFlagName(name) || alternatives.length !== 1) return undefined;
   const [conditions] = alternatives;
-  if (conditions!.length === 0 || conditions!.some((c) => c.Operator.endsWith('in_segment'))) return undefined;
+  if (
+    conditions!.length === 0 ||
+    conditions!.some((c) => (SEGMENT_OPERATORS as readonly string[]).includes(c.Operator))
+  ) {
+    return undefined;
+  }
   return conditions!;
 }
 
-function typeOf(value: unknown): ImportedFlagType | undefined {
+function typeOf(value: unknown): ValueFlagType | undefined {
   if (typeof value === 'boolean') return 'feature';
   if (typeof value === 'string') return 'data';
   if (typeof value === 'number' && Number.isFinite(value)) return 'number';
@@ -167,19 +180,25 @@ function typeOf(value: unknown): ImportedFlagType | undefined {
   return undefined;
 }
 
-const TYPE_WORDS: Readonly<Record<ImportedFlagType, string>> = {
+const TYPE_WORDS: Readonly<Record<ValueFlagType, string>> = {
   feature: 'booleans',
   data: 'strings',
   number: 'numbers',
   json: 'objects or arrays',
 };
 
-function variantsOf(raw: unknown): { flagType: ImportedFlagType; variants: Record<string, ImportedValue> } {
+function variantsOf(raw: unknown): { flagType: ValueFlagType; variants: Record<string, FlagValue> } {
   if (!isObject(raw) || Object.keys(raw).length === 0) {
     throw new Unmappable('variants', 'a flag needs variants: an object of variant name → value');
   }
-  const types = new Map<ImportedFlagType, string[]>();
+  const types = new Map<ValueFlagType, string[]>();
   for (const [name, value] of Object.entries(raw)) {
+    if (!isVariantName(name)) {
+      throw new Unmappable(
+        `variants.${name}`,
+        'not a valid Vexil variant name (1–100 letters, digits, "_", "-" or ".", starting with a letter or digit)',
+      );
+    }
     const type = typeOf(value);
     if (type === undefined) {
       throw new Unmappable(
@@ -205,7 +224,7 @@ function variantsOf(raw: unknown): { flagType: ImportedFlagType; variants: Recor
     }
     seen.set(canonical, name);
   }
-  return { flagType: [...types.keys()][0]!, variants: raw as Record<string, ImportedValue> };
+  return { flagType: [...types.keys()][0]!, variants: raw as Record<string, FlagValue> };
 }
 
 /** JSON with object keys sorted, so values equal by content compare equal. */
@@ -219,7 +238,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** `defaultVariant` null or absent: flagd answers the caller's default, which is ControlValue null. */
-function defaultOf(raw: unknown, variants: Record<string, ImportedValue>): ImportedValue | null {
+function defaultOf(raw: unknown, variants: Record<string, FlagValue>): ResultValue {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'string' || !Object.hasOwn(variants, raw)) {
     throw new Unmappable(

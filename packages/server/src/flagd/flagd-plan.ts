@@ -4,47 +4,29 @@
  * tell where Vexil will answer differently from flagd. Nothing here touches a store.
  */
 
-export type ImportedFlagType = 'feature' | 'data' | 'number' | 'json';
-export type ImportedValue = boolean | string | number | object;
-
-export interface ImportedCondition {
-  Attribute: string;
-  Operator: string;
-  Values: (string | number | boolean)[];
-}
-
-export interface ImportedSplitBucket {
-  Percent: number;
-  Value: ImportedValue | null;
-}
-
-export interface ImportedRule {
-  Conditions: ImportedCondition[];
-  Value?: ImportedValue | null;
-  Split?: ImportedSplitBucket[];
-}
+import type { Condition, FlagValue, ResultValue, RevisionMetadata, TargetingRule, ValueFlagType } from '@vexil/core';
 
 /** A flag revision as the import writes it; Name, Type and FormatVersion come with the write. */
 export interface ImportedFlagRevision {
-  ControlValue: ImportedValue | null;
+  ControlValue: ResultValue;
   Treatments: [];
-  Variants: Record<string, ImportedValue>;
-  Rules?: ImportedRule[];
+  Variants: Record<string, FlagValue>;
+  Rules?: TargetingRule[];
   Disabled?: true;
-  Metadata?: Record<string, string | number | boolean>;
+  Metadata?: RevisionMetadata;
   Comment: string;
 }
 
 export interface ImportedFlag {
   /** The flagd key, which is the Vexil flag name. */
   name: string;
-  flagType: ImportedFlagType;
+  flagType: ValueFlagType;
   revision: ImportedFlagRevision;
 }
 
 /** A segment revision as the import writes it: a flagd `$evaluators` entry that is a condition. */
 export interface ImportedSegmentRevision {
-  Conditions: ImportedCondition[];
+  Conditions: Condition[];
   Comment: string;
 }
 

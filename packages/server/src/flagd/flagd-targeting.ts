@@ -1,4 +1,4 @@
-import type { ImportedRule, ImportedSplitBucket, ImportedValue } from './flagd-plan.js';
+import type { FlagValue, ResultValue, SplitBucket, TargetingRule } from '@vexil/core';
 import { Unmappable } from './flagd-plan.js';
 import { type Alternatives, type ConditionScope, operation, toAlternatives } from './jsonlogic-conditions.js';
 
@@ -10,16 +10,13 @@ import { type Alternatives, type ConditionScope, operation, toAlternatives } fro
  * flagd's default variant, which is Vexil's ControlValue.
  */
 export interface TargetingScope extends ConditionScope {
-  readonly variants: Readonly<Record<string, ImportedValue>>;
-  readonly controlValue: ImportedValue | null;
+  readonly variants: Readonly<Record<string, FlagValue>>;
+  readonly controlValue: ResultValue;
   /** A `$ref` where a result is expected: the evaluator's expression, inlined (converted by `convert`). */
   resolve<T>(name: string, path: string, convert: (expression: unknown, path: string) => T): T;
 }
 
-type Result =
-  | { kind: 'value'; value: ImportedValue | null }
-  | { kind: 'split'; split: ImportedSplitBucket[] }
-  | { kind: 'default' };
+type Result = { kind: 'value'; value: ResultValue } | { kind: 'split'; split: SplitBucket[] } | { kind: 'default' };
 
 interface Branch {
   alternatives: Alternatives;
@@ -27,7 +24,7 @@ interface Branch {
   path: string;
 }
 
-export function toRules(targeting: unknown, scope: TargetingScope): ImportedRule[] {
+export function toRules(targeting: unknown, scope: TargetingScope): TargetingRule[] {
   if (targeting === undefined || targeting === null) return [];
   if (typeof targeting === 'object' && !Array.isArray(targeting) && Object.keys(targeting).length === 0) return [];
   return rulesOf(branches(targeting, 'targeting', scope), scope);
@@ -88,7 +85,7 @@ function result(node: unknown, path: string, scope: TargetingScope): Result {
 }
 
 /** flagd turns a targeting result into a variant name with toString(), so `true` names the variant "true". */
-function variantValue(node: string | number | boolean, path: string, scope: TargetingScope): ImportedValue {
+function variantValue(node: string | number | boolean, path: string, scope: TargetingScope): FlagValue {
   const name = String(node);
   if (!Object.hasOwn(scope.variants, name)) {
     throw new Unmappable(
@@ -104,7 +101,7 @@ function variantValue(node: string | number | boolean, path: string, scope: Targ
  * they add up to exactly 100 %). Only flagd's default bucket key (flag key and
  * targeting key) maps: Vexil always hashes the targeting key.
  */
-function split(args: unknown[], path: string, scope: TargetingScope): ImportedSplitBucket[] {
+function split(args: unknown[], path: string, scope: TargetingScope): SplitBucket[] {
   if (args.length === 0) throw new Unmappable(path, '"fractional" needs at least one bucket');
   if (!Array.isArray(args[0])) {
     throw new Unmappable(
@@ -121,7 +118,7 @@ function split(args: unknown[], path: string, scope: TargetingScope): ImportedSp
     if (typeof weight !== 'number' || !Number.isInteger(weight)) {
       throw new Unmappable(`${at}[1]`, `a bucket weight must be a whole number, got ${JSON.stringify(weight)}`);
     }
-    let value: ImportedValue | null;
+    let value: ResultValue;
     if (variant === null) value = null;
     else if (typeof variant === 'string' || typeof variant === 'number' || typeof variant === 'boolean') {
       value = variantValue(variant, `${at}[0]`, scope);
@@ -154,13 +151,13 @@ function split(args: unknown[], path: string, scope: TargetingScope): ImportedSp
   return buckets.map((bucket, i) => ({ Percent: points[i]! / 100, Value: bucket.value }));
 }
 
-function rulesOf(all: Branch[], scope: TargetingScope): ImportedRule[] {
+function rulesOf(all: Branch[], scope: TargetingScope): TargetingRule[] {
   // Trailing "default" results are what falling through every rule gives already.
   let end = all.length;
   while (end > 0 && all[end - 1]!.result.kind === 'default') end -= 1;
-  const rules: ImportedRule[] = [];
+  const rules: TargetingRule[] = [];
   for (const branch of all.slice(0, end)) {
-    let fields: Pick<ImportedRule, 'Value' | 'Split'>;
+    let fields: Pick<TargetingRule, 'Value' | 'Split'>;
     if (branch.result.kind === 'split') fields = { Split: branch.result.split };
     else if (branch.result.kind === 'value') fields = { Value: branch.result.value };
     else {

@@ -1,4 +1,5 @@
-import { type ImportedCondition, Unmappable } from './flagd-plan.js';
+import type { Condition, ConditionOperator } from '@vexil/core';
+import { Unmappable } from './flagd-plan.js';
 
 /**
  * flagd's JSONLogic conditions as Vexil conditions. A JSONLogic condition may hold
@@ -10,7 +11,7 @@ import { type ImportedCondition, Unmappable } from './flagd-plan.js';
  * the few shapes Vexil can express and naming exactly what it cannot, which no
  * evaluator library does.
  */
-export type Conjunction = ImportedCondition[];
+export type Conjunction = Condition[];
 export type Alternatives = Conjunction[];
 
 export interface ConditionScope {
@@ -25,7 +26,7 @@ export const MAX_ALTERNATIVES = 64;
 
 type Literal = string | number | boolean;
 
-const COMPARISONS: Readonly<Record<string, string>> = { '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
+const COMPARISONS: Readonly<Record<string, ConditionOperator>> = { '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
 const FLIPPED: Readonly<Record<string, string>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '=': '=', '!=': '!=' };
 
 export function toAlternatives(node: unknown, path: string, scope: ConditionScope): Alternatives {
@@ -167,7 +168,7 @@ function literal(node: unknown, path: string, kinds: readonly ('string' | 'numbe
 }
 
 /** `var` and `!var`: JSONLogic truthiness, which Vexil can test only as the boolean itself. */
-function truthiness(args: unknown[], path: string, wanted: boolean, scope: ConditionScope): ImportedCondition {
+function truthiness(args: unknown[], path: string, wanted: boolean, scope: ConditionScope): Condition {
   if (args.length !== 1 || !isVar(args[0])) {
     throw new Unmappable(path, '"!" maps only when applied to one attribute ({"!": {"var": "name"}})');
   }
@@ -194,7 +195,7 @@ function sides(args: unknown[], path: string, kinds: readonly ('string' | 'numbe
   throw new Unmappable(path, 'only an attribute ({"var": …}) compared with a literal maps to a Vexil condition');
 }
 
-function equality(operator: string, args: unknown[], path: string, scope: ConditionScope): ImportedCondition {
+function equality(operator: string, args: unknown[], path: string, scope: ConditionScope): Condition {
   const { name, value } = sides(args, path, ['string', 'number', 'boolean']);
   const negated = operator.startsWith('!');
   if (operator.length === 2) {
@@ -228,7 +229,7 @@ function numericComparison(operator: string, args: unknown[], path: string): Con
     const name = attribute(middle, path);
     const op = COMPARISONS[operator]!;
     return [
-      { Attribute: name, Operator: op.replace('lt', 'gt'), Values: [literal(low, path, ['number'])] },
+      { Attribute: name, Operator: op === 'lt' ? 'gt' : 'gte', Values: [literal(low, path, ['number'])] },
       { Attribute: name, Operator: op, Values: [literal(high, path, ['number'])] },
     ];
   }
@@ -237,7 +238,7 @@ function numericComparison(operator: string, args: unknown[], path: string): Con
 }
 
 /** `in`: an attribute in a literal list, or a literal substring of an attribute. */
-function membership(args: unknown[], path: string, scope: ConditionScope): ImportedCondition {
+function membership(args: unknown[], path: string, scope: ConditionScope): Condition {
   if (args.length !== 2) throw new Unmappable(path, `expected two arguments, got ${args.length}`);
   const [needle, haystack] = args;
   if (isVar(needle) && Array.isArray(haystack)) {
@@ -259,7 +260,7 @@ function membership(args: unknown[], path: string, scope: ConditionScope): Impor
   );
 }
 
-function affix(operator: string, args: unknown[], path: string): ImportedCondition {
+function affix(operator: 'starts_with' | 'ends_with', args: unknown[], path: string): Condition {
   if (args.length !== 2 || !isVar(args[0])) {
     throw new Unmappable(path, `"${operator}" maps only as {"${operator}": [{"var": …}, "text"]}`);
   }
@@ -313,7 +314,7 @@ function semanticVersion(args: unknown[], path: string, scope: ConditionScope): 
     `semver:${name}`,
     `"sem_ver" on attribute ${name}: Vexil reads only full versions (MAJOR.MINOR.PATCH); flagd also reads "1" and "1.2"`,
   );
-  const condition = (op: string, text: string): ImportedCondition => ({
+  const condition = (op: string, text: string): Condition => ({
     Attribute: name,
     Operator: op,
     Values: [text],
