@@ -4,48 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { FlagdImportOutcome } from '../src/flagd/flagd-import.js';
 import type { RevisionView } from '../src/index.js';
 import { CliHarness } from './cli-harness.js';
-import { startVexil } from './support/vexil-process.js';
-
-const bool = { on: true, off: false };
-const email = { var: 'email' };
-
-/** A flagd file using what maps: types, metadata, a disabled flag, rules, a split and a segment. */
-const shop = {
-  $schema: 'https://flagd.dev/schema/v0/flags.json',
-  metadata: { owner: 'checkout-team' },
-  $evaluators: { staff: { ends_with: [email, '@shop.example'] } },
-  flags: {
-    'new-checkout': {
-      state: 'ENABLED',
-      variants: bool,
-      defaultVariant: 'off',
-      metadata: { ticket: 'SHOP-12' },
-      targeting: {
-        if: [
-          { $ref: 'staff' },
-          'on',
-          { and: [{ in: [{ var: 'country' }, ['de', 'fr']] }, { sem_ver: [{ var: 'app' }, '>=', '2.1.0'] }] },
-          {
-            fractional: [
-              ['on', 50],
-              ['off', 50],
-            ],
-          },
-          null,
-        ],
-      },
-    },
-    'banner.text': {
-      state: 'ENABLED',
-      variants: { hello: 'Hello', sale: 'Sale now' },
-      defaultVariant: 'hello',
-      targeting: { if: [{ '>=': [{ var: 'age' }, 18] }, 'sale', 'hello'] },
-    },
-    'page-size': { state: 'ENABLED', variants: { small: 10, big: 50 }, defaultVariant: 'big' },
-    theme: { state: 'DISABLED', variants: { dark: { bg: '#000' }, light: { bg: '#fff' } }, defaultVariant: 'dark' },
-    'code-default': { state: 'ENABLED', variants: bool, defaultVariant: null },
-  },
-};
+import { bool, shop } from './support/flagd-shop.js';
 
 describe('vexil import flagd', () => {
   const cli = new CliHarness();
@@ -162,61 +121,19 @@ describe('vexil import flagd', () => {
     expect(await cli.snapshot(['shop'])).toEqual(before);
   });
 
+  it('is listed in vexil --help and explains itself', async () => {
+    expect((await cli.run('--help')).stdout).toContain('import');
+    const help = await cli.run('import', 'flagd', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: vexil import flagd [options] <file>');
+    expect(help.stdout).toContain('--dry-run');
+  });
+
   it('refuses a file that is not JSON, naming it', async () => {
     const path = join(cli.dir, 'flags.yaml');
     writeFileSync(path, 'flags:\n  a: {}\n');
     const result = await cli.run('import', 'flagd', path, '-p', 'shop');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${path} is not JSON`);
-  });
-
-  it('answers the imported flags through vexil serve OFREP as flagd would', async () => {
-    const service = await startVexil({ VEXIL_STORE: cli.storeSpec, VEXIL_DEFAULT_PROJECT: 'shop' });
-    const ofrep = async (key: string, context: Record<string, unknown>) => {
-      const response = await fetch(`${service.url}/ofrep/v1/evaluate/flags/${key}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ context }),
-      });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    };
-    try {
-      expect(await ofrep('new-checkout', { email: 'ann@shop.example', targetingKey: 'u1' })).toEqual({
-        status: 200,
-        body: {
-          key: 'new-checkout',
-          value: true,
-          variant: 'on',
-          reason: 'TARGETING_MATCH',
-          metadata: { owner: 'checkout-team', ticket: 'SHOP-12' },
-        },
-      });
-      expect((await ofrep('new-checkout', { email: 'bob@else.example' })).body).toMatchObject({
-        value: false,
-        variant: 'off',
-        reason: 'DEFAULT',
-      });
-      expect((await ofrep('banner.text', { age: 30 })).body).toMatchObject({
-        value: 'Sale now',
-        variant: 'sale',
-        reason: 'TARGETING_MATCH',
-      });
-      expect((await ofrep('banner.text', { age: 12 })).body).toMatchObject({
-        value: 'Hello',
-        variant: 'hello',
-        reason: 'TARGETING_MATCH',
-      });
-      expect((await ofrep('page-size', {})).body).toMatchObject({ value: 50, variant: 'big', reason: 'STATIC' });
-      const disabled = await ofrep('theme', {});
-      expect(disabled.body).toMatchObject({ reason: 'DISABLED' });
-      expect(disabled.body).not.toHaveProperty('value');
-      const codeDefault = await ofrep('code-default', {});
-      expect(codeDefault.body).toMatchObject({ reason: 'STATIC' });
-      expect(codeDefault.body).not.toHaveProperty('value');
-      const split = await ofrep('new-checkout', { country: 'de', app: '2.4.0', targetingKey: 'user-7' });
-      expect(split.body).toMatchObject({ reason: 'SPLIT' });
-    } finally {
-      await service.stop();
-    }
   });
 });

@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   parseFlagMetadata,
   parseRevision,
+  parseSegmentRevision,
   storedFlagType,
 } from '@vexil/core';
 import type { NewRow } from '@vexil/store';
@@ -48,9 +49,10 @@ export async function importFlagdPlan(
   for (const { ref: item, revision, segment } of items) {
     await refuseOtherType(admin, item);
     const fields = { Name: item.name, Type: storedFlagType(item.flagType), FormatVersion: 2, ...revision };
-    if (!segment) Object.assign(fields, { Salt: item.name });
     const context = { mode: 'input' as const, flagType: item.flagType, name: item.name };
-    const checked = parseRevision(fields, context);
+    const checked = segment
+      ? parseSegmentRevision(fields, context)
+      : parseRevision({ ...fields, Salt: item.name }, context);
     const exists = (await admin.store.latest('FLAG', item)) !== undefined;
     if (!exists) {
       const metadata = parseFlagMetadata({ Name: item.name, Type: storedFlagType(item.flagType) }, context);
