@@ -1,4 +1,16 @@
-import { assertProjectName, type FlagType, formatValue, isInstanceId, MAX_INSTANCE_ID_LENGTH } from '@vexil/core';
+import {
+  assertProjectName,
+  FLAG_TYPE_VALUES,
+  type FlagValue,
+  formatValue,
+  isInstanceId,
+  isValueOfType,
+  type JsonObject,
+  type JsonValue,
+  MAX_INSTANCE_ID_LENGTH,
+  type ResultValue,
+  type ValueFlagType,
+} from '@vexil/core';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
 import { TtlCache } from './ttl-cache.js';
@@ -25,7 +37,8 @@ export interface AsyncFeatureFlagClientEventMap {
   error: VexilClientError;
 }
 
-type Outcome = { value: boolean | string } | { error: VexilClientError; authoritative: boolean };
+/** A request's outcome: the value (`null`: the revision gives none, the caller's default), or why not. */
+type Outcome = { value: ResultValue } | { error: VexilClientError; authoritative: boolean };
 
 /**
  * The runbook system's `AsyncFeatureFlagClient`: each get asks the service's
@@ -46,7 +59,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
   private readonly headers: Readonly<Record<string, string>>;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
-  private readonly cache: TtlCache<boolean | string>;
+  private readonly cache: TtlCache<ResultValue>;
   private readonly inflight = new Map<string, Promise<Outcome>>();
   private readonly closing = new AbortController();
   private readonly announced = new WeakSet<VexilClientError>();
@@ -80,6 +93,19 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     return this.get('data', flagName, instanceId, defaultValue);
   }
 
+  /** The value of number flag `flagName` for `instanceId` (never rejects; see the class). */
+  getFlagNumber(flagName: string, instanceId: string, defaultValue: number): Promise<number> {
+    return this.get('number', flagName, instanceId, defaultValue);
+  }
+
+  /**
+   * The value of json flag `flagName` for `instanceId`: a JSON object or array, as
+   * stored (its shape is the flag's, not checked against `T`; never rejects).
+   */
+  getFlagJson<T extends JsonObject | JsonValue[]>(flagName: string, instanceId: string, defaultValue: T): Promise<T> {
+    return this.get('json', flagName, instanceId, defaultValue);
+  }
+
   /** Values in the cache (fresh or kept for failures). */
   get cacheSize(): number {
     return this.cache.size;
@@ -98,8 +124,9 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     this.cache.clear();
   }
 
-  private async get<T extends boolean | string>(
-    flagType: FlagType,
+  /** A value the service answered, or the default where it gave none (`null`). */
+  private async get<T extends FlagValue>(
+    flagType: ValueFlagType,
     flagName: string,
     instanceId: string,
     defaultValue: T,
@@ -131,17 +158,17 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
       }
       const key = `${flagType}\n${flagName}\n${instanceId}`;
       const cached = this.cache.get(key);
-      if (cached?.fresh === true && typeof cached.value === typeof defaultValue) return cached.value as T;
+      if (cached?.fresh === true && usable(cached.value, defaultValue)) return (cached.value ?? defaultValue) as T;
       let pending = this.inflight.get(key);
       if (pending === undefined) {
         pending = this.request(key, flagType, flagName, instanceId).finally(() => this.inflight.delete(key));
         this.inflight.set(key, pending);
       }
       const outcome = await pending;
-      if ('value' in outcome) return outcome.value as T;
+      if ('value' in outcome) return (outcome.value ?? defaultValue) as T;
       this.record(outcome.error);
-      if (!outcome.authoritative && cached !== undefined && typeof cached.value === typeof defaultValue) {
-        return cached.value as T;
+      if (!outcome.authoritative && cached !== undefined && usable(cached.value, defaultValue)) {
+        return (cached.value ?? defaultValue) as T;
       }
       return defaultValue;
     } catch {
@@ -149,7 +176,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     }
   }
 
-  private async request(key: string, flagType: FlagType, flagName: string, instanceId: string): Promise<Outcome> {
+  private async request(key: string, flagType: ValueFlagType, flagName: string, instanceId: string): Promise<Outcome> {
     const what = `${flagType} flag ${flagName} of project ${this.projectName}`;
     const query = new URLSearchParams({
       project_name: this.projectName,
@@ -183,18 +210,18 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
         return { error: this.unreadable(what, flagName, error), authoritative: false };
       }
       const value = (body as { flag_value?: unknown } | null)?.flag_value;
-      if (flagType === 'feature' ? typeof value !== 'boolean' : typeof value !== 'string') {
+      if (value !== null && !isValueOfType(value, flagType)) {
         return {
           error: this.unreadable(
             what,
             flagName,
-            `flag_value is ${formatValue(value)}, not a ${flagType === 'feature' ? 'boolean' : 'string'}`,
+            `flag_value is ${formatValue(value)}, but a ${flagType} flag holds ${FLAG_TYPE_VALUES[flagType]}`,
           ),
           authoritative: false,
         };
       }
-      this.cache.set(key, value as boolean | string);
-      return { value: value as boolean | string };
+      this.cache.set(key, value);
+      return { value };
     } catch (error) {
       if (this.closed) {
         return {
@@ -224,4 +251,9 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     this.announced.add(error);
     this.emit('error', error);
   }
+}
+
+/** Whether a cached value answers a get with this default: no value (`null`), or one of the default's kind. */
+function usable(value: ResultValue, defaultValue: unknown): boolean {
+  return value === null || typeof value === typeof defaultValue;
 }

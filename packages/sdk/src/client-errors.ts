@@ -1,4 +1,10 @@
-import { ASK_BY_TYPE, type FlagType, flagTypeMismatchMessage, projectNotFoundMessage } from '@vexil/core';
+import {
+  ASK_BY_TYPE,
+  type FlagType,
+  flagTypeMismatchMessage,
+  projectNotFoundMessage,
+  VALUE_FLAG_TYPES,
+} from '@vexil/core';
 
 /**
  * Why a client answered a default (or a last known value) instead of a fresh one.
@@ -7,8 +13,10 @@ import { ASK_BY_TYPE, type FlagType, flagTypeMismatchMessage, projectNotFoundMes
  *
  * - `FLAG_NOT_FOUND`: no flag of that name and type in the project, it is archived, or the
  *   service answered 404.
- * - `TYPE_MISMATCH`: the flag exists with the other type (`getFlagBoolean` reads feature
- *   flags, `getFlagString` data flags).
+ * - `TYPE_MISMATCH`: the flag exists with another type (`getFlagBoolean` reads feature
+ *   flags, `getFlagString` data flags, `getFlagNumber` number flags, `getFlagJson` json flags).
+ * - `TARGETING_KEY_MISSING`: the flag needs a targeting key (its override lists or
+ *   percentages decide) and the evaluation context has none.
  * - `PARSE_ERROR`: a revision that does not validate, or an answer, snapshot or bootstrap
  *   file that cannot be read.
  * - `INVALID_ARGUMENT`: an instance id that is not a string of 1 to 1,000 characters (the
@@ -24,6 +32,7 @@ import { ASK_BY_TYPE, type FlagType, flagTypeMismatchMessage, projectNotFoundMes
 export type VexilClientErrorCode =
   | 'FLAG_NOT_FOUND'
   | 'TYPE_MISMATCH'
+  | 'TARGETING_KEY_MISSING'
   | 'PARSE_ERROR'
   | 'INVALID_ARGUMENT'
   | 'NOT_READY'
@@ -112,10 +121,16 @@ export interface AskedFor {
   flagType?: FlagType | undefined;
 }
 
-/** Both clients' wording for a flag read by the type it does not have (core's message and hint). */
-export function typeMismatchMessage(flagName: string, asked: FlagType): string {
-  const actual = asked === 'feature' ? 'data' : 'feature';
+/** Both clients' wording for a flag read by a type it does not have (core's message and hint). */
+export function typeMismatchMessage(flagName: string, asked: FlagType, actual: FlagType): string {
   return `${flagTypeMismatchMessage(flagName, asked, actual)}: ${ASK_BY_TYPE.sdk(actual)}`;
+}
+
+/** The type the service said a flag has: its message ends with core's type-mismatch wording. */
+function actualTypeSaid(message: string, flagName: string, asked: FlagType): FlagType | undefined {
+  return VALUE_FLAG_TYPES.find(
+    (type) => type !== asked && message.endsWith(flagTypeMismatchMessage(flagName, asked, type)),
+  );
 }
 
 interface ServiceErrorBody {
@@ -163,11 +178,12 @@ export async function statusError(
       );
     }
     if (body.field === 'flag_type' && asked.flagType !== undefined && flagName !== undefined) {
-      return new VexilClientError('TYPE_MISMATCH', typeMismatchMessage(flagName, asked.flagType), {
-        operation,
-        flagName,
-        status,
-      });
+      const actual = actualTypeSaid(message, flagName, asked.flagType);
+      return new VexilClientError(
+        'TYPE_MISMATCH',
+        actual === undefined ? message : typeMismatchMessage(flagName, asked.flagType, actual),
+        { operation, flagName, status },
+      );
     }
   }
   const code: VexilClientErrorCode =

@@ -86,7 +86,7 @@ export class EvaluationReporter {
     this.timer.unref();
   }
 
-  /** Queues one evaluation (the hot path). */
+  /** Queues one evaluation (the hot path); `instanceId` '' for a context without a targeting key. */
   add(flag: ReportedFlag, instanceId: string, result: EvaluationResult): void {
     const n = this.size;
     if (n === this.capacity) {
@@ -133,7 +133,10 @@ export class EvaluationReporter {
       let body = head;
       for (let i = start; i < end; i++) {
         if (i > start) body += ',';
-        body += `${this.flagFragment(this.flags[i]!)}${jsonString(this.ids[i]!)}${this.resultFragment(this.results[i]!)}${this.clock.format(this.times[i]!)}"}`;
+        const id = this.ids[i]!;
+        // An evaluation without a targeting key is reported without an instance id.
+        const instanceId = id === '' ? '' : `,"instanceId":${jsonString(id)}`;
+        body += `${this.flagFragment(this.flags[i]!)}${instanceId}${this.resultFragment(this.results[i]!)}${this.clock.format(this.times[i]!)}"}`;
         this.flags[i] = undefined;
         this.ids[i] = undefined;
         this.results[i] = undefined;
@@ -144,11 +147,11 @@ export class EvaluationReporter {
     return bodies;
   }
 
-  /** `{"flagType":…,"flagName":…,"instanceId":` for a flag. */
+  /** `{"flagType":…,"flagName":…` for a flag. */
   private flagFragment(flag: ReportedFlag): string {
     let fragment = this.flagFragments.get(flag);
     if (fragment === undefined) {
-      fragment = `{"flagType":${JSON.stringify(flag.flagType)},"flagName":${JSON.stringify(flag.name)},"instanceId":`;
+      fragment = `{"flagType":${JSON.stringify(flag.flagType)},"flagName":${JSON.stringify(flag.name)}`;
       this.flagFragments.set(flag, fragment);
     }
     return fragment;

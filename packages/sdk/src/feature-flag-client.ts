@@ -3,19 +3,27 @@ import { rename, writeFile } from 'node:fs/promises';
 import {
   assertProjectName,
   CHANGE_STREAM_KEEP_ALIVE_MS,
+  type EvaluationReason as CoreEvaluationReason,
+  type EvaluationContext,
+  type EvaluationResult,
+  FLAG_TYPES,
   type FlagType,
   type FlagUpdate,
   type FlagValue,
   formatValue,
   isInstanceId,
+  type JsonObject,
+  type JsonValue,
   MAX_INSTANCE_ID_LENGTH,
-  type OfrepReason,
-  ofrepReason,
   type ProjectSnapshot,
   parseProjectSnapshot,
+  type SegmentLookup,
   snapshotFlagOf,
   snapshotVersion,
   sortSnapshotFlags,
+  TargetingKeyMissingError,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
 } from '@vexil/core';
 import { backgroundFetch } from './background-fetch.js';
 import { typeMismatchMessage, VexilClientError, type VexilClientErrorCode } from './client-errors.js';
@@ -86,16 +94,34 @@ export interface FeatureFlagClientEventMap {
   disconnected: { lastError: VexilClientError | undefined };
 }
 
-/** OpenFeature's resolution reasons: override list, percentage rollout, control value, nobody targeted, failure. */
-export type EvaluationReason = OfrepReason | 'ERROR';
+/**
+ * OpenFeature's resolution reasons: nobody targeted (STATIC), control value (DEFAULT),
+ * override list or rule (TARGETING_MATCH), percentage rollout or rule split (SPLIT), kill
+ * switch (DISABLED), failure (ERROR).
+ */
+export type EvaluationReason = CoreEvaluationReason | 'ERROR';
+
+/**
+ * What a get evaluates for: an instance id (the context `{targetingKey: id}`, as
+ * `/get-feature-flag` evaluates it), or a whole evaluation context whose attributes
+ * targeting rules see (its `targetingKey` needed only by override lists and percentages).
+ */
+export type EvaluationTarget = string | EvaluationContext;
 
 /** An evaluation with why it gave its value (what the OpenFeature provider answers). */
-export interface FlagEvaluationDetails<T extends boolean | string> {
+export interface FlagEvaluationDetails<T extends FlagValue> {
+  /** The flag's value; the default on an error and where the revision gives no value (`null`). */
   value: T;
   reason: EvaluationReason;
-  flagType: FlagType;
-  /** The rollout group (`control`, `treatment`, `override-2`, …) when the flag was evaluated. */
+  flagType: ValueFlagType;
+  /** The rollout group (`control`, `treatment`, `override-2`, `rule-1`, `disabled`, …) when the flag was evaluated. */
   group?: string;
+  /** The value's name in the revision's `Variants`, else the rollout group; absent where the revision gives no value. */
+  variant?: string;
+  /** Where the revision gives no value (`null`): the caller's default was answered. */
+  noValue?: boolean;
+  /** The revision's `Metadata` (owner, ticket, expiry, …), `{}` without; when the flag was evaluated. */
+  metadata?: Readonly<Record<string, string | number | boolean>>;
   /** The time of the revision evaluated (its WTIME), when the flag is known. */
   revision?: string;
   errorCode?: VexilClientErrorCode;
@@ -105,7 +131,21 @@ export interface FlagEvaluationDetails<T extends boolean | string> {
 /** Evaluation problems remembered (to announce each once); more are forgotten at once. */
 const MAX_PROBLEMS = 1000;
 
-const NO_FLAGS: ReadonlyMap<string, FlagEntry> = new Map();
+/** The entries held, by flag type (segments included), each a map by name. */
+type FlagMaps = Readonly<Record<FlagType, ReadonlyMap<string, FlagEntry>>>;
+
+function emptyMaps(): Record<FlagType, Map<string, FlagEntry>> {
+  const maps = {} as Record<FlagType, Map<string, FlagEntry>>;
+  for (const type of FLAG_TYPES) maps[type] = new Map();
+  return maps;
+}
+
+const NO_FLAGS: FlagMaps = emptyMaps();
+
+/** The part of an evaluation target a get checks: a targeting key that is no usable id. */
+function badTargetingKey(key: unknown): boolean {
+  return key !== undefined && key !== null && key !== '' && !isInstanceId(key);
+}
 
 /**
  * Evaluates flags in process from a snapshot of the project's flags, kept current by
@@ -125,8 +165,9 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   /** The most recent problem (kept after recovery; see `state` for the connection). */
   lastError: VexilClientError | undefined;
 
-  private features: ReadonlyMap<string, FlagEntry> = NO_FLAGS;
-  private data: ReadonlyMap<string, FlagEntry> = NO_FLAGS;
+  private flags: FlagMaps = NO_FLAGS;
+  /** The project's segments as rules look them up: the ones held now. */
+  private readonly segments: SegmentLookup = (name) => this.flags.segment.get(name)?.segment;
   private held: { version: string; source: SnapshotSource } | undefined;
   private reporter: EvaluationReporter | undefined;
   private readonly sync: SnapshotSync | undefined;
@@ -245,54 +286,88 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   // ------------------------------------------------------------ gets (the hot path)
 
   /**
-   * The value of feature flag `flagName` for `instanceId`, evaluated in process; the
-   * default when the client has no such flag or data yet (never throws).
+   * The value of feature flag `flagName` for an instance id or an evaluation context,
+   * evaluated in process; the default when the client has no such flag or data yet, or
+   * the revision gives no value (never throws).
    */
-  getFlagBoolean(flagName: string, instanceId: string, defaultValue: boolean): boolean {
-    return this.get(this.features, 'feature', flagName, instanceId, defaultValue) as boolean;
+  getFlagBoolean(flagName: string, target: EvaluationTarget, defaultValue: boolean): boolean {
+    return this.get(this.flags.feature, 'feature', flagName, target, defaultValue) as boolean;
+  }
+
+  /** The value of data flag `flagName` (a string); see `getFlagBoolean`. */
+  getFlagString(flagName: string, target: EvaluationTarget, defaultValue: string): string {
+    return this.get(this.flags.data, 'data', flagName, target, defaultValue) as string;
+  }
+
+  /** The value of number flag `flagName`; see `getFlagBoolean`. */
+  getFlagNumber(flagName: string, target: EvaluationTarget, defaultValue: number): number {
+    return this.get(this.flags.number, 'number', flagName, target, defaultValue) as number;
   }
 
   /**
-   * The value of data flag `flagName` for `instanceId`, evaluated in process; the
-   * default when the client has no such flag or data yet (never throws).
+   * The value of json flag `flagName` (a JSON object or array, as stored: its shape is
+   * the flag's, not checked against `T`); see `getFlagBoolean`.
    */
-  getFlagString(flagName: string, instanceId: string, defaultValue: string): string {
-    return this.get(this.data, 'data', flagName, instanceId, defaultValue) as string;
+  getFlagJson<T extends JsonObject | JsonValue[]>(flagName: string, target: EvaluationTarget, defaultValue: T): T {
+    return this.get(this.flags.json, 'json', flagName, target, defaultValue) as T;
   }
 
-  /** Both gets: a map lookup and the compiled revision, or the default with the reason recorded. */
+  /** Every get: a map lookup and the compiled revision, or the default with the reason recorded. */
   private get(
     flags: ReadonlyMap<string, FlagEntry>,
-    flagType: FlagType,
+    flagType: ValueFlagType,
     flagName: string,
-    instanceId: string,
+    target: EvaluationTarget,
     defaultValue: FlagValue,
   ): FlagValue {
     const entry = flags.get(flagName);
-    if (entry !== undefined && entry.compiled !== undefined && typeof instanceId === 'string') {
-      const length = instanceId.length;
-      if (length !== 0 && length <= MAX_INSTANCE_ID_LENGTH) {
+    if (entry !== undefined && entry.compiled !== undefined) {
+      if (typeof target === 'string') {
+        const length = target.length;
+        if (length !== 0 && length <= MAX_INSTANCE_ID_LENGTH) {
+          try {
+            const result = entry.compiled.evaluate(target, undefined, this.segments);
+            this.reporter?.add(entry, target, result);
+            return result.value ?? defaultValue;
+          } catch (error) {
+            return this.failed(flagType, flagName, error, defaultValue);
+          }
+        }
+      } else if (typeof target === 'object' && target !== null && !badTargetingKey(target.targetingKey)) {
         try {
-          const result = entry.compiled.evaluate(instanceId);
-          this.reporter?.add(entry, instanceId, result);
-          // null: the revision gives no value, so the caller's default (docs/flag-model.md).
+          const result = entry.compiled.evaluateContext(target, this.segments);
+          this.reporter?.add(entry, typeof target.targetingKey === 'string' ? target.targetingKey : '', result);
           return result.value ?? defaultValue;
         } catch (error) {
           return this.failed(flagType, flagName, error, defaultValue);
         }
       }
     }
-    return this.miss(flagType, flagName, instanceId, defaultValue);
+    return this.miss(flagType, flagName, target, defaultValue);
   }
 
-  /** `getFlagBoolean` with the reason, rollout group and revision (or the error) of the answer. */
-  getFlagBooleanDetails(flagName: string, instanceId: string, defaultValue: boolean): FlagEvaluationDetails<boolean> {
-    return this.details('feature', flagName, instanceId, defaultValue);
+  /** `getFlagBoolean` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
+  getFlagBooleanDetails(flagName: string, target: EvaluationTarget, defaultValue: boolean): FlagEvaluationDetails<boolean> {
+    return this.details('feature', flagName, target, defaultValue);
   }
 
-  /** `getFlagString` with the reason, rollout group and revision (or the error) of the answer. */
-  getFlagStringDetails(flagName: string, instanceId: string, defaultValue: string): FlagEvaluationDetails<string> {
-    return this.details('data', flagName, instanceId, defaultValue);
+  /** `getFlagString` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
+  getFlagStringDetails(flagName: string, target: EvaluationTarget, defaultValue: string): FlagEvaluationDetails<string> {
+    return this.details('data', flagName, target, defaultValue);
+  }
+
+  /** `getFlagNumber` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
+  getFlagNumberDetails(flagName: string, target: EvaluationTarget, defaultValue: number): FlagEvaluationDetails<number> {
+    return this.details('number', flagName, target, defaultValue);
+  }
+
+  /** `getFlagJson` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
+  getFlagJsonDetails<T extends JsonObject | JsonValue[]>(
+    flagName: string,
+    target: EvaluationTarget,
+    defaultValue: T,
+  ): FlagEvaluationDetails<T> {
+    return this.details('json', flagName, target, defaultValue);
   }
 
   // ------------------------------------------------------------ state
@@ -330,18 +405,19 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     return this.reporter?.stats;
   }
 
-  /** The names of the flags held (of one type, or all). */
+  /** The names of the flags held (of one type, or of every value type; `segment`: the segments). */
   flagNames(flagType?: FlagType): string[] {
     const names = new Set<string>();
-    if (flagType !== 'data') for (const name of this.features.keys()) names.add(name);
-    if (flagType !== 'feature') for (const name of this.data.keys()) names.add(name);
+    for (const type of flagType === undefined ? VALUE_FLAG_TYPES : [flagType]) {
+      for (const name of this.flags[type].keys()) names.add(name);
+    }
     return [...names];
   }
 
   /** The snapshot in use, in the protocol's shape (what a bootstrap file holds); undefined without flag data. */
   snapshot(): ProjectSnapshot | undefined {
     if (this.held === undefined) return undefined;
-    const flags = sortSnapshotFlags([...this.features.values(), ...this.data.values()]).map((entry) => entry.flag);
+    const flags = sortSnapshotFlags(allEntries(this.flags)).map((entry) => entry.flag);
     return { project: this.projectName, version: this.held.version, flags };
   }
 
@@ -368,34 +444,51 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
 
   // ------------------------------------------------------------ evaluation helpers
 
-  private details<T extends boolean | string>(
-    flagType: FlagType,
+  private details<T extends FlagValue>(
+    flagType: ValueFlagType,
     flagName: string,
-    instanceId: string,
+    target: EvaluationTarget,
     defaultValue: T,
   ): FlagEvaluationDetails<T> {
     let entry: FlagEntry | undefined;
     try {
-      entry = (flagType === 'feature' ? this.features : this.data).get(flagName);
-      if (entry?.compiled !== undefined && isInstanceId(instanceId)) {
-        const result = entry.compiled.evaluate(instanceId);
-        this.reporter?.add(entry, instanceId, result);
-        return {
-          value: result.value as T,
-          reason: ofrepReason(result.group, entry.isStatic),
-          flagType,
-          group: result.group,
-          revision: entry.wtime,
-        };
+      entry = this.flags[flagType].get(flagName);
+      const compiled = entry?.compiled;
+      if (entry !== undefined && compiled !== undefined) {
+        let result: EvaluationResult | undefined;
+        let instanceId = '';
+        if (typeof target === 'string') {
+          if (isInstanceId(target)) {
+            instanceId = target;
+            result = compiled.evaluate(target, undefined, this.segments);
+          }
+        } else if (typeof target === 'object' && target !== null && !badTargetingKey(target.targetingKey)) {
+          if (typeof target.targetingKey === 'string') instanceId = target.targetingKey;
+          result = compiled.evaluateContext(target, this.segments);
+        }
+        if (result !== undefined) {
+          this.reporter?.add(entry, instanceId, result);
+          const details: FlagEvaluationDetails<T> = {
+            value: result.value === null ? defaultValue : (result.value as T),
+            reason: result.reason,
+            flagType,
+            group: result.group,
+            metadata: compiled.metadata,
+            revision: entry.wtime,
+          };
+          if (result.variant !== undefined) details.variant = result.variant;
+          if (result.value === null) details.noValue = true;
+          return details;
+        }
       }
-      return this.errorDetails(flagType, this.problem(flagType, flagName, instanceId), defaultValue, entry);
+      return this.errorDetails(flagType, this.problem(flagType, flagName, target), defaultValue, entry);
     } catch (error) {
       return this.errorDetails(flagType, this.unexpected(flagName, error), defaultValue, entry);
     }
   }
 
-  private errorDetails<T extends boolean | string>(
-    flagType: FlagType,
+  private errorDetails<T extends FlagValue>(
+    flagType: ValueFlagType,
     error: VexilClientError,
     defaultValue: T,
     entry: FlagEntry | undefined,
@@ -412,16 +505,16 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     return details;
   }
 
-  private miss<T>(flagType: FlagType, flagName: string, instanceId: unknown, defaultValue: T): T {
+  private miss<T>(flagType: ValueFlagType, flagName: string, target: unknown, defaultValue: T): T {
     try {
-      this.record(this.problem(flagType, flagName, instanceId));
+      this.record(this.problem(flagType, flagName, target));
     } catch {
       // Recording must not make a get throw.
     }
     return defaultValue;
   }
 
-  private failed<T>(_flagType: FlagType, flagName: string, error: unknown, defaultValue: T): T {
+  private failed<T>(_flagType: ValueFlagType, flagName: string, error: unknown, defaultValue: T): T {
     try {
       this.record(this.unexpected(flagName, error));
     } catch {
@@ -431,6 +524,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   }
 
   private unexpected(flagName: string, error: unknown): VexilClientError {
+    if (error instanceof TargetingKeyMissingError) return this.keyMissing(flagName);
     return new VexilClientError(
       'PARSE_ERROR',
       `flag ${flagName} could not be evaluated: ${error instanceof Error ? error.message : String(error)}`,
@@ -439,18 +533,20 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   }
 
   /** Why a flag cannot be answered; one error object per flag and cause until the flags change. */
-  private problem(flagType: FlagType, flagName: unknown, instanceId: unknown): VexilClientError {
+  private problem(flagType: ValueFlagType, flagName: unknown, target: unknown): VexilClientError {
     const name = typeof flagName === 'string' ? flagName : formatValue(flagName);
-    const own =
-      typeof flagName === 'string' ? (flagType === 'feature' ? this.features : this.data).get(flagName) : undefined;
+    const own = typeof flagName === 'string' ? this.flags[flagType].get(flagName) : undefined;
     if (own?.problem !== undefined) return own.problem;
     let code: VexilClientErrorCode;
     let message: string;
     let cause = '';
-    if (!isInstanceId(instanceId)) {
+    const isContext = typeof target === 'object' && target !== null;
+    const instanceId = isContext ? (target as EvaluationContext).targetingKey : target;
+    if (isContext ? badTargetingKey(instanceId) : !isInstanceId(instanceId)) {
       code = 'INVALID_ARGUMENT';
       cause = typeof instanceId !== 'string' ? typeof instanceId : instanceId === '' ? 'empty' : 'long';
-      message = `instance id for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${
+      const what = isContext ? 'the context\'s targetingKey' : 'instance id';
+      message = `${what} for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${
         typeof instanceId !== 'string'
           ? formatValue(instanceId)
           : instanceId === ''
@@ -462,21 +558,43 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     } else if (this.held === undefined) {
       code = 'NOT_READY';
       message = `no flag data for project ${this.projectName} yet (the service has not answered, and there is no bootstrap): flag ${name} answers its default`;
-    } else if (typeof flagName === 'string' && (flagType === 'feature' ? this.data : this.features).has(flagName)) {
+    } else if (typeof flagName === 'string' && this.otherType(flagType, flagName) !== undefined) {
       code = 'TYPE_MISMATCH';
-      message = typeMismatchMessage(name, flagType);
+      message = typeMismatchMessage(name, flagType, this.otherType(flagType, flagName)!);
     } else {
       code = 'FLAG_NOT_FOUND';
-      message = `no ${flagType} flag ${name} with a revision in project ${this.projectName}`;
+      message =
+        typeof flagName === 'string' && this.flags.segment.has(flagName)
+          ? `${name} in project ${this.projectName} is a segment, not a flag: segments are used by flags' rules, not evaluated`
+          : `no ${flagType} flag ${name} with a revision in project ${this.projectName}`;
     }
-    const key = `${flagType}\0${code}\0${cause}\0${name}`;
+    return this.problemError(`${flagType}\0${code}\0${cause}\0${name}`, code, message, name);
+  }
+
+  /** One error object per key until the flags change, so each problem is announced once. */
+  private problemError(key: string, code: VexilClientErrorCode, message: string, flagName: string): VexilClientError {
     let error = this.problems.get(key);
     if (error === undefined) {
       if (this.problems.size >= MAX_PROBLEMS) this.problems.clear();
-      error = new VexilClientError(code, message, { operation: 'evaluate', flagName: name });
+      error = new VexilClientError(code, message, { operation: 'evaluate', flagName });
       this.problems.set(key, error);
     }
     return error;
+  }
+
+  /** A flag that needs a targeting key (override lists, percentages) was asked for with a context without one. */
+  private keyMissing(flagName: string): VexilClientError {
+    return this.problemError(
+      `\0TARGETING_KEY_MISSING\0\0${flagName}`,
+      'TARGETING_KEY_MISSING',
+      `flag ${flagName} needs the context's targetingKey (its revision buckets or lists ids: override lists, percentage rollouts or rule splits); it answers the default`,
+      flagName,
+    );
+  }
+
+  /** The value type the flag has when it is not `flagType`, if the client holds it. */
+  private otherType(flagType: ValueFlagType, flagName: string): ValueFlagType | undefined {
+    return VALUE_FLAG_TYPES.find((type) => type !== flagType && this.flags[type].has(flagName));
   }
 
   /** Sets `lastError` and announces the error once. */
@@ -563,50 +681,53 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       } else this.record(error);
       return false;
     }
-    const features = new Map<string, FlagEntry>();
-    const data = new Map<string, FlagEntry>();
+    const maps = emptyMaps();
     const changed = new Set<string>();
+    const changedSegments = new Set<string>();
     for (const flag of snapshot.flags) {
-      const [map, old] =
-        flag.flagType === 'feature' ? [features, this.features.get(flag.name)] : [data, this.data.get(flag.name)];
+      const map = maps[flag.flagType];
+      const old = this.flags[flag.flagType].get(flag.name);
       // A revision never changes once written: an entry with the same time is the same flag.
       if (old !== undefined && old.wtime === flag.wtime) map.set(flag.name, old);
       else {
         map.set(flag.name, compileEntry(snapshotFlagOf(flag)));
-        changed.add(flag.name);
+        (flag.flagType === 'segment' ? changedSegments : changed).add(flag.name);
       }
     }
-    for (const name of this.features.keys()) if (!features.has(name)) changed.add(name);
-    for (const name of this.data.keys()) if (!data.has(name)) changed.add(name);
+    for (const type of FLAG_TYPES) {
+      for (const name of this.flags[type].keys()) {
+        if (!maps[type].has(name)) (type === 'segment' ? changedSegments : changed).add(name);
+      }
+    }
+    for (const name of usersOf(maps, changedSegments)) changed.add(name);
     const first = this.held === undefined;
     const fromElsewhere = first || this.held?.source !== 'service';
-    this.features = features;
-    this.data = data;
-    const version = snapshotVersion(sortSnapshotFlags([...features.values(), ...data.values()]));
+    const differs = changed.size > 0 || changedSegments.size > 0;
+    this.flags = maps;
+    const version = snapshotVersion(sortSnapshotFlags(allEntries(maps)));
     this.held = { version, source };
-    if (changed.size > 0) this.problems.clear();
+    if (differs) this.problems.clear();
     if (!first && changed.size > 0) this.emit('change', { flagsChanged: [...changed], version, source });
-    if (source === 'service' && (fromElsewhere || changed.size > 0)) this.writeCacheFile();
+    if (source === 'service' && (fromElsewhere || differs)) this.writeCacheFile();
     return true;
   }
 
   /** Applies a change event; false when the result's version is not the update's (a change was missed). */
   private applyUpdate(update: FlagUpdate): boolean {
     if (update.project !== this.projectName) return false;
-    const features =
-      this.features === NO_FLAGS ? new Map<string, FlagEntry>() : (this.features as Map<string, FlagEntry>);
-    const data = this.data === NO_FLAGS ? new Map<string, FlagEntry>() : (this.data as Map<string, FlagEntry>);
-    const map = update.flagType === 'feature' ? features : data;
+    if (this.flags === NO_FLAGS) this.flags = emptyMaps();
+    const map = this.flags[update.flagType] as Map<string, FlagEntry>;
     const old = map.get(update.name);
     const changed = old === undefined || update.wtime > old.wtime;
     if (changed) map.set(update.name, compileEntry(snapshotFlagOf(update)));
-    this.features = features;
-    this.data = data;
-    const version = snapshotVersion(sortSnapshotFlags([...features.values(), ...data.values()]));
+    const version = snapshotVersion(sortSnapshotFlags(allEntries(this.flags)));
     this.held = { version, source: 'service' };
     if (changed) {
       this.problems.clear();
-      this.emit('change', { flagsChanged: [update.name], version, source: 'service' });
+      // A segment is no flag: the flags whose rules name it are what changed.
+      const flagsChanged =
+        update.flagType === 'segment' ? [...usersOf(this.flags, new Set([update.name]))] : [update.name];
+      if (flagsChanged.length > 0) this.emit('change', { flagsChanged, version, source: 'service' });
       this.writeCacheFile();
     }
     return version === update.version;
@@ -663,4 +784,23 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       this.cacheWriting = undefined;
     });
   }
+}
+
+/** Every entry held, segments included (in no particular order). */
+function allEntries(maps: FlagMaps): FlagEntry[] {
+  const entries: FlagEntry[] = [];
+  for (const type of FLAG_TYPES) for (const entry of maps[type].values()) entries.push(entry);
+  return entries;
+}
+
+/** The names of the flags whose rules name one of `segments`. */
+function usersOf(maps: FlagMaps, segments: ReadonlySet<string>): Set<string> {
+  const users = new Set<string>();
+  if (segments.size === 0) return users;
+  for (const type of VALUE_FLAG_TYPES) {
+    for (const entry of maps[type].values()) {
+      if (entry.compiled?.segmentNames.some((name) => segments.has(name))) users.add(entry.name);
+    }
+  }
+  return users;
 }

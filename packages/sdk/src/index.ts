@@ -1,5 +1,13 @@
 // The SDK protocol's types are core's, re-exported so applications need not depend on @vexil/core.
-export type { FlagUpdate, ProjectSnapshot, ProjectSnapshotFlag } from '@vexil/core';
+export type {
+  EvaluationContext,
+  FlagUpdate,
+  FlagValue,
+  JsonObject,
+  JsonValue,
+  ProjectSnapshot,
+  ProjectSnapshotFlag,
+} from '@vexil/core';
 export {
   AsyncFeatureFlagClient,
   type AsyncFeatureFlagClientEventMap,
@@ -13,6 +21,7 @@ export { featureFlagsPlugin } from './fastify-plugin.js';
 export {
   type ClientState,
   type EvaluationReason,
+  type EvaluationTarget,
   FeatureFlagClient,
   type FeatureFlagClientEventMap,
   type FeatureFlagClientOptions,

@@ -9,7 +9,7 @@ import {
   type ResolutionDetails,
   StandardResolutionReasons,
 } from '@openfeature/server-sdk';
-import type { FlagType } from '@vexil/core';
+import type { FlagValue, JsonObject, EvaluationContext as VexilContext } from '@vexil/core';
 import type { VexilClientErrorCode } from './client-errors.js';
 import {
   FeatureFlagClient,
@@ -21,21 +21,29 @@ import {
 /**
  * An OpenFeature server provider (`@openfeature/server-sdk`) over the in-process
  * `FeatureFlagClient`: flags are evaluated in the application from the project
- * snapshot, and reported to the service like every in-process evaluation.
+ * snapshot, with the same code as the service (rules, segments), and reported to the
+ * service like every in-process evaluation.
  *
- * - The flag key is the flag name; `context.targetingKey` is the instance id.
- *   Boolean resolution reads feature flags, string resolution data flags; number and
- *   object resolution, and the other type's flag, answer TYPE_MISMATCH.
- * - Reasons: an override list match is TARGETING_MATCH, a percentage rollout SPLIT,
- *   the control value DEFAULT — or STATIC when no treatment can give anybody its
- *   value; a failure is ERROR with FLAG_NOT_FOUND (also for an archived flag),
+ * - The flag key is the flag name; the whole evaluation context is what targeting
+ *   rules see, and `context.targetingKey` the id that override lists and percentages
+ *   use (needed only by flags that have them; `Date` attributes are compared as
+ *   instants). Boolean resolution reads feature flags, string resolution data flags,
+ *   number resolution number flags, object resolution json flags; a flag of another
+ *   type answers TYPE_MISMATCH.
+ * - Reasons: STATIC (nobody is targeted), DEFAULT (the control value),
+ *   TARGETING_MATCH (an override list or a rule), SPLIT (a percentage rollout or a
+ *   rule's split), DISABLED (the kill switch: the caller's default is answered); a
+ *   failure is ERROR with FLAG_NOT_FOUND (also for an archived flag or a segment),
  *   TYPE_MISMATCH, PARSE_ERROR (a revision that does not validate),
- *   TARGETING_KEY_MISSING, INVALID_CONTEXT, PROVIDER_NOT_READY or GENERAL.
- * - `variant` is the rollout group (`control`, `treatment`, `override-2`, …);
- *   `flagMetadata` is `{ project, flagType, revision }` (revision: the WTIME of the
- *   revision evaluated) — the same answers as the service's OFREP endpoint.
- * - Events: PROVIDER_CONFIGURATION_CHANGED (with `flagsChanged`) when flags change,
- *   PROVIDER_STALE when the service is lost, PROVIDER_READY when it is back.
+ *   TARGETING_KEY_MISSING, INVALID_CONTEXT, PROVIDER_NOT_READY or GENERAL. A revision
+ *   that gives no value answers the caller's default, without a variant.
+ * - `variant` is the value's name in the revision's `Variants`, else the rollout group
+ *   (`control`, `treatment`, `override-2`, `rule-1`, …); `flagMetadata` is the
+ *   revision's `Metadata` (`{}` without) — the same answers as the service's OFREP
+ *   endpoint.
+ * - Events: PROVIDER_CONFIGURATION_CHANGED (with `flagsChanged`: the flags changed,
+ *   and those whose rules name a changed segment) when flags change, PROVIDER_STALE
+ *   when the service is lost, PROVIDER_READY when it is back.
  * - `initialize` waits for the client's `ready()`; it fails (the provider starts in
  *   ERROR and recovers when the service answers) only when there is no flag data at
  *   all, so a bootstrap or cache file allows an offline start.
@@ -101,7 +109,7 @@ export class VexilProvider implements Provider {
     defaultValue: boolean,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<boolean>> {
-    return this.resolve('feature', flagKey, defaultValue, context);
+    return this.resolve(this.client.getFlagBooleanDetails(flagKey, contextOf(context), defaultValue), defaultValue);
   }
 
   async resolveStringEvaluation(
@@ -109,63 +117,64 @@ export class VexilProvider implements Provider {
     defaultValue: string,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<string>> {
-    return this.resolve('data', flagKey, defaultValue, context);
+    return this.resolve(this.client.getFlagStringDetails(flagKey, contextOf(context), defaultValue), defaultValue);
   }
 
-  async resolveNumberEvaluation(flagKey: string, defaultValue: number): Promise<ResolutionDetails<number>> {
-    return this.unsupported(flagKey, defaultValue, 'number');
+  async resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
+    return this.resolve(this.client.getFlagNumberDetails(flagKey, contextOf(context), defaultValue), defaultValue);
   }
 
-  async resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T): Promise<ResolutionDetails<T>> {
-    return this.unsupported(flagKey, defaultValue, 'object');
-  }
-
-  private resolve<T extends boolean | string>(
-    flagType: FlagType,
+  async resolveObjectEvaluation<T extends JsonValue>(
     flagKey: string,
     defaultValue: T,
     context: EvaluationContext,
-  ): ResolutionDetails<T> {
-    const project = this.client.projectName;
-    const targetingKey = context.targetingKey;
-    if (targetingKey === undefined || targetingKey === null || targetingKey === '') {
-      return {
-        value: defaultValue,
-        reason: StandardResolutionReasons.ERROR,
-        errorCode: ErrorCode.TARGETING_KEY_MISSING,
-        errorMessage: 'context.targetingKey is required: the instance id to evaluate for, e.g. a user or customer id',
-        flagMetadata: { project, flagType },
-      };
-    }
-    const details = (
-      flagType === 'feature'
-        ? this.client.getFlagBooleanDetails(flagKey, targetingKey, defaultValue as boolean)
-        : this.client.getFlagStringDetails(flagKey, targetingKey, defaultValue as string)
-    ) as FlagEvaluationDetails<T>;
-    const flagMetadata: Record<string, string> = { project, flagType };
-    if (details.revision !== undefined) flagMetadata.revision = details.revision;
-    const resolution: ResolutionDetails<T> = { value: details.value, reason: details.reason, flagMetadata };
-    if (details.group !== undefined) resolution.variant = details.group;
+  ): Promise<ResolutionDetails<T>> {
+    // json flags hold objects and arrays; a default of another JSON type is answered as given on any failure.
+    const fallback = defaultValue as JsonObject;
+    const details = this.client.getFlagJsonDetails(flagKey, contextOf(context), fallback);
+    return this.resolve(details, fallback) as unknown as ResolutionDetails<T>;
+  }
+
+  private resolve<T extends FlagValue>(details: FlagEvaluationDetails<T>, defaultValue: T): ResolutionDetails<T> {
+    const resolution: ResolutionDetails<T> = {
+      value: details.value,
+      reason: details.reason,
+      flagMetadata: details.metadata ?? {},
+    };
     if (details.errorCode !== undefined) {
       resolution.errorCode = errorCodeOf(details.errorCode);
       if (details.errorMessage !== undefined) resolution.errorMessage = details.errorMessage;
+      return resolution;
     }
+    // The kill switch answers the caller's default (OpenFeature's DISABLED), as OFREP does.
+    if (details.reason === StandardResolutionReasons.DISABLED) {
+      resolution.value = defaultValue;
+      return resolution;
+    }
+    if (details.variant !== undefined) resolution.variant = details.variant;
     return resolution;
   }
+}
 
-  private unsupported<T>(flagKey: string, defaultValue: T, kind: string): ResolutionDetails<T> {
-    const names = this.client.flagNames();
-    const known = names.includes(flagKey);
-    return {
-      value: defaultValue,
-      reason: StandardResolutionReasons.ERROR,
-      errorCode: known ? ErrorCode.TYPE_MISMATCH : ErrorCode.FLAG_NOT_FOUND,
-      errorMessage: known
-        ? `Vexil flags are booleans (feature flags) or strings (data flags): ${flagKey} cannot be read as ${kind === 'number' ? 'a number' : 'an object'}`
-        : `no flag ${flagKey} with a revision in project ${this.client.projectName}`,
-      flagMetadata: { project: this.client.projectName },
-    };
+/**
+ * OpenFeature's context as Vexil's: the same object unless an attribute is a `Date`,
+ * which is given as its RFC 3339 string (what date conditions compare).
+ */
+function contextOf(context: EvaluationContext | undefined): VexilContext {
+  if (context === undefined) return {};
+  let copy: Record<string, unknown> | undefined;
+  for (const name in context) {
+    const value = context[name];
+    if (value instanceof Date) {
+      copy ??= { ...context };
+      copy[name] = Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+    }
   }
+  return copy ?? context;
 }
 
 function errorCodeOf(code: VexilClientErrorCode): ErrorCode {
@@ -176,6 +185,8 @@ function errorCodeOf(code: VexilClientErrorCode): ErrorCode {
       return ErrorCode.TYPE_MISMATCH;
     case 'PARSE_ERROR':
       return ErrorCode.PARSE_ERROR;
+    case 'TARGETING_KEY_MISSING':
+      return ErrorCode.TARGETING_KEY_MISSING;
     case 'INVALID_ARGUMENT':
       return ErrorCode.INVALID_CONTEXT;
     case 'NOT_READY':

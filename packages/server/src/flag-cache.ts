@@ -1,11 +1,14 @@
 import {
   type CompiledFlag,
   type CompiledRevision,
+  type CompiledSegment,
   compileFlag,
   EmptyFlagDataException,
   type FlagRef,
   FlagTypeMismatchError,
   type ProjectSnapshotFlag,
+  type SegmentLookup,
+  VALUE_FLAG_TYPES,
   type VexilError,
 } from '@vexil/core';
 import type { FlagStore } from '@vexil/store';
@@ -15,20 +18,22 @@ import { refLabel } from './views.js';
 import { withTimeout } from './with-timeout.js';
 
 /**
- * A flag's newest revision as read from the store, compiled once: the one entry that
- * `/get-feature-flag`, OFREP and the project snapshots all answer from. Every entry
- * has the same fields, filled or undefined, so the evaluation hot path reads them
- * from one object shape without asking which kind it holds.
+ * A flag's (or a segment's) newest revision as read from the store, compiled once: the
+ * one entry that `/get-feature-flag`, OFREP and the project snapshots all answer
+ * from. Every entry has the same fields, filled or undefined, so the evaluation hot
+ * path reads them from one object shape without asking which kind it holds.
  */
 export interface CachedFlag {
   /** The cache key, `project#flagType#name`. */
   readonly key: string;
   /** The newest revision as stored, in the snapshot's form; undefined: the flag has no revision. */
   readonly flag: ProjectSnapshotFlag | undefined;
-  /** `compileFlag` of `flag`: compiled, archived or invalid. */
+  /** `compileFlag` of `flag`: compiled, archived, a segment, or invalid. */
   readonly compiled: CompiledFlag | undefined;
   /** What `/get-feature-flag` evaluates (archived revisions too: they throw the documented error). */
   readonly revision: CompiledRevision | undefined;
+  /** A segment's membership, what rules that name it ask; undefined for flags and for segments that do not validate. */
+  readonly segment: CompiledSegment | undefined;
   /** What `/get-feature-flag` answers with when there is no `revision`: no revision, or one that does not validate. */
   readonly error: VexilError | undefined;
   /** The revision's time; '' without one. */
@@ -133,6 +138,29 @@ export class FlagCache {
     return pending;
   }
 
+  /**
+   * The project's segments named by a revision's rules, as the lookup evaluation asks:
+   * from the cache, read from the store where it does not hold them (synchronously
+   * when it holds them all). A name without a segment that validates looks up
+   * nothing, so conditions on it do not hold.
+   */
+  segments(project: string, names: readonly string[]): SegmentLookup | Promise<SegmentLookup> {
+    const found = new Map<string, CompiledSegment | undefined>();
+    let reads: Promise<void>[] | undefined;
+    for (const name of names) {
+      const ref: FlagRef = { project, flagType: 'segment', name };
+      const key = this.keys.of(ref);
+      const cached = this.entries?.get(key);
+      if (cached !== undefined) found.set(name, cached.segment);
+      else {
+        reads ??= [];
+        reads.push(this.load(ref, key).then((entry) => void found.set(name, entry.segment)));
+      }
+    }
+    const lookup: SegmentLookup = (name) => found.get(name);
+    return reads === undefined ? lookup : Promise.all(reads).then(() => lookup);
+  }
+
   /** Drops the flag's entry (a pinned one stays in its snapshot but is read again when next asked for). */
   invalidate(ref: FlagRef): void {
     const key = cacheKey(ref);
@@ -173,7 +201,7 @@ export class FlagCache {
     );
     const fetchedAt = Date.now();
     if (row === undefined) {
-      return this.entryOf(key, undefined, undefined, undefined, await this.missing(ref), fetchedAt);
+      return this.entryOf(key, undefined, undefined, undefined, undefined, await this.missing(ref), fetchedAt);
     }
     // The revision read again: the entry compiled from it stays the one entry of that revision.
     const known = this.entries?.peek(key, { allowStale: true }) ?? this.pinned.get(key);
@@ -189,24 +217,36 @@ export class FlagCache {
     };
     // Rows may come from other tools: checked as stored data (a bad row is a 500, or the runbook's 400s).
     const compiled = compileFlag(flag);
-    // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
-    return compiled.state === 'invalid'
-      ? this.entryOf(key, flag, compiled, undefined, compiled.error, fetchedAt)
-      : this.entryOf(key, flag, compiled, compiled.compiled, undefined, fetchedAt);
+    switch (compiled.state) {
+      case 'invalid':
+        return this.entryOf(key, flag, compiled, undefined, undefined, compiled.error, fetchedAt);
+      case 'segment':
+        return this.entryOf(key, flag, compiled, undefined, compiled.segment, segmentNotAFlag(ref), fetchedAt);
+      default:
+        // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
+        return this.entryOf(key, flag, compiled, compiled.compiled, undefined, undefined, fetchedAt);
+    }
   }
 
-  /** Why a flag has no revision to answer from: it exists with the other type (said so), or not at all. */
+  /** Why a flag has no revision to answer from: it exists with another type (said so), or not at all. */
   private async missing(ref: FlagRef): Promise<VexilError> {
-    const other = ref.flagType === 'feature' ? 'data' : 'feature';
-    const flag = await withTimeout(
-      this.store.latest('FLAG', { ...ref, flagType: other }),
-      this.options.storeTimeoutMs,
-      () => `reading ${refLabel({ ...ref, flagType: other })}`,
+    const notFound = new EmptyFlagDataException(
+      `no revision of flag ${refLabel(ref)}; check the project, type and name`,
+      { field: 'flag_name' },
     );
-    if (flag !== undefined) return new FlagTypeMismatchError(ref.name, ref.flagType, other, 'http');
-    return new EmptyFlagDataException(`no revision of flag ${refLabel(ref)}; check the project, type and name`, {
-      field: 'flag_name',
-    });
+    if (ref.flagType === 'segment') return notFound;
+    const others = VALUE_FLAG_TYPES.filter((type) => type !== ref.flagType);
+    const rows = await Promise.all(
+      others.map((flagType) =>
+        withTimeout(
+          this.store.latest('FLAG', { ...ref, flagType }),
+          this.options.storeTimeoutMs,
+          () => `reading ${refLabel({ ...ref, flagType })}`,
+        ),
+      ),
+    );
+    const other = others.find((_, i) => rows[i] !== undefined);
+    return other === undefined ? notFound : new FlagTypeMismatchError(ref.name, ref.flagType, other, 'http');
   }
 
   /** Every entry made here, with its fields in one order: one object shape for the hot path. */
@@ -215,6 +255,7 @@ export class FlagCache {
     flag: ProjectSnapshotFlag | undefined,
     compiled: CompiledFlag | undefined,
     revision: CompiledRevision | undefined,
+    segment: CompiledSegment | undefined,
     error: VexilError | undefined,
     fetchedAt: number,
   ): CachedFlag {
@@ -223,6 +264,7 @@ export class FlagCache {
       flag,
       compiled,
       revision,
+      segment,
       error,
       wtime: flag?.wtime ?? '',
       fetchedAt,
@@ -259,4 +301,12 @@ class CacheKeys {
 
 function cacheKey(ref: FlagRef): string {
   return `${ref.project}#${ref.flagType}#${ref.name}`;
+}
+
+/** What `/get-feature-flag` answers when asked to evaluate a segment. */
+function segmentNotAFlag(ref: FlagRef): VexilError {
+  return new EmptyFlagDataException(
+    `${ref.name} in project ${ref.project} is a segment, not a flag: segments are used by flags' rules, not evaluated`,
+    { field: 'flag_type' },
+  );
 }

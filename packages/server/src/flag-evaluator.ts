@@ -1,4 +1,4 @@
-import type { EvaluationResult, FlagRef } from '@vexil/core';
+import type { CompiledRevision, EvaluationResult, FlagRef, SegmentLookup } from '@vexil/core';
 import type { FlagStore } from '@vexil/store';
 import { type CachedFlag, FlagCache } from './flag-cache.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -12,7 +12,7 @@ export interface FlagEvaluatorOptions {
 }
 
 export interface FlagEvaluation extends EvaluationResult {
-  /** Whether the flag data came from the cache (the log's CacheFlag). */
+  /** Whether the flag data (and the segments its rules use) came from the cache (the log's CacheFlag). */
   cacheHit: boolean;
   /** WTIME of the revision that answered. */
   revision: string;
@@ -51,8 +51,8 @@ export class FlagEvaluator {
     const key = flags.keyOf(ref);
     const cached = flags.peek(key);
     if (this.cacheOn) this.metrics?.cacheHits.flag[cached === undefined ? 'miss' : 'hit'].inc();
-    if (cached !== undefined) return answer(cached, instanceId, true);
-    return flags.load(ref, key).then((loaded) => answer(loaded, instanceId, false));
+    if (cached !== undefined) return this.answer(ref, cached, instanceId, true);
+    return flags.load(ref, key).then((loaded) => this.answer(ref, loaded, instanceId, false));
   }
 
   /** Drops a flag's cached data, so the next evaluation reads the store. */
@@ -63,11 +63,49 @@ export class FlagEvaluator {
   invalidateAll(): void {
     this.flags.invalidateAll();
   }
+
+  /**
+   * The entry's answer for `instanceId`, the context `{targetingKey: instanceId}`. A
+   * revision whose rules name segments is evaluated with the project's segments from
+   * the flag cache (once the store has answered for those it does not hold).
+   */
+  private answer(
+    ref: FlagRef,
+    entry: CachedFlag,
+    instanceId: string,
+    cacheHit: boolean,
+  ): FlagEvaluation | Promise<FlagEvaluation> {
+    const revision = entry.revision;
+    if (revision === undefined) throw entry.error;
+    // Archived revisions throw their documented error from evaluate(), whatever their rules.
+    if (revision.segmentNames.length === 0 || revision.archived) {
+      return evaluation(revision.evaluate(instanceId), cacheHit, entry.wtime);
+    }
+    const segments = this.flags.segments(ref.project, revision.segmentNames);
+    if (segments instanceof Promise) {
+      return segments.then((lookup) => withSegments(revision, instanceId, lookup, false, entry.wtime));
+    }
+    return withSegments(revision, instanceId, segments, cacheHit, entry.wtime);
+  }
 }
 
-function answer(entry: CachedFlag, instanceId: string, cacheHit: boolean): FlagEvaluation {
-  const revision = entry.revision;
-  if (revision === undefined) throw entry.error;
-  const result = revision.evaluate(instanceId);
-  return { value: result.value, group: result.group, cacheHit, revision: entry.wtime };
+function withSegments(
+  revision: CompiledRevision,
+  instanceId: string,
+  segments: SegmentLookup,
+  cacheHit: boolean,
+  wtime: string,
+): FlagEvaluation {
+  return evaluation(revision.evaluate(instanceId, undefined, segments), cacheHit, wtime);
+}
+
+function evaluation(result: EvaluationResult, cacheHit: boolean, revision: string): FlagEvaluation {
+  return {
+    value: result.value,
+    group: result.group,
+    reason: result.reason,
+    variant: result.variant,
+    cacheHit,
+    revision,
+  };
 }

@@ -4,6 +4,8 @@ import {
   type FlagUpdate,
   type ProjectSnapshot,
   type ProjectSnapshotFlag,
+  type SegmentLookup,
+  segmentLookupOf,
 } from '@vexil/core';
 import type { FlagChange, FlagStore } from '@vexil/store';
 import type { LogSink } from './evaluation-log.js';
@@ -41,8 +43,10 @@ export interface ProjectSnapshotsOptions {
 /** A project's snapshot with the flag-cache entries it is made of, in the same order. */
 export interface ProjectView {
   readonly snapshot: ProjectSnapshot;
-  /** `entries[i].flag` is `snapshot.flags[i]`; each entry's `compiled` is what evaluates it. */
+  /** `entries[i].flag` is `snapshot.flags[i]`; each entry's `compiled` is what evaluates it (segments included). */
   readonly entries: readonly SnapshotEntry[];
+  /** The snapshot's segments, by name: what its flags' rules are evaluated with. */
+  readonly segments: SegmentLookup;
 }
 
 interface Entry {
@@ -65,8 +69,8 @@ const READ_CONCURRENCY = 16;
 
 /**
  * Project snapshots for the SDK protocol and OFREP: views over the flag cache, each
- * a project's list of flags (from the store) with the cache entries of their newest
- * revisions and a version. A snapshot pins its entries in the cache, so an evicted
+ * a project's list of flags and segments (from the store) with the cache entries of
+ * their newest revisions and a version. A snapshot pins its entries in the cache, so an evicted
  * entry does not leave it and comes back without a store read. The change feed
  * keeps them current: a change reads the flag's newest revision into the cache once,
  * updates the snapshot and its version, and is handed to every subscriber of the
@@ -347,10 +351,11 @@ export class ProjectSnapshots {
   }
 }
 
-/** The snapshot of a project's entries, and the entries in the snapshot's order. */
+/** The snapshot of a project's entries, the entries in the snapshot's order, and its segments. */
 function viewOf(project: string, flags: ReadonlyMap<string, SnapshotEntry>): ProjectView {
   const byFlag = new Map<ProjectSnapshotFlag, SnapshotEntry>();
   for (const entry of flags.values()) byFlag.set(entry.flag, entry);
   const snapshot = buildProjectSnapshot(project, byFlag.keys());
-  return { snapshot, entries: snapshot.flags.map((flag) => byFlag.get(flag)!) };
+  const entries = snapshot.flags.map((flag) => byFlag.get(flag)!);
+  return { snapshot, entries, segments: segmentLookupOf(entries.map((entry) => entry.compiled)) };
 }

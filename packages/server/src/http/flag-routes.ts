@@ -1,11 +1,12 @@
 import {
   assertFlagName,
   assertProjectName,
-  type FlagType,
   InvalidInputError,
   MAX_INSTANCE_ID_LENGTH,
   parseFlagType,
   type ResultValue,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -18,7 +19,11 @@ const querySchema = {
   properties: {
     project_name: { type: 'string', description: 'the project, e.g. csr-assistant' },
     instance_id: { type: 'string', description: 'the id to bucket, e.g. a user id' },
-    flag_type: { type: 'string', enum: ['feature', 'data'], description: 'feature (boolean) or data (string)' },
+    flag_type: {
+      type: 'string',
+      enum: VALUE_FLAG_TYPES,
+      description: 'feature (boolean), data (string), number, or json (a JSON object or array)',
+    },
     flag_name: { type: 'string', description: 'the flag, e.g. multi_step_api_router' },
   },
 } as const;
@@ -32,10 +37,20 @@ const responseSchema = {
     flag_type: { type: 'string' },
     flag_name: { type: 'string' },
     // A type list, not anyOf: the serializer then picks by typeof instead of validating each branch.
-    flag_value: { type: ['boolean', 'string'], description: 'boolean for feature flags, string for data flags' },
+    flag_value: {
+      type: ['boolean', 'string', 'number', 'object', 'array', 'null'],
+      additionalProperties: true,
+      items: {},
+      description:
+        'boolean for feature flags, string for data flags, a number for number flags, a JSON object or array for ' +
+        'json flags; null when the revision gives no value (the caller uses its own default). A disabled flag ' +
+        'answers its control value with rollout_group "disabled".',
+    },
     rollout_group: {
       type: 'string',
-      description: 'control, treatment, override; numbered (treatment-2) with several treatments',
+      description:
+        'control, treatment, override (numbered, treatment-2, with several treatments), rule-N or rule-N-split-M ' +
+        '(targeting rules), disabled (kill switch)',
     },
   },
 } as const;
@@ -45,7 +60,7 @@ const errorSchema = { $ref: 'VexilError#' } as const;
 interface FlagAnswer {
   request_id: string;
   instance_id: string;
-  flag_type: FlagType;
+  flag_type: ValueFlagType;
   flag_name: string;
   flag_value: ResultValue;
   rollout_group: string;
@@ -73,7 +88,7 @@ function required(query: Record<string, unknown>, name: string): string {
 function respond(
   request: FastifyRequest,
   project: string,
-  flagType: FlagType,
+  flagType: ValueFlagType,
   name: string,
   instanceId: string,
   result: FlagEvaluation,
@@ -138,7 +153,8 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
             field: 'instance_id',
           });
         }
-        const flagType = parseFlagType(required(query, 'flag_type'));
+        // Segments are not evaluated: flag_type=segment is refused as any other unknown type.
+        const flagType = parseFlagType(required(query, 'flag_type'), 'flag_type', VALUE_FLAG_TYPES) as ValueFlagType;
         const name = required(query, 'flag_name');
         assertFlagName(name);
         // A cached flag answers synchronously: Fastify sends a returned value without a promise.

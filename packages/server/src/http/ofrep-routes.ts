@@ -3,21 +3,27 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import {
   assertProjectName,
-  type FlagType,
+  describeFlagTypes,
+  type EvaluationContext,
+  type EvaluationReason,
+  type EvaluationResult,
+  type FlagValue,
+  formatValue,
   invalidRevisionMessage,
   isFlagName,
+  isValueFlagType,
   isVexilError,
   MAX_INSTANCE_ID_LENGTH,
-  type OfrepReason,
-  ofrepReason,
   type ProjectSnapshot,
-  type ResultValue,
+  TargetingKeyMissingError,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { nowWTime } from '../clock.js';
 import type { SnapshotEntry } from '../flag-cache.js';
-import type { ProjectSnapshots } from '../project-snapshots.js';
+import type { ProjectSnapshots, ProjectView } from '../project-snapshots.js';
 import { browserAccess } from './browser-access.js';
 import { frameworkErrorMessage, type RequestFacts } from './errors.js';
 import { matchesETag } from './etag.js';
@@ -28,9 +34,12 @@ import type { RouteOptions } from './services.js';
  * service/openapi.yaml), so the official OFREP providers work unchanged:
  * `POST /ofrep/v1/evaluate/flags/{key}` and the bulk `POST /ofrep/v1/evaluate/flags`
  * with ETag / If-None-Match. The key is the flag name, looked up in the project's
- * snapshot to find its type; the context's `targetingKey` is the instance id and its
- * `project_name` the project (else VEXIL_DEFAULT_PROJECT). Values are those of
- * /get-feature-flag for the same inputs, and each evaluation is logged alike.
+ * snapshot to find its type; the whole context is what rules see, its `targetingKey`
+ * the id that override lists and percentages use (needed only where the revision
+ * needs it), and its `project_name` the project (else VEXIL_DEFAULT_PROJECT). Values
+ * are those of /get-feature-flag for the same inputs, and each evaluation is logged
+ * alike. Answers follow docs/flag-model.md: `value` left out for "no value" and for a
+ * disabled flag (OpenFeature's code default), `metadata` the revision's `Metadata`.
  */
 
 export type OfrepErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
@@ -51,25 +60,40 @@ export interface OfrepRouteOptions extends RouteOptions {
   snapshots: ProjectSnapshots;
 }
 
-interface EvaluationContext {
+/** The request's context, checked where a lookup needs it; the rest is checked once the flag is found. */
+interface RequestContext {
   project: string;
-  instanceId: string;
-  /** `flag_type` in the context: picks the flag when a name exists as both feature and data. */
-  flagType: FlagType | undefined;
+  /** The context object as sent (without `targetingKey` when it is `null` or empty: no key). */
+  attributes: EvaluationContext;
+  /** `context.targetingKey` as sent; checked by `checkTargetingKey`. */
+  targetingKey: unknown;
+  /** `context.flag_type` as sent; checked by `checkFlagType`. */
+  flagType: unknown;
 }
 
 interface FlagSuccess {
   key: string;
-  value: ResultValue;
-  reason: OfrepReason;
-  variant: string;
-  metadata: { project: string; flagType: FlagType; revision: string };
+  /** Left out for "no value" and for a disabled flag: the caller's default. */
+  value?: FlagValue;
+  reason: EvaluationReason;
+  /** The variant name, or the rollout group where the revision names none; left out for "no value". */
+  variant?: string;
+  metadata: Readonly<Record<string, string | number | boolean>>;
 }
 
 interface FlagFailure {
   key: string;
   errorCode: OfrepErrorCode;
   errorDetails: string;
+}
+
+/** An evaluation made for a request: its answer, and what the log and metrics need. */
+interface Evaluated {
+  answer: FlagSuccess;
+  flagType: ValueFlagType;
+  wtime: string;
+  value: FlagValue | null;
+  group: string;
 }
 
 declare module 'fastify' {
@@ -88,9 +112,10 @@ const requestBody = {
     context: {
       type: 'object',
       description:
-        'targetingKey: the instance id to bucket (required); project_name: the project (default VEXIL_DEFAULT_PROJECT); ' +
-        'flag_type: feature or data, only needed when a flag name exists as both',
-      examples: [{ targetingKey: 'A123456', project_name: 'csr-assistant' }],
+        'Every attribute is what targeting rules see. targetingKey: the id to bucket (needed by flags with override ' +
+        'lists, percentage rollouts or rule splits); project_name: the project (default VEXIL_DEFAULT_PROJECT); ' +
+        `flag_type: ${VALUE_FLAG_TYPES.join(', ')}, only needed when a flag name exists with several types`,
+      examples: [{ targetingKey: 'A123456', project_name: 'csr-assistant', plan: 'pro' }],
     },
   },
 } as const;
@@ -98,11 +123,21 @@ const requestBody = {
 const failureDescription = {
   400: {
     description:
-      '{key, errorCode, errorDetails}: INVALID_CONTEXT, TARGETING_KEY_MISSING, or PARSE_ERROR (a body that is not JSON, or a stored revision that does not validate)',
+      '{key, errorCode, errorDetails}: INVALID_CONTEXT, TARGETING_KEY_MISSING (the flag needs a targetingKey), or PARSE_ERROR (a body that is not JSON, or a stored revision that does not validate)',
   },
-  404: { description: 'FLAG_NOT_FOUND: no such flag in the project, or it has no revision, or it is archived' },
+  404: {
+    description:
+      'FLAG_NOT_FOUND: no such flag in the project, or it has no revision, or it is archived, or the key names a segment',
+  },
   429: { description: 'Too many requests (VEXIL_OFREP_RATE_LIMIT); Retry-After gives the seconds to wait' },
   500: { description: 'GENERAL: the store did not answer, or an unexpected error' },
+} as const;
+
+/** Response headers of a single evaluation: Vexil's facts about the answer, which OFREP's `metadata` leaves to the flag's own. */
+export const OFREP_FACT_HEADERS = {
+  project: 'x-vexil-project',
+  flagType: 'x-vexil-flag-type',
+  revision: 'x-vexil-revision',
 } as const;
 
 // ---------------------------------------------------------------- context and lookup
@@ -111,7 +146,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readContext(body: unknown, defaultProject: string | undefined): EvaluationContext {
+/** The parts of the context a project lookup needs: a body and a context that are objects, and the project. */
+function readContext(body: unknown, defaultProject: string | undefined): RequestContext {
   const request = body ?? {};
   if (!isPlainObject(request)) {
     throw new OfrepError(
@@ -122,25 +158,6 @@ function readContext(body: unknown, defaultProject: string | undefined): Evaluat
   }
   const context = request.context ?? {};
   if (!isPlainObject(context)) throw new OfrepError(400, 'INVALID_CONTEXT', 'context must be a JSON object');
-
-  const instanceId = context.targetingKey;
-  if (instanceId === undefined || instanceId === null || instanceId === '') {
-    throw new OfrepError(
-      400,
-      'TARGETING_KEY_MISSING',
-      'context.targetingKey is required: the instance id to evaluate for, e.g. a user or customer id',
-    );
-  }
-  if (typeof instanceId !== 'string') {
-    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey must be a string, got ${typeof instanceId}`);
-  }
-  if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
-    throw new OfrepError(
-      400,
-      'INVALID_CONTEXT',
-      `context.targetingKey is longer than ${MAX_INSTANCE_ID_LENGTH} characters`,
-    );
-  }
 
   const project = context.project_name ?? defaultProject;
   if (project === undefined) {
@@ -155,46 +172,91 @@ function readContext(body: unknown, defaultProject: string | undefined): Evaluat
   } catch (error) {
     throw new OfrepError(400, 'INVALID_CONTEXT', error instanceof Error ? error.message : String(error));
   }
+  const targetingKey = context.targetingKey;
+  let attributes = context as EvaluationContext;
+  if (targetingKey === null || targetingKey === '') {
+    // No key: rules see the context without one, and a flag that needs one says so.
+    const { targetingKey: _none, ...rest } = context;
+    attributes = rest;
+  }
+  return { project, attributes, targetingKey, flagType: context.flag_type };
+}
 
-  const flagType = context.flag_type;
-  if (flagType !== undefined && flagType !== 'feature' && flagType !== 'data') {
+/** Checks `targetingKey` when there is one: a string of at most the instance-id length. */
+function checkTargetingKey(context: RequestContext): void {
+  const key = context.targetingKey;
+  if (key === undefined || key === null || key === '') return;
+  if (typeof key !== 'string') {
+    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey must be a string, got ${typeof key}`);
+  }
+  if (key.length > MAX_INSTANCE_ID_LENGTH) {
+    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey is longer than ${MAX_INSTANCE_ID_LENGTH} characters`);
+  }
+}
+
+/** `flag_type` when the context has one: one of the value flag types. */
+function checkFlagType(context: RequestContext): ValueFlagType | undefined {
+  const flagType = context.flagType;
+  if (flagType === undefined) return undefined;
+  if (!isValueFlagType(flagType)) {
     throw new OfrepError(
       400,
       'INVALID_CONTEXT',
-      `context.flag_type must be "feature" or "data", got ${JSON.stringify(flagType)}`,
+      `context.flag_type must be ${describeFlagTypes(VALUE_FLAG_TYPES)}, got ${formatValue(flagType)}`,
     );
   }
-  return { project, instanceId, flagType };
+  return flagType;
 }
 
-/** The flag named `key` in the snapshot's entries: by name, or by name and `flag_type` when the name exists as both. */
-function findFlag(entries: readonly SnapshotEntry[], key: string, context: EvaluationContext): SnapshotEntry {
+/** The id the evaluation log files an evaluation under: the targeting key, or none. */
+function instanceIdOf(context: RequestContext): string {
+  return typeof context.targetingKey === 'string' ? context.targetingKey : '';
+}
+
+/**
+ * The flag named `key` in the project's entries. Not found comes first (before any
+ * other check of the context); then `flag_type` picks among a name's several types.
+ */
+function findFlag(entries: readonly SnapshotEntry[], key: string, context: RequestContext): SnapshotEntry {
   const named = entries.filter((entry) => entry.flag.name === key);
-  const found =
-    context.flagType === undefined ? named : named.filter((entry) => entry.flag.flagType === context.flagType);
+  const flags = named.filter((entry) => entry.flag.flagType !== 'segment');
+  if (flags.length === 0) {
+    throw new OfrepError(
+      404,
+      'FLAG_NOT_FOUND',
+      named.length > 0
+        ? `${key} in project ${context.project} is a segment, not a flag: segments are used by flags' rules, not evaluated`
+        : `no flag ${key} with a revision in project ${context.project}`,
+    );
+  }
+  const flagType = checkFlagType(context);
+  const found = flagType === undefined ? flags : flags.filter((entry) => entry.flag.flagType === flagType);
   if (found.length === 1) return found[0]!;
-  if (found.length > 1) throw ambiguous(key, context);
-  const other = named[0];
+  if (found.length > 1) throw ambiguous(key, context.project, found);
   throw new OfrepError(
     404,
     'FLAG_NOT_FOUND',
-    other === undefined
-      ? `no flag ${key} with a revision in project ${context.project}`
-      : `no ${context.flagType} flag ${key} in project ${context.project} (there is a ${other.flag.flagType} flag of that name)`,
+    `no ${flagType} flag ${key} in project ${context.project} (there is a ${flags.map((entry) => entry.flag.flagType).join(' and a ')} flag of that name)`,
   );
 }
 
-function ambiguous(key: string, context: EvaluationContext): OfrepError {
+function ambiguous(key: string, project: string, flags: readonly SnapshotEntry[]): OfrepError {
+  const types = flags.map((entry) => entry.flag.flagType);
   return new OfrepError(
     400,
     'INVALID_CONTEXT',
-    `project ${context.project} has both a feature flag and a data flag named ${key}; add "flag_type": "feature" or "data" to the evaluation context to pick one`,
+    `project ${project} has flags of several types named ${key} (${types.join(', ')}); add "flag_type": ${types.map((type) => `"${type}"`).join(' or ')} to the evaluation context to pick one`,
   );
 }
 
-/** Evaluates one snapshot flag from its flag-cache entry; an archived flag is not found, a revision that does not validate a PARSE_ERROR. */
-function evaluateFlag(entry: SnapshotEntry, context: EvaluationContext): FlagSuccess {
+/**
+ * Evaluates one snapshot flag from its flag-cache entry with the whole context and the
+ * project's segments: an archived flag is not found, a revision that does not validate
+ * a PARSE_ERROR, a flag that needs a targeting key the context lacks TARGETING_KEY_MISSING.
+ */
+function evaluateFlag(entry: SnapshotEntry, view: ProjectView, context: RequestContext): Evaluated {
   const { flag, compiled } = entry;
+  const flagType = flag.flagType as ValueFlagType;
   if (compiled.state === 'archived') {
     throw new OfrepError(
       404,
@@ -209,20 +271,35 @@ function evaluateFlag(entry: SnapshotEntry, context: EvaluationContext): FlagSuc
       `${invalidRevisionMessage(flag, compiled.error)}; add a revision that fixes it`,
     );
   }
-  const result = compiled.compiled.evaluate(context.instanceId);
-  return {
-    key: flag.name,
-    value: result.value,
-    reason: ofrepReason(result.group, compiled.targetsNobody),
-    variant: result.group,
-    metadata: { project: context.project, flagType: flag.flagType, revision: flag.wtime },
-  };
+  if (compiled.state !== 'compiled') {
+    throw new OfrepError(404, 'FLAG_NOT_FOUND', `${flag.name} in project ${context.project} is a segment, not a flag`);
+  }
+  // The rest of the context is checked once the flag is known to exist.
+  checkTargetingKey(context);
+  let result: EvaluationResult;
+  try {
+    result = compiled.compiled.evaluateContext(context.attributes, view.segments);
+  } catch (error) {
+    if (error instanceof TargetingKeyMissingError) {
+      throw new OfrepError(
+        400,
+        'TARGETING_KEY_MISSING',
+        `context.targetingKey is required by flag ${flag.name}: its revision buckets or lists ids (override lists, percentage rollouts or rule splits); send the id to evaluate for, e.g. a user or customer id`,
+      );
+    }
+    throw error;
+  }
+  const answer: FlagSuccess = { key: flag.name, reason: result.reason, metadata: compiled.compiled.metadata };
+  // DISABLED answers the caller's default (OpenFeature's code default): no value, as for a null value.
+  if (result.value !== null && result.reason !== 'DISABLED') answer.value = result.value;
+  if (result.variant !== undefined) answer.variant = result.variant;
+  return { answer, flagType, wtime: flag.wtime, value: result.value, group: result.group };
 }
 
-/** The bulk answer's entity tag: the project version and everything else the answer depends on. */
-function bulkETag(snapshot: ProjectSnapshot, context: EvaluationContext): string {
+/** The bulk answer's entity tag: the project version and the whole context (what every answer depends on). */
+function bulkETag(snapshot: ProjectSnapshot, context: RequestContext): string {
   const hash = createHash('sha256')
-    .update(`${snapshot.version}\n${context.project}\n${context.flagType ?? ''}\n${context.instanceId}`)
+    .update(`${snapshot.version}\n${context.project}\n${JSON.stringify(context.attributes)}`)
     .digest('hex');
   return `"${hash.slice(0, 32)}"`;
 }
@@ -232,6 +309,7 @@ function bulkETag(snapshot: ProjectSnapshot, context: EvaluationContext): string
 /** Any error on an OFREP route as the spec's status and error body. */
 function toOfrepError(error: unknown, facts: RequestFacts = {}): OfrepError {
   if (error instanceof OfrepError) return error;
+  if (error instanceof TargetingKeyMissingError) return new OfrepError(400, 'TARGETING_KEY_MISSING', error.message);
   if (isVexilError(error)) {
     if (error.status === 404) return new OfrepError(404, 'FLAG_NOT_FOUND', error.message);
     if (error.status < 500) return new OfrepError(400, 'INVALID_CONTEXT', error.message);
@@ -294,18 +372,19 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
   });
 
   /** Counts an evaluation in the metrics and keeps it for the log. */
-  const record = (request: FastifyRequest, context: EvaluationContext, result: FlagSuccess, cached: boolean) => {
-    metrics.countEvaluation(context.project, result.key, result.variant);
+  const record = (request: FastifyRequest, context: RequestContext, evaluated: Evaluated, cached: boolean) => {
+    const { answer } = evaluated;
+    metrics.countEvaluation(context.project, answer.key, evaluated.group);
     request.ofrepEvaluations ??= [];
     request.ofrepEvaluations.push({
       project: context.project,
-      flagType: result.metadata.flagType,
-      flagName: result.key,
-      instanceId: context.instanceId,
+      flagType: evaluated.flagType,
+      flagName: answer.key,
+      instanceId: instanceIdOf(context),
       requestId: request.id,
       time: nowWTime(),
-      value: result.value,
-      group: result.variant,
+      value: evaluated.value,
+      group: evaluated.group,
       cacheHit: cached,
     });
   };
@@ -321,8 +400,12 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         response: {
           200: {
             description:
-              '{key, value, reason, variant, metadata}: reason TARGETING_MATCH (override list), SPLIT (percentage rollout), ' +
-              'DEFAULT (control value) or STATIC (nobody is targeted); variant the rollout group; metadata {project, flagType, revision}',
+              '{key, value, reason, variant, metadata}: value of the flag type (boolean, string, number, JSON object or ' +
+              'array), left out for "no value" and for a disabled flag (the caller\'s default); reason STATIC (nobody is ' +
+              'targeted), DEFAULT (control value), TARGETING_MATCH (override list or rule), SPLIT (percentage rollout ' +
+              'or rule split) or DISABLED (kill switch); variant the variant name, or the rollout group where the ' +
+              'revision names none; metadata the revision\'s Metadata ({} without). Headers x-vexil-project, ' +
+              'x-vexil-flag-type and x-vexil-revision (its WTIME) say which flag and revision answered.',
           },
           ...failureDescription,
         },
@@ -336,13 +419,19 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         throw new OfrepError(
           404,
           'FLAG_NOT_FOUND',
-          `no flag ${JSON.stringify(key)} in project ${context.project}: flag names use only a-z, 0-9 and _`,
+          `no flag ${JSON.stringify(key)} in project ${context.project}: flag names are lower-case letters, digits, _, - and .`,
         );
       }
-      const { entries, cached } = await snapshots.read(context.project);
-      const result = evaluateFlag(findFlag(entries, key, context), context);
-      record(request, context, result, cached);
-      return reply.type('application/json; charset=utf-8').send(result);
+      const view = await snapshots.read(context.project);
+      const entry = findFlag(view.entries, key, context);
+      const evaluated = evaluateFlag(entry, view, context);
+      record(request, context, evaluated, view.cached);
+      return reply
+        .header(OFREP_FACT_HEADERS.project, context.project)
+        .header(OFREP_FACT_HEADERS.flagType, evaluated.flagType)
+        .header(OFREP_FACT_HEADERS.revision, evaluated.wtime)
+        .type('application/json; charset=utf-8')
+        .send(evaluated.answer);
     },
   );
 
@@ -360,7 +449,9 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         response: {
           200: {
             description:
-              '{flags: [...]}: each flag as the single evaluation answers it, or {key, errorCode, errorDetails}; archived flags are left out. ETag header.',
+              '{flags: [...]}: each flag as the single evaluation answers it, or {key, errorCode, errorDetails} ' +
+              '(TARGETING_KEY_MISSING for a flag that needs the targetingKey the context lacks); archived flags and ' +
+              'segments are left out. ETag header.',
           },
           304: { description: 'Not modified: the answer for this context is still the one with this ETag' },
           ...failureDescription,
@@ -370,37 +461,58 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
     },
     async (request, reply: FastifyReply) => {
       const context = readContext(request.body, config.defaultProject);
-      const { snapshot, entries, cached } = await snapshots.read(context.project);
-      const etag = bulkETag(snapshot, context);
+      const flagType = checkFlagType(context);
+      checkTargetingKey(context);
+      const view = await snapshots.read(context.project);
+      const etag = bulkETag(view.snapshot, context);
       reply.header('etag', etag);
       if (matchesETag(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
-      const types = new Map<string, number>();
-      for (const { flag } of entries) types.set(flag.name, (types.get(flag.name) ?? 0) + 1);
+      const types = new Map<string, SnapshotEntry[]>();
+      for (const entry of view.entries) {
+        if (entry.flag.flagType === 'segment') continue;
+        const named = types.get(entry.flag.name);
+        if (named === undefined) types.set(entry.flag.name, [entry]);
+        else named.push(entry);
+      }
       const flags: (FlagSuccess | FlagFailure)[] = [];
-      for (const entry of entries) {
+      const evaluations: Evaluated[] = [];
+      let keyMissing: OfrepError | undefined;
+      for (const entry of view.entries) {
         const flag = entry.flag;
-        if ((types.get(flag.name) ?? 0) > 1) {
-          if (context.flagType === undefined) {
-            if (flag.flagType === 'data') {
-              // Listed once, where the first of its two types comes.
-              const error = ambiguous(flag.name, context);
+        if (flag.flagType === 'segment') continue;
+        const named = types.get(flag.name)!;
+        if (named.length > 1) {
+          if (flagType === undefined) {
+            if (named[0] === entry) {
+              // Listed once, where the first of its types comes.
+              const error = ambiguous(flag.name, context.project, named);
               flags.push({ key: flag.name, errorCode: error.errorCode, errorDetails: error.message });
             }
             continue;
           }
-          if (flag.flagType !== context.flagType) continue;
+          if (flag.flagType !== flagType) continue;
         }
         if (entry.compiled.state === 'archived') continue;
         try {
-          const result = evaluateFlag(entry, context);
-          record(request, context, result, cached);
-          flags.push(result);
+          const evaluated = evaluateFlag(entry, view, context);
+          evaluations.push(evaluated);
+          flags.push(evaluated.answer);
         } catch (error) {
           const failure = toOfrepError(error);
+          if (failure.errorCode === 'TARGETING_KEY_MISSING') keyMissing ??= failure;
           flags.push({ key: flag.name, errorCode: failure.errorCode, errorDetails: failure.message });
         }
       }
+      // Nothing could be answered without the key: the context itself is at fault, as a single evaluation says.
+      if (keyMissing !== undefined && flags.every((flag) => 'errorCode' in flag && flag.errorCode === 'TARGETING_KEY_MISSING')) {
+        throw new OfrepError(
+          400,
+          'TARGETING_KEY_MISSING',
+          'context.targetingKey is required: every flag of the project buckets or lists ids; send the id to evaluate for, e.g. a user or customer id',
+        );
+      }
+      for (const evaluated of evaluations) record(request, context, evaluated, view.cached);
       return reply.type('application/json; charset=utf-8').send({ flags });
     },
   );

@@ -14,7 +14,11 @@ import {
   MAX_ROLLOUT_GROUP_LENGTH,
   type ProjectSnapshot,
   parseFlagType,
+  type ResultValue,
   snapshotETag,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
+  isValueOfType,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
@@ -71,7 +75,7 @@ const flagSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
-    flagType: { type: 'string', description: 'feature or data' },
+    flagType: { type: 'string', description: 'feature, data, number, json, or segment (a segment the rules use)' },
     wtime: { type: 'string', description: 'the time of the newest revision' },
     revision: { type: 'object', additionalProperties: true, description: 'the newest revision exactly as stored' },
   },
@@ -80,7 +84,7 @@ const flagSchema = {
 const snapshotSchema = {
   type: 'object',
   description:
-    'Every flag that has a revision, with its newest revision (archived ones included), by type then name. ' +
+    'Every flag and segment that has a revision, with its newest revision (archived ones included), by type then name. ' +
     'version (also the ETag) is a hash over each flag type, name and revision time.',
   properties: {
     project: { type: 'string' },
@@ -99,7 +103,9 @@ const reportSchema = {
       items: {
         type: 'object',
         description:
-          '{flagType, flagName, instanceId, value, group, time?, requestId?}: value true/false for a feature flag, a string for a data flag; ' +
+          '{flagType, flagName, instanceId?, value, group, time?, requestId?}: instanceId left out for a context without a targeting key; ' +
+          'value true/false for a feature flag, a string for a data flag, ' +
+          'a number for a number flag, a JSON object or array for a json flag, or null (no value: the caller\'s default); ' +
           'time (UTC YYYY-MM-DD HH:MM:SS.ffffff) defaults to when the report arrives, requestId to the report request id',
       },
     },
@@ -107,6 +113,14 @@ const reportSchema = {
 } as const;
 
 // ---------------------------------------------------------------- evaluation reports
+
+/** What a reported value must be, by flag type, for messages. */
+const VALUE_OF_TYPE: Readonly<Record<ValueFlagType, string>> = {
+  feature: 'true or false for a feature flag',
+  data: 'a string for a data flag',
+  number: 'a finite number for a number flag',
+  json: 'a JSON object or array for a json flag',
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -146,15 +160,19 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
         field: at,
       });
     }
-    const flagType = parseFlagType(item.flagType, `${at}.flagType`);
+    // Segments are not evaluated, so they are never reported.
+    const flagType = parseFlagType(item.flagType, `${at}.flagType`, VALUE_FLAG_TYPES) as ValueFlagType;
     assertFlagName(item.flagName, `${at}.flagName`);
-    const instanceId = text(item.instanceId, `${at}.instanceId`, MAX_INSTANCE_ID_LENGTH, 'the id that was evaluated');
+    // Left out for an evaluation of a context without a targeting key (logged with an empty instance id).
+    const instanceId =
+      item.instanceId === undefined
+        ? ''
+        : text(item.instanceId, `${at}.instanceId`, MAX_INSTANCE_ID_LENGTH, 'the id that was evaluated');
     const value = item.value;
-    if (flagType === 'feature' ? typeof value !== 'boolean' : typeof value !== 'string') {
-      throw new InvalidInputError(
-        `${at}.value must be ${flagType === 'feature' ? 'true or false for a feature flag' : 'a string for a data flag'}, got ${formatValue(value)}`,
-        { field: `${at}.value` },
-      );
+    if (value !== null && !isValueOfType(value, flagType)) {
+      throw new InvalidInputError(`${at}.value must be ${VALUE_OF_TYPE[flagType]}, got ${formatValue(value)}`, {
+        field: `${at}.value`,
+      });
     }
     const group = text(
       item.group,
@@ -183,7 +201,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
       instanceId,
       requestId: id,
       time,
-      value: value as boolean | string,
+      value: value as ResultValue,
       group,
       cacheHit: true,
     };
