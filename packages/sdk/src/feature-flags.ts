@@ -108,7 +108,7 @@ export class FeatureFlags {
     else if (bucketFor instanceof Uint8Array) instanceId = hex(bucketFor);
     else return this.fail(`bucket_for must be a string or bytes (Uint8Array), got ${formatValue(bucketFor)}`, flagName);
     if (instanceId === undefined) return this.fail(MISSING_SESSION_ID, flagName);
-    return compiled.evaluate(instanceId).value === true;
+    return compiled.evaluate(instanceId, undefined, flag.segments).value === true;
   }
 
   private fail(message: string, flagName: string): false {

@@ -1,4 +1,13 @@
-import { type CompiledRevision, compileRevision, formatValue, isVexilError, type Revision } from '@vexil/core';
+import {
+  type CompiledRevision,
+  type CompiledSegment,
+  compileRevision,
+  compileSegment,
+  formatValue,
+  isVexilError,
+  type Revision,
+  type SegmentLookup,
+} from '@vexil/core';
 import { MERINO_SCHEMES, type MerinoScheme } from '@vexil/core/merino';
 import { FlagConfigError } from './flag-config-error.js';
 
@@ -13,6 +22,8 @@ export interface MerinoFlagConfig {
 /** A flag answered by a Vexil revision (see `flagsFromSnapshot`): the session id is the instance id. */
 export interface RevisionFlagConfig {
   readonly revision: Revision;
+  /** The project's segments (their newest revisions), for rules that name them. */
+  readonly segments?: readonly Readonly<Record<string, unknown>>[] | undefined;
 }
 
 export type FlagConfig = MerinoFlagConfig | RevisionFlagConfig;
@@ -26,7 +37,7 @@ export type MerinoFlags = Readonly<Record<string, Readonly<{ enabled: number; sc
 /** @internal A checked definition, ready for `isEnabled`. */
 export type CheckedFlagConfig =
   | { readonly kind: 'merino'; readonly enabled: number; readonly scheme: MerinoScheme }
-  | { readonly kind: 'revision'; readonly compiled: CompiledRevision };
+  | { readonly kind: 'revision'; readonly compiled: CompiledRevision; readonly segments: SegmentLookup | undefined };
 
 /** @internal */
 export type FlagTable = ReadonlyMap<string, CheckedFlagConfig>;
@@ -55,14 +66,16 @@ export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf
   const record = value as Record<string, unknown>;
   if (Object.hasOwn(record, 'revision')) {
     for (const key of Object.keys(record)) {
-      if (key !== 'revision') fail(key, 'is not allowed beside "revision"');
+      if (key !== 'revision' && key !== 'segments') fail(key, 'is not allowed beside "revision" and "segments"');
     }
+    let compiled: CompiledRevision;
     try {
-      return { kind: 'revision', compiled: compileRevision(record.revision) };
+      compiled = compileRevision(record.revision);
     } catch (error) {
       const inner = isVexilError(error) && error.field !== undefined ? `revision.${error.field}` : 'revision';
       return fail(inner, error instanceof Error ? error.message : String(error), error);
     }
+    return { kind: 'revision', compiled, segments: segmentsOf(record.segments, fail) };
   }
   for (const key of Object.keys(record)) {
     if (!MERINO_FIELDS.has(key)) {
@@ -79,6 +92,36 @@ export function checkFlagConfig(name: string, value: unknown, sourceOf: SourceOf
     fail('scheme', `must be "random" or "session", got ${formatValue(scheme)}`);
   }
   return { kind: 'merino', enabled: enabled as number, scheme: scheme as MerinoScheme };
+}
+
+const segmentLookups = new WeakMap<object, SegmentLookup>();
+
+/**
+ * The lookup over a flag's `segments` (compiled once per list: flags of one snapshot
+ * share theirs). A segment that does not validate is refused, naming it.
+ */
+function segmentsOf(
+  value: unknown,
+  fail: (field: string | undefined, reason: string, cause?: unknown) => never,
+): SegmentLookup | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return fail('segments', `must be a list of segment revisions, got ${formatValue(value)}`);
+  let lookup = segmentLookups.get(value);
+  if (lookup === undefined) {
+    const segments = new Map<string, CompiledSegment>();
+    value.forEach((revision: unknown, i) => {
+      try {
+        const segment = compileSegment(revision);
+        segments.set(segment.name, segment);
+      } catch (error) {
+        const inner = isVexilError(error) && error.field !== undefined ? `segments[${i}].${error.field}` : `segments[${i}]`;
+        fail(inner, error instanceof Error ? error.message : String(error), error);
+      }
+    });
+    lookup = (name) => segments.get(name);
+    segmentLookups.set(value, lookup);
+  }
+  return lookup;
 }
 
 const tables = new WeakMap<object, FlagTable>();
