@@ -116,11 +116,14 @@ export interface FlagEvaluationDetails<T extends FlagValue> {
   flagType: ValueFlagType;
   /** The rollout group (`control`, `treatment`, `override-2`, `rule-1`, `disabled`, …) when the flag was evaluated. */
   group?: string;
-  /** The value's name in the revision's `Variants`, else the rollout group; absent where the revision gives no value. */
+  /**
+   * The value's name in the revision's `Variants`, where the revision names its values
+   * (else the variant is the rollout group, `group`).
+   */
   variant?: string;
   /** Where the revision gives no value (`null`): the caller's default was answered. */
   noValue?: boolean;
-  /** The revision's `Metadata` (owner, ticket, expiry, …), `{}` without; when the flag was evaluated. */
+  /** The revision's `Metadata` (owner, ticket, expiry, …), where it has some. */
   metadata?: Readonly<Record<string, string | number | boolean>>;
   /** The time of the revision evaluated (its WTIME), when the flag is known. */
   revision?: string;
@@ -347,17 +350,29 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
   }
 
   /** `getFlagBoolean` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
-  getFlagBooleanDetails(flagName: string, target: EvaluationTarget, defaultValue: boolean): FlagEvaluationDetails<boolean> {
+  getFlagBooleanDetails(
+    flagName: string,
+    target: EvaluationTarget,
+    defaultValue: boolean,
+  ): FlagEvaluationDetails<boolean> {
     return this.details('feature', flagName, target, defaultValue);
   }
 
   /** `getFlagString` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
-  getFlagStringDetails(flagName: string, target: EvaluationTarget, defaultValue: string): FlagEvaluationDetails<string> {
+  getFlagStringDetails(
+    flagName: string,
+    target: EvaluationTarget,
+    defaultValue: string,
+  ): FlagEvaluationDetails<string> {
     return this.details('data', flagName, target, defaultValue);
   }
 
   /** `getFlagNumber` with the reason, rollout group, variant, metadata and revision (or the error) of the answer. */
-  getFlagNumberDetails(flagName: string, target: EvaluationTarget, defaultValue: number): FlagEvaluationDetails<number> {
+  getFlagNumberDetails(
+    flagName: string,
+    target: EvaluationTarget,
+    defaultValue: number,
+  ): FlagEvaluationDetails<number> {
     return this.details('number', flagName, target, defaultValue);
   }
 
@@ -473,11 +488,11 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
             reason: result.reason,
             flagType,
             group: result.group,
-            metadata: compiled.metadata,
             revision: entry.wtime,
           };
-          if (result.variant !== undefined) details.variant = result.variant;
+          if (result.variant !== undefined && result.variant !== result.group) details.variant = result.variant;
           if (result.value === null) details.noValue = true;
+          if (compiled.revision.Metadata !== undefined) details.metadata = compiled.metadata;
           return details;
         }
       }
@@ -545,7 +560,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     if (isContext ? badTargetingKey(instanceId) : !isInstanceId(instanceId)) {
       code = 'INVALID_ARGUMENT';
       cause = typeof instanceId !== 'string' ? typeof instanceId : instanceId === '' ? 'empty' : 'long';
-      const what = isContext ? 'the context\'s targetingKey' : 'instance id';
+      const what = isContext ? "the context's targetingKey" : 'instance id';
       message = `${what} for flag ${name} must be a string of 1 to ${MAX_INSTANCE_ID_LENGTH} characters, got ${
         typeof instanceId !== 'string'
           ? formatValue(instanceId)

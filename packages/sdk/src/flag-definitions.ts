@@ -114,7 +114,8 @@ function segmentsOf(
         const segment = compileSegment(revision);
         segments.set(segment.name, segment);
       } catch (error) {
-        const inner = isVexilError(error) && error.field !== undefined ? `segments[${i}].${error.field}` : `segments[${i}]`;
+        const inner =
+          isVexilError(error) && error.field !== undefined ? `segments[${i}].${error.field}` : `segments[${i}]`;
         fail(inner, error instanceof Error ? error.message : String(error), error);
       }
     });

@@ -151,11 +151,12 @@ export class VexilProvider implements Provider {
       return resolution;
     }
     // The kill switch answers the caller's default (OpenFeature's DISABLED), as OFREP does.
-    if (details.reason === StandardResolutionReasons.DISABLED) {
-      resolution.value = defaultValue;
-      return resolution;
+    if (details.reason === StandardResolutionReasons.DISABLED) resolution.value = defaultValue;
+    // No value has no variant; else the value's name, or the rollout group where the revision names none.
+    if (details.noValue !== true) {
+      const variant = details.variant ?? details.group;
+      if (variant !== undefined) resolution.variant = variant;
     }
-    if (details.variant !== undefined) resolution.variant = details.variant;
     return resolution;
   }
 }

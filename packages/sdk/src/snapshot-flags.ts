@@ -46,7 +46,9 @@ export function flagsFromSnapshot(snapshot: ProjectSnapshotLike, source = 'Vexil
     const checked = checkFlagConfig(entry.name, config, () => ({ file: source }));
     if (checked.kind === 'revision' && !checked.compiled.archived) {
       flags[entry.name] = Object.freeze(
-        segments.length === 0 ? { revision: checked.compiled.revision } : { revision: checked.compiled.revision, segments },
+        segments.length === 0
+          ? { revision: checked.compiled.revision }
+          : { revision: checked.compiled.revision, segments },
       );
     }
   }

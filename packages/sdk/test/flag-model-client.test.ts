@@ -20,7 +20,7 @@ import {
 } from '../../server/test/flag-model-harness.js';
 import { AsyncFeatureFlagClient, FeatureFlagClient, FeatureFlags, flagsFromSnapshot } from '../src/index.js';
 import { VexilProvider } from '../src/openfeature.js';
-import { checkout, eventually, nextEvent, seedFlags, testResources } from './service-harness.js';
+import { checkout, nextEvent, seedFlags, testResources } from './service-harness.js';
 
 const files = sqliteFiles();
 afterAll(files.cleanup);
@@ -146,23 +146,24 @@ describe('FeatureFlagClient evaluates the flag model in process as the service d
       ['checkout-layout', 'qa-1', expect.stringMatching(/^(control|treatment)$/)],
       ['discount.rate', 'beta-1', 'rule-1'],
     ]);
-    expect(rows.map((row) => row.value)).toEqual([
-      null,
-      flags.getFlagJson(layout.name, 'qa-1', {}),
-      0.25,
-    ]);
+    expect(rows.map((row) => row.value)).toEqual([null, flags.getFlagJson(layout.name, 'qa-1', {}), 0.25]);
   });
 });
 
 describe('Merino-style FeatureFlags from a snapshot with segments', () => {
-  it('evaluates rules that name the snapshot\'s segments, with the session id as the targeting key', async () => {
+  it("evaluates rules that name the snapshot's segments, with the session id as the targeting key", async () => {
     const svc = await modelService();
     const ruled = { project: PROJECT, flagType: 'feature' as const, name: 'beta-ui' };
     await svc.store.append([{ kind: 'FLAG', ref: ruled, fields: { Name: ruled.name, Type: 'FEATURE' } }]);
     await appendRevision(svc.store, ruled, {
       ControlValue: false,
       Treatments: [],
-      Rules: [{ Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [betaTesters.name] }], Value: true }],
+      Rules: [
+        {
+          Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [betaTesters.name] }],
+          Value: true,
+        },
+      ],
     });
     const snapshot = await (await fetch(`${svc.url}/sdk/v1/projects/${PROJECT}/snapshot`)).json();
     const flags = flagsFromSnapshot(snapshot);

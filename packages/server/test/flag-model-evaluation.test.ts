@@ -255,7 +255,11 @@ describe('/get-feature-flag answers of the flag model', () => {
     const flagType = operation.parameters.find((p: { name: string }) => p.name === 'flag_type');
     expect(flagType.schema.enum).toEqual(['feature', 'data', 'number', 'json']);
     const value = operation.responses['200'].content['application/json'].schema.properties.flag_value;
-    expect(value.type).toEqual(['boolean', 'string', 'number', 'object', 'array', 'null']);
+    // OpenAPI 3.0 has no type lists: the document says anyOf, null as a nullable branch.
+    const types = value.anyOf.map((branch: { type: string; nullable?: boolean }) =>
+      branch.nullable === true ? 'null' : branch.type,
+    );
+    expect(types).toEqual(['boolean', 'string', 'number', 'object', 'array', 'null']);
     expect(value.description).toContain('null');
   });
 
@@ -284,7 +288,12 @@ describe('/get-feature-flag answers of the flag model', () => {
     await flushLog(app);
     const rows = await store.readLogs({ project: 'shop' });
     const row = (name: string) => rows.find((r) => r.flagName === name);
-    expect(row('discount.rate')).toMatchObject({ flagType: 'number', instanceId: 'beta-1', value: 0.25, group: 'rule-1' });
+    expect(row('discount.rate')).toMatchObject({
+      flagType: 'number',
+      instanceId: 'beta-1',
+      value: 0.25,
+      group: 'rule-1',
+    });
     expect(row('greeting')).toMatchObject({ flagType: 'data', value: null, group: 'control' });
     expect(row('kill-me')).toMatchObject({ flagType: 'feature', value: false, group: 'disabled' });
     expect(row('checkout-layout')?.value).toEqual(
@@ -360,7 +369,13 @@ describe('evaluation reports of the flag model', () => {
         project: 'shop',
         evaluations: [
           { flagType: 'number', flagName: 'discount.rate', instanceId: 'A1', value: 0.1, group: 'rule-2' },
-          { flagType: 'json', flagName: 'checkout-layout', instanceId: 'A2', value: { columns: 2 }, group: 'treatment' },
+          {
+            flagType: 'json',
+            flagName: 'checkout-layout',
+            instanceId: 'A2',
+            value: { columns: 2 },
+            group: 'treatment',
+          },
           { flagType: 'data', flagName: 'greeting', instanceId: 'A3', value: null, group: 'control' },
           { flagType: 'feature', flagName: 'boolean-flag', value: true, group: 'control' },
         ],

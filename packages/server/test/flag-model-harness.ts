@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FlagRef, type FlagType, storedFlagType } from '@vexil/core';
 import { SqliteStore, type StoreEngine } from '@vexil/store';
-import { type Env } from '../src/config.js';
+import type { Env } from '../src/config.js';
 import { serviceWithFlags } from './service-harness.js';
 
 /**
@@ -52,7 +52,10 @@ const revisions: [FlagRef, Record<string, unknown>][] = [
       Treatments: [],
       Variants: { none: 0, some: 0.1, lots: 0.25 },
       Rules: [
-        { Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [betaTesters.name] }], Value: 0.25 },
+        {
+          Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [betaTesters.name] }],
+          Value: 0.25,
+        },
         { Conditions: [{ Attribute: 'plan', Operator: 'equals', Values: ['pro'] }], Value: 0.1 },
       ],
       Metadata: DISCOUNT_METADATA,
@@ -100,7 +103,11 @@ export function revisionFields(flag: FlagRef, fields: Record<string, unknown>): 
 }
 
 /** Appends a new revision of a flag or segment, as stored rows. */
-export async function appendRevision(store: StoreEngine, flag: FlagRef, fields: Record<string, unknown>): Promise<void> {
+export async function appendRevision(
+  store: StoreEngine,
+  flag: FlagRef,
+  fields: Record<string, unknown>,
+): Promise<void> {
   await store.append([{ kind: 'REVISION', ref: flag, fields: revisionFields(flag, fields) }]);
 }
 

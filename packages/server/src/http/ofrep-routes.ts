@@ -190,7 +190,11 @@ function checkTargetingKey(context: RequestContext): void {
     throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey must be a string, got ${typeof key}`);
   }
   if (key.length > MAX_INSTANCE_ID_LENGTH) {
-    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey is longer than ${MAX_INSTANCE_ID_LENGTH} characters`);
+    throw new OfrepError(
+      400,
+      'INVALID_CONTEXT',
+      `context.targetingKey is longer than ${MAX_INSTANCE_ID_LENGTH} characters`,
+    );
   }
 }
 
@@ -404,7 +408,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
               'array), left out for "no value" and for a disabled flag (the caller\'s default); reason STATIC (nobody is ' +
               'targeted), DEFAULT (control value), TARGETING_MATCH (override list or rule), SPLIT (percentage rollout ' +
               'or rule split) or DISABLED (kill switch); variant the variant name, or the rollout group where the ' +
-              'revision names none; metadata the revision\'s Metadata ({} without). Headers x-vexil-project, ' +
+              "revision names none; metadata the revision's Metadata ({} without). Headers x-vexil-project, " +
               'x-vexil-flag-type and x-vexil-revision (its WTIME) say which flag and revision answered.',
           },
           ...failureDescription,
@@ -505,7 +509,10 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         }
       }
       // Nothing could be answered without the key: the context itself is at fault, as a single evaluation says.
-      if (keyMissing !== undefined && flags.every((flag) => 'errorCode' in flag && flag.errorCode === 'TARGETING_KEY_MISSING')) {
+      if (
+        keyMissing !== undefined &&
+        flags.every((flag) => 'errorCode' in flag && flag.errorCode === 'TARGETING_KEY_MISSING')
+      ) {
         throw new OfrepError(
           400,
           'TARGETING_KEY_MISSING',

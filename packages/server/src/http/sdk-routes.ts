@@ -7,6 +7,7 @@ import {
   type FlagUpdate,
   formatValue,
   InvalidInputError,
+  isValueOfType,
   isWTime,
   MAX_INSTANCE_ID_LENGTH,
   MAX_REPORTED_EVALUATIONS,
@@ -18,7 +19,6 @@ import {
   snapshotETag,
   VALUE_FLAG_TYPES,
   type ValueFlagType,
-  isValueOfType,
 } from '@vexil/core';
 import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
@@ -105,7 +105,7 @@ const reportSchema = {
         description:
           '{flagType, flagName, instanceId?, value, group, time?, requestId?}: instanceId left out for a context without a targeting key; ' +
           'value true/false for a feature flag, a string for a data flag, ' +
-          'a number for a number flag, a JSON object or array for a json flag, or null (no value: the caller\'s default); ' +
+          "a number for a number flag, a JSON object or array for a json flag, or null (no value: the caller's default); " +
           'time (UTC YYYY-MM-DD HH:MM:SS.ffffff) defaults to when the report arrives, requestId to the report request id',
       },
     },
