@@ -85,11 +85,20 @@ export function flagTypeMismatchMessage(name: string, asked: FlagType, actual: F
   return `flag ${name} is a ${actual} flag, not a ${asked} flag`;
 }
 
+/** The SDK clients' getter for each flag type (a segment has none: rules use it). */
+const SDK_GETTERS: Readonly<Record<FlagType, string>> = {
+  feature: 'getFlagBoolean',
+  data: 'getFlagString',
+  number: 'getFlagNumber',
+  json: 'getFlagJson',
+  segment: 'no getter: a segment is used by rules, not read',
+};
+
 /** How each side asks for a flag of a given type, for the hint of a type mismatch. */
 export const ASK_BY_TYPE = {
   cli: (type: FlagType) => `pass -t ${type} (or leave -t out: the type is found by name)`,
   http: (type: FlagType) => `ask for it as a ${type} flag: flag_type=${type}`,
-  sdk: (type: FlagType) => `read it with ${type === 'feature' ? 'getFlagBoolean' : 'getFlagString'}`,
+  sdk: (type: FlagType) => `read it with ${SDK_GETTERS[type]}`,
 } as const;
 
 /**

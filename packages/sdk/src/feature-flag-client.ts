@@ -5,7 +5,7 @@ import {
   CHANGE_STREAM_KEEP_ALIVE_MS,
   type EvaluationReason as CoreEvaluationReason,
   type EvaluationContext,
-  type EvaluationResult,
+  type EvaluationDetails,
   FLAG_TYPES,
   type FlagType,
   type FlagUpdate,
@@ -470,7 +470,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       entry = this.flags[flagType].get(flagName);
       const compiled = entry?.compiled;
       if (entry !== undefined && compiled !== undefined) {
-        let result: EvaluationResult | undefined;
+        let result: EvaluationDetails | undefined;
         let instanceId = '';
         if (typeof target === 'string') {
           if (isInstanceId(target)) {

@@ -2,7 +2,9 @@ import {
   type CompiledFlag,
   type CompiledRevision,
   type CompiledSegment,
+  type CompiledSegmentEntry,
   compileFlag,
+  compileSegmentFlag,
   type FlagType,
   invalidRevisionMessage,
   type ProjectSnapshotFlag,
@@ -26,9 +28,9 @@ export interface FlagEntry {
 /** Checks a snapshot flag's (or segment's) revision as the service does, and compiles it. */
 export function compileEntry(flag: ProjectSnapshotFlag): FlagEntry {
   const base = { flag, name: flag.name, flagType: flag.flagType, wtime: flag.wtime };
-  let outcome: CompiledFlag | { state: 'failed'; error: unknown };
+  let outcome: CompiledFlag | CompiledSegmentEntry | { state: 'failed'; error: unknown };
   try {
-    outcome = compileFlag(flag);
+    outcome = flag.flagType === 'segment' ? compileSegmentFlag(flag) : compileFlag(flag);
   } catch (error) {
     // Not one of Vexil's validation errors: still only this flag answers its default.
     outcome = { state: 'failed', error };

@@ -1,4 +1,5 @@
 import { NOOP_PROVIDER, OpenFeature } from '@openfeature/server-sdk';
+import type { ProjectSnapshot } from '@vexil/core';
 import { SqliteStore } from '@vexil/store';
 import { afterAll, describe, expect, it } from 'vitest';
 // Tests only: the SDK's sources never import server code.
@@ -165,7 +166,7 @@ describe('Merino-style FeatureFlags from a snapshot with segments', () => {
         },
       ],
     });
-    const snapshot = await (await fetch(`${svc.url}/sdk/v1/projects/${PROJECT}/snapshot`)).json();
+    const snapshot = (await (await fetch(`${svc.url}/sdk/v1/projects/${PROJECT}/snapshot`)).json()) as ProjectSnapshot;
     const flags = flagsFromSnapshot(snapshot);
     expect(new FeatureFlags(flags, { sessionId: 'beta-1' }).isEnabled('beta-ui')).toBe(true);
     expect(new FeatureFlags(flags, { sessionId: 'someone' }).isEnabled('beta-ui')).toBe(false);

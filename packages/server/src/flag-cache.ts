@@ -2,7 +2,9 @@ import {
   type CompiledFlag,
   type CompiledRevision,
   type CompiledSegment,
+  type CompiledSegmentEntry,
   compileFlag,
+  compileSegmentFlag,
   EmptyFlagDataException,
   type FlagRef,
   FlagTypeMismatchError,
@@ -28,8 +30,8 @@ export interface CachedFlag {
   readonly key: string;
   /** The newest revision as stored, in the snapshot's form; undefined: the flag has no revision. */
   readonly flag: ProjectSnapshotFlag | undefined;
-  /** `compileFlag` of `flag`: compiled, archived, a segment, or invalid. */
-  readonly compiled: CompiledFlag | undefined;
+  /** `compileFlag` of a flag (compiled, archived or invalid), `compileSegmentFlag` of a segment. */
+  readonly compiled: CompiledFlag | CompiledSegmentEntry | undefined;
   /** What `/get-feature-flag` evaluates (archived revisions too: they throw the documented error). */
   readonly revision: CompiledRevision | undefined;
   /** A segment's membership, what rules that name it ask; undefined for flags and for segments that do not validate. */
@@ -43,7 +45,10 @@ export interface CachedFlag {
 }
 
 /** A cache entry that belongs in a project snapshot: the flag has a revision. */
-export type SnapshotEntry = CachedFlag & { readonly flag: ProjectSnapshotFlag; readonly compiled: CompiledFlag };
+export type SnapshotEntry = CachedFlag & {
+  readonly flag: ProjectSnapshotFlag;
+  readonly compiled: CompiledFlag | CompiledSegmentEntry;
+};
 
 export function hasRevision(entry: CachedFlag): entry is SnapshotEntry {
   return entry.flag !== undefined;
@@ -216,16 +221,17 @@ export class FlagCache {
       revision: row.fields,
     };
     // Rows may come from other tools: checked as stored data (a bad row is a 500, or the runbook's 400s).
-    const compiled = compileFlag(flag);
-    switch (compiled.state) {
-      case 'invalid':
-        return this.entryOf(key, flag, compiled, undefined, undefined, compiled.error, fetchedAt);
-      case 'segment':
-        return this.entryOf(key, flag, compiled, undefined, compiled.segment, segmentNotAFlag(ref), fetchedAt);
-      default:
-        // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
-        return this.entryOf(key, flag, compiled, compiled.compiled, undefined, undefined, fetchedAt);
+    if (ref.flagType === 'segment') {
+      const segment = compileSegmentFlag(flag);
+      return segment.state === 'invalid'
+        ? this.entryOf(key, flag, segment, undefined, undefined, segment.error, fetchedAt)
+        : this.entryOf(key, flag, segment, undefined, segment.segment, segmentNotAFlag(ref), fetchedAt);
     }
+    const compiled = compileFlag(flag);
+    // An archived revision stays compiled: its evaluate() throws the documented EmptyFlagDataException.
+    return compiled.state === 'invalid'
+      ? this.entryOf(key, flag, compiled, undefined, undefined, compiled.error, fetchedAt)
+      : this.entryOf(key, flag, compiled, compiled.compiled, undefined, undefined, fetchedAt);
   }
 
   /** Why a flag has no revision to answer from: it exists with another type (said so), or not at all. */
@@ -253,7 +259,7 @@ export class FlagCache {
   private entryOf(
     key: string,
     flag: ProjectSnapshotFlag | undefined,
-    compiled: CompiledFlag | undefined,
+    compiled: CompiledFlag | CompiledSegmentEntry | undefined,
     revision: CompiledRevision | undefined,
     segment: CompiledSegment | undefined,
     error: VexilError | undefined,

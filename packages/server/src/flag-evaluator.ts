@@ -103,8 +103,6 @@ function evaluation(result: EvaluationResult, cacheHit: boolean, revision: strin
   return {
     value: result.value,
     group: result.group,
-    reason: result.reason,
-    variant: result.variant,
     cacheHit,
     revision,
   };

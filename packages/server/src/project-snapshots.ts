@@ -357,5 +357,6 @@ function viewOf(project: string, flags: ReadonlyMap<string, SnapshotEntry>): Pro
   for (const entry of flags.values()) byFlag.set(entry.flag, entry);
   const snapshot = buildProjectSnapshot(project, byFlag.keys());
   const entries = snapshot.flags.map((flag) => byFlag.get(flag)!);
-  return { snapshot, entries, segments: segmentLookupOf(entries.map((entry) => entry.compiled)) };
+  const segments = entries.flatMap(({ compiled }) => (compiled.state === 'segment' ? [compiled] : []));
+  return { snapshot, entries, segments: segmentLookupOf(segments) };
 }

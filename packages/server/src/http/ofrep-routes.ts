@@ -5,8 +5,8 @@ import {
   assertProjectName,
   describeFlagTypes,
   type EvaluationContext,
+  type EvaluationDetails,
   type EvaluationReason,
-  type EvaluationResult,
   type FlagValue,
   formatValue,
   invalidRevisionMessage,
@@ -280,7 +280,7 @@ function evaluateFlag(entry: SnapshotEntry, view: ProjectView, context: RequestC
   }
   // The rest of the context is checked once the flag is known to exist.
   checkTargetingKey(context);
-  let result: EvaluationResult;
+  let result: EvaluationDetails;
   try {
     result = compiled.compiled.evaluateContext(context.attributes, view.segments);
   } catch (error) {
