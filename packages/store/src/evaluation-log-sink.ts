@@ -6,6 +6,7 @@ import type { LogRowKey, ResultValue } from '@vexil/core';
  * `YYYY-MM-DD HH:MM:SS.ffffff`), then what was answered.
  */
 export interface EvaluationLogEntry extends LogRowKey {
+  /** The value answered; `null` where the revision said "the caller's default". */
   value: ResultValue;
   group: string;
   /** Whether the flag data came from the service's cache. */

@@ -93,9 +93,10 @@ export function checkNewRow(row: NewRow, index: number): void {
     });
   }
   if (!(FLAG_TYPES as readonly string[]).includes(row.ref.flagType)) {
-    throw new InvalidInputError(`${where}: flag type ${JSON.stringify(row.ref.flagType)} is not feature or data`, {
-      field: 'flag_type',
-    });
+    throw new InvalidInputError(
+      `${where}: flag type ${JSON.stringify(row.ref.flagType)} is not one of ${FLAG_TYPES.join(', ')}`,
+      { field: 'flag_type' },
+    );
   }
   for (const [part, field] of [
     [row.ref.project, 'project_name'],

@@ -1,4 +1,4 @@
-import { type FlagRef, type FlagType, type FlagValue, parseLogRowKey, type RowKind } from '@vexil/core';
+import { type FlagRef, type FlagType, parseLogRowKey, type ResultValue, type RowKind } from '@vexil/core';
 import type { EvaluationLogEntry } from './evaluation-log-sink.js';
 import type { StoredRow } from './flag-store.js';
 
@@ -75,7 +75,7 @@ export function logEntryOf(record: LogRecord): EvaluationLogEntry {
     instanceId,
     requestId,
     time: record.CreatedTimestamp,
-    value: JSON.parse(record.AssignedValue) as FlagValue,
+    value: JSON.parse(record.AssignedValue) as ResultValue,
     group: record.AssignedGroup,
     cacheHit: record.CacheFlag === true || record.CacheFlag === 1,
   };

@@ -390,6 +390,85 @@ describe('BigtableStore', () => {
       expect(await rowsRead()).toEqual({ comment: 'dag 5', rows: 2 });
     });
 
+    it('keeps the flag model’s fields as columns of the metadata family, JSON-encoded, and reads them back exactly', async () => {
+      const tables = freshTables();
+      const store = open(tables);
+      await store.init();
+      const ref: FlagRef = { project: PROJECT, flagType: 'data', name: 'greeting.text' };
+      const fields = {
+        Name: 'greeting.text',
+        Type: 'DATA',
+        FormatVersion: 2,
+        ControlValue: null,
+        Treatments: [{ OverrideList: ['A1'], PercentRollout: 10, Value: 'null' }],
+        Variants: { hi: 'hello', literal: 'null' },
+        Rules: [{ Conditions: [{ Attribute: 'country', Operator: 'in', Values: ['DE', 49] }], Value: 'hello' }],
+        Disabled: true,
+        Metadata: { owner: 'team-a', expires: '2027-01-31', weight: 2 },
+      };
+      const [stored] = await store.append([{ kind: 'REVISION', ref, fields }]);
+      const expected = { ...fields, CreatedTime: stored!.wtime };
+      expect((await store.latest('REVISION', ref))?.fields).toStrictEqual(expected);
+
+      const [row] = parseCbtRows(await cbt('lookup', tables.flagTableId, stored!.key));
+      expect(row?.cells).toEqual({
+        'metadata:Name': 'greeting.text',
+        'metadata:Type': 'DATA',
+        'metadata:FormatVersion': '2',
+        'metadata:ControlValue': 'null',
+        'metadata:Treatments': '[{"OverrideList":["A1"],"PercentRollout":10,"Value":"null"}]',
+        'metadata:Variants': '{"hi":"hello","literal":"null"}',
+        'metadata:Rules': '[{"Conditions":[{"Attribute":"country","Operator":"in","Values":["DE",49]}],"Value":"hello"}]',
+        'metadata:Disabled': 'true',
+        'metadata:Metadata': '{"owner":"team-a","expires":"2027-01-31","weight":2}',
+        'metadata:CreatedTime': stored!.wtime,
+      });
+
+      // A data flag's ControlValue spelt like null: plain text in the runbook's rows, quoted in the flag model's.
+      const [modelText] = await store.append([{ kind: 'REVISION', ref, fields: { ...fields, ControlValue: 'null' } }]);
+      const [modelRow] = parseCbtRows(await cbt('lookup', tables.flagTableId, modelText!.key));
+      expect(modelRow?.cells['metadata:ControlValue']).toBe('"null"');
+      expect((await store.latest('REVISION', ref))?.fields.ControlValue).toBe('null');
+      const runbookRef = feature('x');
+      const dataRef: FlagRef = { ...runbookRef, flagType: 'data', name: 'runbook_text' };
+      const [runbookText] = await store.append([
+        { kind: 'REVISION', ref: dataRef, fields: { Name: 'runbook_text', Type: 'DATA', FormatVersion: 1, ControlValue: 'null', Treatments: [] } },
+      ]);
+      const [runbookRow] = parseCbtRows(await cbt('lookup', tables.flagTableId, runbookText!.key));
+      expect(runbookRow?.cells['metadata:ControlValue']).toBe('null');
+      expect((await store.latest('REVISION', dataRef))?.fields.ControlValue).toBe('null');
+    });
+
+    it('reads the flag model’s columns as the runbook tools would spell them (Python literals)', async () => {
+      const tables = freshTables();
+      const store = open(tables);
+      await store.init();
+      await cbt(
+        'set',
+        tables.flagTableId,
+        'PROJECT#csr-assistant#ROWTYPE#REVISION#FLAGTYPE#feature#FLAGNAME#py#WTIME#2024-09-25 19:15:28.248896',
+        'metadata:Name=py',
+        'metadata:Type=FEATURE',
+        'metadata:FormatVersion=2',
+        'metadata:ControlValue=False',
+        "metadata:Variants={'on': True, 'off': False}",
+        "metadata:Rules=[{'Conditions': [], 'Value': True}]",
+        'metadata:Disabled=True',
+        "metadata:Metadata={'owner': 'team-a'}",
+      );
+      const read = await store.latest('REVISION', feature('py'));
+      expect(read?.fields).toStrictEqual({
+        Name: 'py',
+        Type: 'FEATURE',
+        FormatVersion: 2,
+        ControlValue: false,
+        Variants: { on: true, off: false },
+        Rules: [{ Conditions: [], Value: true }],
+        Disabled: true,
+        Metadata: { owner: 'team-a' },
+      });
+    });
+
     it('round-trips unknown columns exactly, strings that look like other values included', async () => {
       const tables = freshTables();
       const store = open(tables);

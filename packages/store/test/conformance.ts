@@ -366,6 +366,170 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
     });
 
+    describe('the flag model (docs/flag-model.md)', () => {
+      /** Reads `row` back every way a store can, each of which must give exactly its fields. */
+      async function expectReadBackExactly(store: StoreEngine, row: StoredRow, fields: Record<string, unknown>) {
+        const expected = { ...fields, CreatedTime: row.wtime };
+        expect(row.fields).toStrictEqual(expected);
+        expect((await store.latest(row.kind, row.ref))!.fields).toStrictEqual(expected);
+        expect((await store.get(row.kind, row.ref, row.wtime))!.fields).toStrictEqual(expected);
+        expect((await store.history(row.kind, row.ref))[0]!.fields).toStrictEqual(expected);
+        const scanned = (await store.scanProject(row.ref.project)).find((r) => r.key === row.key);
+        expect(scanned?.fields).toStrictEqual(expected);
+      }
+
+      it('round-trips a json flag’s revision exactly: variants, rules with conditions and splits, null values, kill switch, metadata', async () => {
+        const store = await open();
+        const ref: FlagRef = { project: PROJECT, flagType: 'json', name: 'checkout.layout-v2' };
+        const fields = {
+          Name: ref.name,
+          Type: 'JSON',
+          FormatVersion: 2,
+          ControlValue: { columns: 1, colors: ['red', 'grün'], nested: { ok: true, none: null } },
+          Treatments: [{ OverrideList: ['qa-1'], PercentRollout: 12.5, Value: [1, 2.5, 'x'] }],
+          Variants: {
+            single: { columns: 1, colors: ['red', 'grün'], nested: { ok: true, none: null } },
+            list: [1, 2.5, 'x'],
+            'wide.v2': { columns: 3 },
+          },
+          Rules: [
+            {
+              Conditions: [
+                { Attribute: 'country', Operator: 'in', Values: ['DE', 'FR', 49] },
+                { Attribute: 'version', Operator: 'semver_gte', Values: ['v1.2.3-beta.1'] },
+                { Attribute: 'targetingKey', Operator: 'in_segment', Values: ['beta-testers'] },
+              ],
+              Value: { columns: 3 },
+            },
+            { Conditions: [{ Attribute: 'age', Operator: 'gte', Values: [18] }], Value: null },
+            {
+              Conditions: [],
+              Split: [
+                { Percent: 33.33, Value: [1, 2.5, 'x'] },
+                { Percent: 66.67, Value: null },
+              ],
+            },
+          ],
+          Disabled: true,
+          Metadata: { owner: 'team-checkout', ticket: 'https://example.com/T-1', expires: '2027-01-31', weight: 1.5, pii: false },
+          Comment: 'rules',
+          OwnerID: 'owner@example.com',
+          Salt: ref.name,
+        };
+        await store.append([flagRow(ref)]);
+        const [row] = await store.append([{ kind: 'REVISION', ref, fields }]);
+        await expectReadBackExactly(store, row!, fields);
+      });
+
+      it('round-trips null and look-alike values of every type exactly in rows of FormatVersion 2', async () => {
+        const store = await open();
+        const cases: [FlagRef, Record<string, unknown>][] = [
+          [{ project: PROJECT, flagType: 'data', name: 'greeting' }, { Type: 'DATA', ControlValue: null }],
+          [{ project: PROJECT, flagType: 'data', name: 'null-text' }, { Type: 'DATA', ControlValue: 'null' }],
+          [{ project: PROJECT, flagType: 'data', name: 'quoted' }, { Type: 'DATA', ControlValue: '"hi"' }],
+          [{ project: PROJECT, flagType: 'data', name: 'plain' }, { Type: 'DATA', ControlValue: 'gpt-4o', Disabled: false }],
+          [{ project: PROJECT, flagType: 'feature', name: 'off' }, { Type: 'FEATURE', ControlValue: null }],
+          [{ project: PROJECT, flagType: 'number', name: 'limit' }, { Type: 'NUMBER', ControlValue: -0.25 }],
+          [{ project: PROJECT, flagType: 'number', name: 'big' }, { Type: 'NUMBER', ControlValue: 1e21 }],
+          [{ project: PROJECT, flagType: 'number', name: 'none' }, { Type: 'NUMBER', ControlValue: null }],
+          [{ project: PROJECT, flagType: 'json', name: 'list' }, { Type: 'JSON', ControlValue: [] }],
+        ];
+        for (const [ref, extra] of cases) {
+          const fields = {
+            Name: ref.name,
+            FormatVersion: 2,
+            Treatments: [{ OverrideList: [], PercentRollout: 50, Value: null }],
+            Variants: { none: 'x' },
+            ...extra,
+          };
+          const [row] = await store.append([{ kind: 'REVISION', ref, fields }]);
+          await expectReadBackExactly(store, row!, fields);
+        }
+      });
+
+      it('round-trips a segment’s FLAG and REVISION rows exactly', async () => {
+        const store = await open();
+        const ref: FlagRef = { project: PROJECT, flagType: 'segment', name: 'beta-testers' };
+        const flag = { Name: ref.name, Type: 'SEGMENT', Description: 'people who asked for early access' };
+        const segment = {
+          Name: ref.name,
+          Type: 'SEGMENT',
+          FormatVersion: 2,
+          Included: ['A1', 'b#2', 'ü 3'],
+          Excluded: ['A9'],
+          Conditions: [
+            { Attribute: 'email', Operator: 'ends_with', Values: ['@example.com', '@example.org'] },
+            { Attribute: 'signup', Operator: 'before', Values: ['2026-12-01T09:30:00+01:00'] },
+          ],
+          Comment: 'first',
+          OwnerID: 'owner@example.com',
+        };
+        const [flagStored, revisionStored] = await store.append([
+          { kind: 'FLAG', ref, fields: flag },
+          { kind: 'REVISION', ref, fields: segment },
+        ]);
+        await expectReadBackExactly(store, flagStored!, flag);
+        await expectReadBackExactly(store, revisionStored!, segment);
+        expect(revisionStored!.key).toBe(
+          `PROJECT#${PROJECT}#ROWTYPE#REVISION#FLAGTYPE#segment#FLAGNAME#beta-testers#WTIME#${revisionStored!.wtime}`,
+        );
+        const [archived] = await store.append([{ kind: 'REVISION', ref, fields: { ...segment, Archived: true } }]);
+        expect((await store.latest('REVISION', ref))?.fields.Archived).toBe(true);
+        expect((await store.history('REVISION', ref)).map((r) => r.wtime)).toEqual([archived!.wtime, revisionStored!.wtime]);
+      });
+
+      it('keeps names with - and . apart from their prefixes (a, a-b, a.b, a_b, ab), listed and scanned in byte order', async () => {
+        const store = await open();
+        const names = ['ab', 'a.b', 'a', 'a-b.c', 'a_b', 'a-b', 'a.b-c'];
+        for (const name of names) {
+          await store.append([flagRow(feature(name), { Description: name })]);
+          await store.append([revisionRow(feature(name), { Comment: `${name} 1` })]);
+        }
+        await store.append([revisionRow(feature('a-b'), { Comment: 'a-b 2' })]);
+        await store.append([flagRow(data('a.b')), flagRow({ project: PROJECT, flagType: 'segment', name: 'a' })]);
+        await store.append([flagRow({ project: PROJECT, flagType: 'number', name: 'a-b' })]);
+        await store.append([flagRow(feature('a', `${PROJECT}.eu`)), flagRow(feature('a', `${PROJECT}-b`))]);
+
+        const sorted = [...names].sort(byteOrder);
+        expect(sorted).toEqual(['a', 'a-b', 'a-b.c', 'a.b', 'a.b-c', 'a_b', 'ab']);
+        const listed = await store.listFlags(PROJECT);
+        expect(listed.map((r) => `${r.ref.flagType}/${r.ref.name}`)).toEqual([
+          'data/a.b',
+          ...sorted.map((name) => `feature/${name}`),
+          'number/a-b',
+          'segment/a',
+        ]);
+        for (const name of names) {
+          const ref = feature(name);
+          expect((await store.latest('FLAG', ref))?.fields.Description).toBe(name);
+          const history = await store.history('REVISION', ref);
+          expect(history.map((r) => r.fields.Comment)).toEqual(name === 'a-b' ? ['a-b 2', 'a-b 1'] : [`${name} 1`]);
+          expect(history.every((r) => r.ref.name === name)).toBe(true);
+        }
+        const scanned = await store.scanProject(PROJECT);
+        expect(scanned.map((r) => r.key)).toEqual(scanned.map((r) => r.key).sort(byteOrder));
+        expect(scanned.every((r) => r.ref.project === PROJECT)).toBe(true);
+        expect(scanned).toHaveLength(names.length * 2 + 1 + 3);
+        expect(await store.listProjects()).toEqual([PROJECT, `${PROJECT}-b`, `${PROJECT}.eu`]);
+      });
+
+      it('round-trips log entries of number and json flags, and null answers', async () => {
+        const store = await open();
+        const entries = [
+          logEntry({ flagType: 'number', flagName: 'limit', instanceId: 'u1', value: 2.5, group: 'rule-1' }),
+          logEntry({ flagType: 'number', flagName: 'limit', instanceId: 'u2', value: null, group: 'disabled' }),
+          logEntry({ flagType: 'json', flagName: 'layout.v2', instanceId: 'u1', value: { columns: [1, 'x'] } }),
+          logEntry({ flagType: 'json', flagName: 'layout.v2', instanceId: 'u2', value: ['a', null] }),
+          logEntry({ flagType: 'feature', flagName: 'boolean-flag', instanceId: 'u1', value: null, group: 'rule-2-split-1' }),
+          logEntry({ flagType: 'data', flagName: 'greeting', instanceId: 'u1', value: 'null' }),
+        ];
+        await store.appendLogs(entries);
+        const read = await store.readLogs({ project: PROJECT });
+        expect(read).toStrictEqual([...entries].sort((x, y) => byteOrder(logRowKey(x), logRowKey(y))));
+        expect((await store.readLogs({ project: PROJECT, flagType: 'json', flagName: 'layout.v2' })).length).toBe(2);
+      });
+    });
+
     describe('isolation by prefix', () => {
       it('keeps flag `abc` apart from `abcd`, and project `p` apart from `p-x` and `pp`', async () => {
         const store = await open();

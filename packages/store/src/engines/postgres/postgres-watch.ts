@@ -1,4 +1,4 @@
-import type { FlagType, RowKind } from '@vexil/core';
+import { FLAG_TYPES, type FlagType, type RowKind } from '@vexil/core';
 import pg from 'pg';
 import type { FlagChange, StopWatching, WatchOptions } from '../../flag-store.js';
 
@@ -353,7 +353,7 @@ function isChangeMessage(value: unknown): value is ChangeMessage {
     typeof v.seq === 'number' &&
     (v.kind === 'FLAG' || v.kind === 'REVISION') &&
     typeof v.project === 'string' &&
-    (v.flagType === 'feature' || v.flagType === 'data') &&
+    (FLAG_TYPES as readonly unknown[]).includes(v.flagType) &&
     typeof v.name === 'string' &&
     typeof v.wtime === 'string'
   );
