@@ -9,6 +9,7 @@ import Fastify, {
 import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
+import { ExpiredFlagCounter } from './expired-flags.js';
 import { FlagAdmin } from './flag-admin.js';
 import { FlagEvaluator } from './flag-evaluator.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -77,6 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
+  metrics.watchExpiredFlags(new ExpiredFlagCounter(store, { timeoutMs: config.storeTimeoutMs }).counts);
   const services: Services = {
     config,
     store,

@@ -1,30 +1,51 @@
 import {
   assertFlagName,
   assertProjectName,
+  type CompiledSegment,
   compileFlag,
   EmptyFlagDataException,
+  type EvaluationContext,
   FlagExistsError,
   type FlagMetadata,
   type FlagRef,
   FlagTypeMismatchError,
   flagTypeOf,
+  InvalidFlagTypeException,
   InvalidInputError,
+  isVexilError,
   isWTime,
   MAX_INSTANCE_ID_LENGTH,
   ProjectNotFoundError,
   parseFlagMetadata,
   parseFlagType,
   parseRevision,
+  parseSegmentRevision,
   type Revision,
   RevisionNotFoundError,
+  requiredFormatVersion,
+  type SegmentLookup,
+  type SegmentRevision,
   storedFlagType,
   TimeoutError,
   UnavailableError,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
 } from '@vexil/core';
 import type { AirflowConfig } from '@vexil/core/runbook';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
-import { type EvaluationView, type FlagView, type RevisionView, refLabel } from './views.js';
+import { parseEvaluationContext } from './evaluation-input.js';
+import { type FlagBatch, type FlagBatchResult, writeFlagBatch } from './flag-batch.js';
+import { refuseUnusableSegments, type SegmentState, segmentReferences } from './segment-references.js';
+import {
+  type ContextEvaluationView,
+  type EvaluationView,
+  type FlagView,
+  type RevisionView,
+  refLabel,
+  type SegmentRevisionView,
+  type SegmentView,
+} from './views.js';
 
 /**
  * The runbook system's management procedures 1–11, written once over any FlagStore.
@@ -35,16 +56,40 @@ export interface AddFlagInput {
   description?: string | undefined;
 }
 
-/** A revision as a caller writes it; Name and Type come from the flag. */
+/**
+ * A revision as a caller writes it; Name and Type come from the flag. The flag
+ * model's fields (docs/flag-model.md) are optional; core checks them all.
+ */
 export interface RevisionInput {
+  /** A value of the flag's type, or null: "no value, use the caller's default". */
   ControlValue: unknown;
   Treatments?: unknown;
+  /** `{name: value}`: names for the revision's values. */
+  Variants?: unknown;
+  /** Targeting rules, in order; a condition naming a segment the project lacks is refused. */
+  Rules?: unknown;
+  /** The kill switch: true answers ControlValue with reason DISABLED. */
+  Disabled?: unknown;
+  /** Free key/values; `owner`, `ticket` and `expires` (YYYY-MM-DD) are known. */
+  Metadata?: unknown;
   Comment?: string | undefined;
   OwnerID?: string | undefined;
   HashAlgorithm?: string | undefined;
   /** Defaults to the flag name so two flags' 10 % rollouts pick different users; `null` hashes the bare id. */
   Salt?: string | null | undefined;
+  /** At least this; the writer raises it to 2 when the revision uses the flag model (core's requiredFormatVersion). */
   FormatVersion?: number | undefined;
+}
+
+/** Who made a change that copies the revision in force (kill switch, metadata, archive), and why. */
+export interface ChangeInput {
+  OwnerID?: string | undefined;
+  Comment?: string | undefined;
+}
+
+/** Metadata edits, as a JSON merge patch: a key with a value sets it, a key with `null` removes it. */
+export interface MetadataInput extends ChangeInput {
+  Metadata: unknown;
 }
 
 export interface RollbackInput {
@@ -54,21 +99,35 @@ export interface RollbackInput {
   Comment?: string | undefined;
 }
 
-export interface ArchiveInput {
-  OwnerID?: string | undefined;
-  Comment?: string | undefined;
-}
+export type ArchiveInput = ChangeInput;
 
 export interface ListOptions {
   withRevision?: boolean;
   includeArchived?: boolean;
 }
 
+/**
+ * A flag named by a caller: a project, a flag type with values (a segment is asked for
+ * as a segment, see segmentRef) and a name, each checked by core.
+ */
 export function flagRef(project: unknown, flagType: unknown, name: unknown): FlagRef {
   assertProjectName(project);
-  const type = parseFlagType(flagType);
+  if (flagType === 'segment') {
+    throw new InvalidFlagTypeException(flagType, {
+      allowed: VALUE_FLAG_TYPES,
+      hint: 'a segment is not a flag: use the segment commands (vexil segment …) or the /segments routes of the admin API',
+    });
+  }
+  const type = parseFlagType(flagType, 'flag_type', VALUE_FLAG_TYPES);
   assertFlagName(name);
   return { project, flagType: type, name };
+}
+
+/** A segment named by a caller. */
+export function segmentRef(project: unknown, name: unknown): FlagRef {
+  assertProjectName(project);
+  assertFlagName(name, 'segment_name');
+  return { project, flagType: 'segment', name };
 }
 
 export interface FlagAdminOptions {
@@ -98,6 +157,7 @@ export class FlagAdmin {
 
   /** Procedure 1: add a new flag. */
   async addFlag(ref: FlagRef, input: AddFlagInput = {}): Promise<FlagView> {
+    refuseSegment(ref);
     const metadata = this.metadataFor(ref, input.description);
     if (await this.store.latest('FLAG', ref)) {
       throw new FlagExistsError(`flag ${refLabel(ref)} already exists; change its description with update-flag`, {
@@ -123,33 +183,34 @@ export class FlagAdmin {
     return this.flagView(row, await this.store.latest('REVISION', ref));
   }
 
-  /** Procedures 7 and 8: every flag of a project, optionally with its newest revision. */
+  /** Procedures 7 and 8: every flag of a project (segments are listed by listSegments), optionally with its newest revision. */
   async listFlags(project: string, options: ListOptions = {}): Promise<FlagView[]> {
     assertProjectName(project);
     const rows = await this.store.listFlags(project);
     if (rows.length === 0) throw await this.projectNotFound(project);
+    const flags = rows.filter((row) => row.ref.flagType !== 'segment');
     const views = await Promise.all(
-      rows.map(async (row) => this.flagView(row, await this.store.latest('REVISION', row.ref), options.withRevision)),
+      flags.map(async (row) => this.flagView(row, await this.store.latest('REVISION', row.ref), options.withRevision)),
     );
     return options.includeArchived ? views : views.filter((view) => !view.archived);
   }
 
-  /** Procedure 2: add a revision; Vexil's own revisions are salted with the flag name. */
+  /**
+   * Procedure 2: add a revision; Vexil's own revisions are salted with the flag name.
+   * Rules may name only segments the project has (and has not archived). Without
+   * `Metadata` the revision keeps the Metadata in force.
+   */
   async addRevision(ref: FlagRef, input: RevisionInput): Promise<RevisionView> {
-    const fields: Record<string, unknown> = {
-      Name: ref.name,
-      Type: storedFlagType(ref.flagType),
-      FormatVersion: input.FormatVersion ?? 1,
-      ControlValue: input.ControlValue,
-      Treatments: input.Treatments ?? [],
-    };
-    if (input.Comment !== undefined) fields.Comment = input.Comment;
-    if (input.OwnerID !== undefined) fields.OwnerID = input.OwnerID;
-    if (input.HashAlgorithm !== undefined) fields.HashAlgorithm = input.HashAlgorithm;
-    if (input.Salt !== null) fields.Salt = input.Salt ?? ref.name;
-    const revision = parseRevision(fields, { mode: 'input', flagType: ref.flagType, name: ref.name });
+    refuseSegment(ref);
+    let revision = this.revisionFromInput(ref, input);
     await this.requireFlagRow(ref);
-    return this.appendRevision(ref, revision);
+    if (input.Metadata === undefined) {
+      // Metadata belongs to the flag more than to one revision: kept unless the caller says otherwise (null: none).
+      const metadata = (await this.store.latest('REVISION', ref))?.fields.Metadata;
+      if (metadata !== undefined && metadata !== null) revision = this.revisionFromInput(ref, { ...input, Metadata: metadata });
+    }
+    await this.refuseUnusableSegments(ref.project, revision);
+    return this.appendRevision(ref, revision) as Promise<RevisionView>;
   }
 
   /** Procedure 6: the revision in force. */
@@ -157,22 +218,22 @@ export class FlagAdmin {
     await this.requireFlagRow(ref);
     const row = await this.store.latest('REVISION', ref);
     if (!row) throw noRevision(ref);
-    return this.revisionView(row);
+    return this.revisionView(row) as RevisionView;
   }
 
-  /** Procedure 9: the revision history, newest first. */
+  /** Procedure 9: the revision history, newest first (a segment's too). */
   async history(ref: FlagRef, limit?: number): Promise<RevisionView[]> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
       throw new InvalidInputError(`limit must be a whole number of at least 1, got ${limit}`, { field: 'limit' });
     }
     await this.requireFlagRow(ref);
     const rows = await this.store.history('REVISION', ref, limit === undefined ? {} : { limit });
-    return rows.map((row) => this.revisionView(row, 'lenient'));
+    return rows.map((row) => this.revisionView(row, 'lenient') as RevisionView);
   }
 
   /**
    * Procedure 3 in one step: republish an earlier revision as a new revision that
-   * names its source in `RollbackOf`. History is never edited.
+   * names its source in `RollbackOf`. History is never edited. Segments roll back alike.
    */
   async rollback(ref: FlagRef, input: RollbackInput = {}): Promise<RevisionView> {
     await this.requireFlagRow(ref);
@@ -182,64 +243,112 @@ export class FlagAdmin {
     } else {
       const [, previous] = await this.store.history('REVISION', ref, { limit: 2 });
       if (!previous) {
-        throw new RevisionNotFoundError(`flag ${refLabel(ref)} has no earlier revision to roll back to`, {
+        throw new RevisionNotFoundError(`${kindOf(ref)} ${refLabel(ref)} has no earlier revision to roll back to`, {
           field: 'to',
         });
       }
       source = previous;
     }
     const old = this.parseRevisionRow(source);
-    const revision: Revision = { ...old, RollbackOf: source.wtime };
+    const revision: Revision | SegmentRevision = { ...old, RollbackOf: source.wtime };
     delete revision.CreatedTime;
     delete revision.Archived;
     revision.Comment = input.Comment ?? `Rollback to ${source.wtime}${old.Comment ? ` (${old.Comment})` : ''}`;
     // The caller made this revision: the copied revision's owner did not.
     delete revision.OwnerID;
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
-    return this.appendRevision(ref, revision);
+    return this.appendRevision(ref, revision) as Promise<RevisionView>;
   }
 
   /** One revision by its WTIME, as history lists it (shown as stored, like history). */
   async getRevision(ref: FlagRef, wtime: string): Promise<RevisionView> {
     await this.requireFlagRow(ref);
-    return this.revisionView(await this.requireRevisionRow(ref, wtime, 'wtime'), 'lenient');
+    return this.revisionView(await this.requireRevisionRow(ref, wtime, 'wtime'), 'lenient') as RevisionView;
   }
 
-  /** What the runbook system lacked (procedures 10, 11): archive by a revision; history stays. */
+  /** What the runbook system lacked (procedures 10, 11): archive by a revision; history stays. Segments archive alike. */
   async archive(ref: FlagRef, input: ArchiveInput = {}): Promise<RevisionView> {
     await this.requireFlagRow(ref);
     const latest = await this.store.latest('REVISION', ref);
-    const base: Revision = latest
-      ? this.parseRevisionRow(latest)
-      : {
-          Name: ref.name,
-          Type: storedFlagType(ref.flagType),
-          FormatVersion: 1,
-          ControlValue: ref.flagType === 'feature' ? false : '',
-          Treatments: [],
-        };
+    const base: Revision | SegmentRevision = latest ? this.parseRevisionRow(latest) : emptyRevision(ref);
     if (base.Archived === true) {
-      throw new InvalidInputError(`flag ${refLabel(ref)} is already archived; roll back to restore it`, {
-        field: 'flag_name',
+      throw new InvalidInputError(`${kindOf(ref)} ${refLabel(ref)} is already archived; roll back to restore it`, {
+        field: ref.flagType === 'segment' ? 'segment_name' : 'flag_name',
       });
     }
-    const revision: Revision = { ...base, Archived: true, Comment: input.Comment ?? 'Archived' };
-    delete revision.CreatedTime;
-    delete revision.RollbackOf;
-    // The caller archived it: the owner of the revision it copies did not.
-    delete revision.OwnerID;
-    if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
-    return this.appendRevision(ref, revision);
+    const revision = this.copyForChange(base, input, input.Comment ?? 'Archived');
+    revision.Archived = true;
+    return this.appendRevision(ref, revision) as Promise<RevisionView>;
   }
 
-  /** `vexil doctor`: every row of a project that does not validate, with its key. */
-  async doctor(project: string): Promise<DoctorReport> {
-    const report = await diagnoseProject(this.store, project);
+  /**
+   * The kill switch: a new revision, a copy of the one in force with `Disabled: true`
+   * (`disabled` false: without it), recorded as the caller's. It copies the rules as
+   * they are, so a flag can always be switched off, whatever its segments became.
+   */
+  async setDisabled(ref: FlagRef, disabled: boolean, input: ChangeInput = {}): Promise<RevisionView> {
+    const old = await this.revisionInForce(ref, disabled ? 'disable' : 'enable');
+    if ((old.Disabled === true) === disabled) {
+      throw new InvalidInputError(
+        `flag ${refLabel(ref)} is already ${disabled ? 'disabled' : 'enabled'}; nothing was written`,
+        { field: 'Disabled' },
+      );
+    }
+    const revision = this.copyForChange(old, input, input.Comment ?? (disabled ? 'Disabled (kill switch)' : 'Enabled'));
+    if (disabled) revision.Disabled = true;
+    else delete revision.Disabled;
+    return this.appendRevision(ref, this.withFormatVersion(revision)) as Promise<RevisionView>;
+  }
+
+  /**
+   * Edits the flag's `Metadata` as a new revision (a copy of the one in force): each
+   * key of `input.Metadata` with a value sets it, each with `null` removes it (a JSON
+   * merge patch). Core checks the result (keys, values, `expires` as a date).
+   */
+  async updateMetadata(ref: FlagRef, input: MetadataInput): Promise<RevisionView> {
+    const patch = input.Metadata;
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new InvalidInputError(
+        'Metadata must be an object of keys to set (a string, number or boolean) or to remove (null)',
+        { field: 'Metadata' },
+      );
+    }
+    const entries = Object.entries(patch as Record<string, unknown>);
+    if (entries.length === 0) {
+      throw new InvalidInputError('Metadata is empty: name at least one key to set or remove (null)', {
+        field: 'Metadata',
+      });
+    }
+    const old = await this.revisionInForce(ref, 'edit the metadata of');
+    const metadata: Record<string, unknown> = { ...(old.Metadata ?? {}) };
+    for (const [key, value] of entries) {
+      if (value === null) delete metadata[key];
+      else metadata[key] = value;
+    }
+    const set = entries.filter(([, value]) => value !== null).map(([key]) => key);
+    const removed = entries.filter(([, value]) => value === null).map(([key]) => key);
+    const summary = [set.length > 0 ? `set ${set.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : '']
+      .filter((part) => part !== '')
+      .join('; ');
+    const revision = this.copyForChange(old, input, input.Comment ?? `Metadata: ${summary}`) as Revision;
+    if (Object.keys(metadata).length === 0) delete revision.Metadata;
+    else revision.Metadata = metadata as Revision['Metadata'];
+    const checked = parseRevision(this.withFormatVersion(revision), {
+      mode: 'input',
+      flagType: ref.flagType,
+      name: ref.name,
+    });
+    return this.appendRevision(ref, checked) as Promise<RevisionView>;
+  }
+
+  /** `vexil doctor`: every row of a project that does not validate, with its key, and what to clean up. */
+  async doctor(project: string, now = Date.now()): Promise<DoctorReport> {
+    const report = await diagnoseProject(this.store, project, now);
     if (report.rowsChecked === 0) throw await this.projectNotFound(project);
     return report;
   }
 
-  /** Evaluates the flag's newest revision for one instance id. */
+  /** Evaluates the flag's newest revision for one instance id (the context `{targetingKey: instanceId}`). */
   async evaluate(ref: FlagRef, instanceId: string): Promise<EvaluationView> {
     if (typeof instanceId !== 'string' || instanceId === '') {
       throw new InvalidInputError('instance_id is required: the id to bucket, e.g. a user id', {
@@ -251,14 +360,35 @@ export class FlagAdmin {
         field: 'instance_id',
       });
     }
+    const { value, group, revision } = await this.evaluateContext(ref, { targetingKey: instanceId });
+    return { ...ref, instanceId, value, group, revision };
+  }
+
+  /**
+   * Evaluates the flag's newest revision for a whole evaluation context: rules see its
+   * attributes, and the segments they name are read from the store.
+   */
+  async evaluateContext(ref: FlagRef, context: unknown): Promise<ContextEvaluationView> {
+    refuseSegment(ref);
+    const checked = parseEvaluationContext(context);
     await this.requireFlagRow(ref);
     const row = await this.store.latest('REVISION', ref);
     if (!row) throw noRevision(ref);
-    // Checked and evaluated as /get-feature-flag does (an archived flag throws its EmptyFlagDataException).
+    // Checked and evaluated as the service does (an archived flag throws its EmptyFlagDataException).
     const flag = compileFlag({ flagType: ref.flagType, name: ref.name, revision: row.fields });
     if (flag.state === 'invalid') throw flag.error;
-    const { value, group } = flag.compiled.evaluate(instanceId);
-    return { ...ref, instanceId, value, group, revision: row.wtime };
+    if (flag.state === 'segment') throw new InvalidInputError(`${refLabel(ref)} is a segment, not a flag`);
+    const segments = await this.segmentLookup(ref.project, flag.compiled.segmentNames);
+    const result = flag.compiled.evaluateContext(checked, segments);
+    return {
+      ...ref,
+      context: checked,
+      value: result.value,
+      group: result.group,
+      reason: result.reason,
+      variant: result.variant,
+      revision: row.wtime,
+    };
   }
 
   /**
@@ -286,18 +416,10 @@ export class FlagAdmin {
         await this.requireFlagRow(ref, false);
         known.add(refLabel(ref));
       }
+      await this.refuseUnusableSegments(ref.project, revision, 'row_cell_value');
       rows.push({ kind, ref, fields: revision });
     }
-    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
-    const stored: StoredRow[] = [];
-    for (const row of rows) {
-      try {
-        stored.push(...(await this.store.append([row])));
-      } catch (error) {
-        throw partlyApplied(error, stored.length, rows.length, (i) => names?.[i] ?? `config ${i + 1}`);
-      }
-    }
-    return stored;
+    return this.appendInOrder(rows, (i) => names?.[i] ?? `config ${i + 1}`);
   }
 
   /** What `apply` promises on this store, for people: read from the store's capabilities. */
@@ -308,35 +430,277 @@ export class FlagAdmin {
           'on failure, the rows already written stay, and the error names them';
   }
 
-  private metadataFor(ref: FlagRef, description: string | undefined): FlagMetadata {
+  /**
+   * Writes a whole set of flags and segments of one project (an import): every flag
+   * and segment is checked first — names, revisions, the segments rules name (in the
+   * set or the store), flags that exist already — and nothing is written if any is
+   * refused. The rows are then appended in one batch where the store's batches are
+   * atomic, else one at a time, segments first, and a failure names what was written
+   * (`guarantee` says which, as for `apply`).
+   */
+  async writeBatch(batch: FlagBatch): Promise<FlagBatchResult> {
+    return writeFlagBatch(this, batch);
+  }
+
+  /** What `writeBatch` promises on this store, for people: read from the store's capabilities. */
+  get batchGuarantee(): string {
+    return this.store.capabilities.atomicBatch
+      ? 'all flags and segments or none'
+      : `the ${this.store.engine} store has no atomic batches: the flags and segments are written one row at a time, ` +
+          'segments first; on failure, the rows already written stay, and the error names them';
+  }
+
+  // ------------------------------------------------------------ segments
+
+  /** Adds a segment: its FLAG row (name, description) and its first revision, in one append. */
+  async addSegment(ref: FlagRef, input: SegmentInput = {}): Promise<SegmentView> {
+    requireSegment(ref);
+    const metadata = this.metadataFor(ref, input.description);
+    const revision = segmentFromInput(ref, input, undefined);
+    if (await this.store.latest('FLAG', ref)) {
+      throw new FlagExistsError(
+        `segment ${ref.name} already exists in project ${ref.project}; change it with: vexil segment update ${ref.name} -p ${ref.project}`,
+        { field: 'segment_name' },
+      );
+    }
+    const [flag, row] = await this.store.append([
+      { kind: 'FLAG', ref, fields: metadata },
+      { kind: 'REVISION', ref, fields: revision },
+    ]);
+    return this.segmentView(flag!, row);
+  }
+
+  /**
+   * Changes a segment as a new revision: the parts given replace the ones in force
+   * (an empty list clears one; the rest are kept). A new description is a newer FLAG row.
+   */
+  async updateSegment(ref: FlagRef, input: SegmentInput): Promise<SegmentView> {
+    requireSegment(ref);
+    const changes = (['Included', 'Excluded', 'Conditions'] as const).filter((part) => input[part] !== undefined);
+    if (changes.length === 0 && input.description === undefined) {
+      throw new InvalidInputError(
+        'nothing to change: give the segment new Included or Excluded ids, Conditions or a description',
+        { field: 'Conditions' },
+      );
+    }
+    const flagRow = await this.requireFlagRow(ref);
+    const latest = await this.store.latest('REVISION', ref);
+    const base = latest ? (this.parseRevisionRow(latest) as SegmentRevision) : undefined;
+    if (base?.Archived === true) {
+      throw new InvalidInputError(`segment ${refLabel(ref)} is archived; roll back to restore it before changing it`, {
+        field: 'segment_name',
+      });
+    }
+    const rows: NewRow[] = [];
+    if (input.description !== undefined) {
+      const metadata = { ...this.parseMetadataRow(flagRow), ...this.metadataFor(ref, input.description) };
+      delete metadata.CreatedTime;
+      rows.push({ kind: 'FLAG', ref, fields: metadata });
+    }
+    if (changes.length > 0 || base === undefined) {
+      rows.push({ kind: 'REVISION', ref, fields: segmentFromInput(ref, input, base) });
+    }
+    const stored = await this.store.append(rows);
+    const newFlag = stored.find((row) => row.kind === 'FLAG') ?? flagRow;
+    return this.segmentView(newFlag, stored.find((row) => row.kind === 'REVISION') ?? latest);
+  }
+
+  /** A segment's description and the revision in force. */
+  async getSegment(ref: FlagRef): Promise<SegmentView> {
+    requireSegment(ref);
+    const row = await this.requireFlagRow(ref);
+    return this.segmentView(row, await this.store.latest('REVISION', ref));
+  }
+
+  /** The segments of a project, by name; archived ones only when asked. */
+  async listSegments(project: string, options: { includeArchived?: boolean } = {}): Promise<SegmentView[]> {
+    assertProjectName(project);
+    const rows = await this.store.listFlags(project);
+    if (rows.length === 0) throw await this.projectNotFound(project);
+    const views = await Promise.all(
+      rows
+        .filter((row) => row.ref.flagType === 'segment')
+        .map(async (row) => this.segmentView(row, await this.store.latest('REVISION', row.ref))),
+    );
+    return options.includeArchived ? views : views.filter((view) => !view.archived);
+  }
+
+  /** A segment's revisions, newest first. */
+  async segmentHistory(ref: FlagRef, limit?: number): Promise<SegmentRevisionView[]> {
+    requireSegment(ref);
+    return (await this.history(ref, limit)) as unknown as SegmentRevisionView[];
+  }
+
+  /** A segment's revision in force. */
+  async latestSegmentRevision(ref: FlagRef): Promise<SegmentRevisionView> {
+    requireSegment(ref);
+    return (await this.latestRevision(ref)) as unknown as SegmentRevisionView;
+  }
+
+  /** One of a segment's revisions, by its WTIME. */
+  async getSegmentRevision(ref: FlagRef, wtime: string): Promise<SegmentRevisionView> {
+    requireSegment(ref);
+    return (await this.getRevision(ref, wtime)) as unknown as SegmentRevisionView;
+  }
+
+  /** Republishes an earlier revision of a segment (by default the one before the newest). */
+  async rollbackSegment(ref: FlagRef, input: RollbackInput = {}): Promise<SegmentRevisionView> {
+    requireSegment(ref);
+    return (await this.rollback(ref, input)) as unknown as SegmentRevisionView;
+  }
+
+  /** Archives a segment: it has no members from now on; rules naming it stop matching (vexil doctor reports them). */
+  async archiveSegment(ref: FlagRef, input: ArchiveInput = {}): Promise<SegmentRevisionView> {
+    requireSegment(ref);
+    return (await this.archive(ref, input)) as unknown as SegmentRevisionView;
+  }
+
+  // ------------------------------------------------------------ shared with flag-batch.ts
+
+  /**
+   * A revision from a caller's input, checked by core (nothing read from the store):
+   * salted with the flag name unless told otherwise, its FormatVersion set by core's rule.
+   * @internal
+   */
+  revisionFromInput(ref: FlagRef, input: RevisionInput): Revision {
+    const fields: Record<string, unknown> = {
+      Name: ref.name,
+      Type: storedFlagType(ref.flagType),
+      FormatVersion: input.FormatVersion ?? 1,
+      ControlValue: input.ControlValue,
+      Treatments: input.Treatments ?? [],
+    };
+    for (const field of ['Variants', 'Rules', 'Disabled', 'Metadata', 'Comment', 'OwnerID', 'HashAlgorithm'] as const) {
+      if (input[field] !== undefined) fields[field] = input[field];
+    }
+    if (input.Salt !== null) fields.Salt = input.Salt ?? ref.name;
+    const context = { mode: 'input' as const, flagType: ref.flagType, name: ref.name };
+    // Checked as given first, so a bad FormatVersion is reported as the caller's.
+    const revision = parseRevision(fields, context);
+    return this.withFormatVersion(revision);
+  }
+
+  /** A FLAG row for `ref`, checked by core. @internal */
+  metadataFor(ref: FlagRef, description: string | undefined): FlagMetadata {
     const fields: Record<string, unknown> = { Name: ref.name, Type: storedFlagType(ref.flagType) };
     if (description !== undefined) fields.Description = description;
     return parseFlagMetadata(fields, { mode: 'input', flagType: ref.flagType, name: ref.name });
   }
 
-  private async appendRevision(ref: FlagRef, revision: Revision): Promise<RevisionView> {
+  /** Whether a project's segment can be named by a rule (see segment-references.ts). @internal */
+  async segmentState(project: string, name: string): Promise<SegmentState> {
+    const ref: FlagRef = { project, flagType: 'segment', name };
+    if (!(await this.store.latest('FLAG', ref))) return 'unknown';
+    const latest = await this.store.latest('REVISION', ref);
+    return latest?.fields.Archived === true ? 'archived' : 'active';
+  }
+
+  /**
+   * Appends rows in one batch where the store's batches are atomic; else one row at a
+   * time, in order, so that a failure names (by `name(i)`) the rows already written.
+   * @internal
+   */
+  async appendInOrder(
+    rows: readonly NewRow[],
+    name: (index: number) => string,
+    what: 'apply' | 'batch' = 'apply',
+  ): Promise<StoredRow[]> {
+    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
+    const stored: StoredRow[] = [];
+    for (const row of rows) {
+      try {
+        stored.push(...(await this.store.append([row])));
+      } catch (error) {
+        throw partlyApplied(error, stored.length, rows.length, name, what);
+      }
+    }
+    return stored;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** Sets FormatVersion by core's rule, never below what the revision says (a caller may ask for more). */
+  private withFormatVersion<T extends Revision | SegmentRevision>(revision: T): T {
+    const floor = Number.isInteger(revision.FormatVersion) && revision.FormatVersion > 2 ? revision.FormatVersion : 1;
+    return { ...revision, FormatVersion: Math.max(floor, requiredFormatVersion(revision)) };
+  }
+
+  private async refuseUnusableSegments(project: string, revision: Revision, path?: string): Promise<void> {
+    const references = segmentReferences(revision).map((reference) =>
+      path === undefined ? reference : { ...reference, field: `${path}.${reference.field}` },
+    );
+    await refuseUnusableSegments(project, references, (name) => this.segmentState(project, name));
+  }
+
+  /** The project's segments that `names` name, compiled; a segment missing or invalid is unknown to the lookup. */
+  private async segmentLookup(project: string, names: readonly string[]): Promise<SegmentLookup> {
+    const segments = new Map<string, CompiledSegment>();
+    await Promise.all(
+      names.map(async (name) => {
+        const row = await this.store.latest('REVISION', { project, flagType: 'segment', name });
+        if (!row) return;
+        const compiled = compileFlag({ flagType: 'segment', name, revision: row.fields });
+        if (compiled.state === 'segment') segments.set(name, compiled.segment);
+      }),
+    );
+    return (name) => segments.get(name);
+  }
+
+  /** The newest revision of a flag, which a change copies: it must exist and not be archived. */
+  private async revisionInForce(ref: FlagRef, what: string): Promise<Revision> {
+    refuseSegment(ref);
+    await this.requireFlagRow(ref);
+    const latest = await this.store.latest('REVISION', ref);
+    if (!latest) throw noRevision(ref);
+    const old = this.parseRevisionRow(latest) as Revision;
+    if (old.Archived === true) {
+      throw new InvalidInputError(`flag ${refLabel(ref)} is archived; roll back to restore it before you ${what} it`, {
+        field: 'flag_name',
+      });
+    }
+    return old;
+  }
+
+  /** A copy of a stored revision for a new one: its time, source and owner are the new revision's own. */
+  private copyForChange<T extends Revision | SegmentRevision>(base: T, input: ChangeInput, comment: string): T {
+    const revision: Record<string, unknown> = { ...base, Comment: comment };
+    delete revision.CreatedTime;
+    delete revision.RollbackOf;
+    // The caller made the change: the owner of the revision it copies did not.
+    delete revision.OwnerID;
+    if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
+    return revision as T;
+  }
+
+  private async appendRevision(ref: FlagRef, revision: Revision | SegmentRevision): Promise<RevisionView | SegmentRevisionView> {
     const [row] = await this.store.append([{ kind: 'REVISION', ref, fields: revision }]);
     return this.revisionView(row!);
   }
 
   /**
-   * The flag's newest FLAG row. A missing flag is explained: it exists with the other
-   * type, or (unless `checkProject` is false) its project does not exist at all.
+   * The flag's (or segment's) newest FLAG row. A missing flag is explained: it exists
+   * with another type, or (unless `checkProject` is false) its project does not exist.
    */
   private async requireFlagRow(ref: FlagRef, checkProject = true): Promise<StoredRow> {
     const row = await this.store.latest('FLAG', ref);
-    if (!row) {
-      const other = ref.flagType === 'feature' ? 'data' : 'feature';
-      if (await this.store.latest('FLAG', { ...ref, flagType: other })) {
-        throw new FlagTypeMismatchError(ref.name, ref.flagType, other, this.side);
-      }
+    if (row) return row;
+    if (ref.flagType === 'segment') {
       if (checkProject) await this.requireProject(ref.project);
       throw new EmptyFlagDataException(
-        `flag ${refLabel(ref)} does not exist; add it first with: vexil add-flag ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
-        { field: 'flag_name' },
+        `segment ${ref.name} does not exist in project ${ref.project}; create it with: vexil segment create ${ref.name} -p ${ref.project}`,
+        { field: 'segment_name' },
       );
     }
-    return row;
+    for (const other of VALUE_FLAG_TYPES) {
+      if (other !== ref.flagType && (await this.store.latest('FLAG', { ...ref, flagType: other }))) {
+        throw new FlagTypeMismatchError(ref.name, ref.flagType, other, this.side);
+      }
+    }
+    if (checkProject) await this.requireProject(ref.project);
+    throw new EmptyFlagDataException(
+      `flag ${refLabel(ref)} does not exist; add it first with: vexil add-flag ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
+      { field: 'flag_name' },
+    );
   }
 
   /** The revision written at `wtime`; `field` names the caller's parameter in errors. */
@@ -349,8 +713,12 @@ export class FlagAdmin {
     }
     const row = await this.store.get('REVISION', ref, wtime);
     if (!row) {
+      const history =
+        ref.flagType === 'segment'
+          ? `vexil segment history ${ref.name} -p ${ref.project}`
+          : `vexil history ${ref.name} -p ${ref.project} -t ${ref.flagType}`;
       throw new RevisionNotFoundError(
-        `flag ${refLabel(ref)} has no revision at ${wtime}; list them with: vexil history ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
+        `${kindOf(ref)} ${refLabel(ref)} has no revision at ${wtime}; list them with: ${history}`,
         { field },
       );
     }
@@ -365,19 +733,28 @@ export class FlagAdmin {
     return parseFlagMetadata(row.fields, { mode: 'stored', flagType: row.ref.flagType, name: row.ref.name });
   }
 
-  private parseRevisionRow(row: StoredRow): Revision {
-    return parseRevision(row.fields, { mode: 'stored', flagType: row.ref.flagType, name: row.ref.name });
+  private parseRevisionRow(row: StoredRow): Revision | SegmentRevision {
+    const context = { mode: 'stored' as const, flagType: row.ref.flagType, name: row.ref.name };
+    return row.ref.flagType === 'segment'
+      ? parseSegmentRevision(row.fields, context)
+      : parseRevision(row.fields, context);
   }
 
   /** History shows rows that no longer validate as they are, so `lenient` skips the check. */
-  private revisionView(row: StoredRow, mode: 'strict' | 'lenient' = 'strict'): RevisionView {
+  private revisionView(row: StoredRow, mode: 'strict' | 'lenient' = 'strict'): RevisionView | SegmentRevisionView {
     const revision = mode === 'strict' ? this.parseRevisionRow(row) : (row.fields as Revision);
-    return { project: row.ref.project, flagType: row.ref.flagType, name: row.ref.name, wtime: row.wtime, revision };
+    return {
+      project: row.ref.project,
+      flagType: row.ref.flagType,
+      name: row.ref.name,
+      wtime: row.wtime,
+      revision,
+    } as RevisionView | SegmentRevisionView;
   }
 
   private flagView(row: StoredRow, revisionRow: StoredRow | undefined, withRevision = true): FlagView {
     const metadata = this.parseMetadataRow(row);
-    const latest = revisionRow ? this.revisionView(revisionRow, 'lenient') : undefined;
+    const latest = revisionRow ? (this.revisionView(revisionRow, 'lenient') as RevisionView) : undefined;
     return {
       project: row.ref.project,
       flagType: flagTypeOf(metadata.Type),
@@ -388,9 +765,96 @@ export class FlagAdmin {
       latestRevision: withRevision ? latest : undefined,
     };
   }
+
+  private segmentView(row: StoredRow, revisionRow: StoredRow | undefined): SegmentView {
+    const metadata = this.parseMetadataRow(row);
+    const latest = revisionRow ? (this.revisionView(revisionRow, 'lenient') as SegmentRevisionView) : undefined;
+    const view: SegmentView = {
+      project: row.ref.project,
+      name: row.ref.name,
+      wtime: row.wtime,
+      archived: latest?.revision.Archived === true,
+      latestRevision: latest,
+    };
+    if (metadata.Description !== undefined) view.description = metadata.Description;
+    return view;
+  }
+}
+
+/** What a segment is given: its audience, and who changed it. Core checks the parts. */
+export interface SegmentInput {
+  /** What the segment is (its FLAG row's Description). */
+  description?: string | undefined;
+  /** Targeting keys always in the segment (unless excluded). */
+  Included?: unknown;
+  /** Targeting keys never in the segment. */
+  Excluded?: unknown;
+  /** Conditions that all hold for the other members; segment operators are not allowed. */
+  Conditions?: unknown;
+  OwnerID?: string | undefined;
+  Comment?: string | undefined;
+}
+
+/**
+ * A segment revision from a caller's input over `base` (the one in force, when
+ * updating): the parts given replace the base's, `null` removes one. @internal
+ */
+export function segmentFromInput(ref: FlagRef, input: SegmentInput, base: SegmentRevision | undefined): SegmentRevision {
+  const fields: Record<string, unknown> = base ? { ...base } : { Name: ref.name, Type: 'SEGMENT', FormatVersion: 2 };
+  for (const field of ['CreatedTime', 'RollbackOf', 'Archived', 'OwnerID', 'Comment']) delete fields[field];
+  for (const part of ['Included', 'Excluded', 'Conditions'] as const) {
+    if (input[part] === null) delete fields[part];
+    else if (input[part] !== undefined) fields[part] = input[part];
+  }
+  if (input.Comment !== undefined) fields.Comment = input.Comment;
+  if (input.OwnerID !== undefined) fields.OwnerID = input.OwnerID;
+  const segment = parseSegmentRevision(fields, { mode: 'input', flagType: 'segment', name: ref.name });
+  return { ...segment, FormatVersion: Math.max(segment.FormatVersion, requiredFormatVersion(segment)) };
+}
+
+/** "flag" or "segment", for messages. */
+function kindOf(ref: FlagRef): 'flag' | 'segment' {
+  return ref.flagType === 'segment' ? 'segment' : 'flag';
+}
+
+function refuseSegment(ref: FlagRef): asserts ref is FlagRef & { flagType: ValueFlagType } {
+  if (ref.flagType === 'segment') {
+    throw new InvalidFlagTypeException(ref.flagType, {
+      allowed: VALUE_FLAG_TYPES,
+      hint: 'a segment is not a flag: use the segment commands (vexil segment …) or the /segments routes of the admin API',
+    });
+  }
+}
+
+function requireSegment(ref: FlagRef): void {
+  if (ref.flagType !== 'segment') {
+    throw new InvalidInputError(`${refLabel(ref)} is a flag, not a segment`, { field: 'flag_type' });
+  }
+}
+
+/** The revision an archive copies when a flag has none yet: nobody targeted, the flag type's plainest value. */
+function emptyRevision(ref: FlagRef): Revision | SegmentRevision {
+  const common = { Name: ref.name, Type: storedFlagType(ref.flagType) };
+  switch (ref.flagType) {
+    case 'segment':
+      return { ...common, Type: 'SEGMENT', FormatVersion: 2 };
+    case 'feature':
+      return { ...common, FormatVersion: 1, ControlValue: false, Treatments: [] };
+    case 'data':
+      return { ...common, FormatVersion: 1, ControlValue: '', Treatments: [] };
+    default:
+      // No value of a number or json flag is plainer than another: "the caller's default".
+      return { ...common, FormatVersion: 2, ControlValue: null, Treatments: [] };
+  }
 }
 
 function noRevision(ref: FlagRef): EmptyFlagDataException {
+  if (ref.flagType === 'segment') {
+    return new EmptyFlagDataException(
+      `segment ${refLabel(ref)} has no revision yet; give it one with: vexil segment update ${ref.name} -p ${ref.project}`,
+      { field: 'segment_name' },
+    );
+  }
   return new EmptyFlagDataException(
     `flag ${refLabel(ref)} has no revision yet; add one with: vexil add-revision ${ref.name} -p ${ref.project} -t ${ref.flagType}`,
     { field: 'flag_name' },
@@ -401,15 +865,24 @@ function noRevision(ref: FlagRef): EmptyFlagDataException {
  * The error of an apply that stopped after writing `written` of `total` rows (stores
  * without atomic batches): the cause's message and kind, and what was written.
  */
-function partlyApplied(error: unknown, written: number, total: number, name: (index: number) => string): unknown {
+function partlyApplied(
+  error: unknown,
+  written: number,
+  total: number,
+  name: (index: number) => string,
+  what: 'apply' | 'batch',
+): unknown {
   if (written === 0) return error;
   const done = written === 1 ? name(0) : `${name(0)} ${written === 2 ? 'and' : 'to'} ${name(written - 1)}`;
   const message =
     `${error instanceof Error ? error.message : String(error)}; ` +
-    `apply stopped at ${name(written)} (${written + 1} of ${total}): ${done} ${written === 1 ? 'was' : 'were'} written and stay ` +
+    `${what === 'apply' ? 'apply' : 'the batch'} stopped at ${name(written)} (${written + 1} of ${total}): ${done} ${written === 1 ? 'was' : 'were'} written and stay ` +
     '(this store has no atomic batches)';
   const options = {
-    hint: `once the cause is fixed, apply the files from ${name(written)} on; applying ${done} again would add ${written === 1 ? 'its row' : 'their rows'} a second time`,
+    hint:
+      what === 'apply'
+        ? `once the cause is fixed, apply the files from ${name(written)} on; applying ${done} again would add ${written === 1 ? 'its row' : 'their rows'} a second time`
+        : 'once the cause is fixed, write the batch again with existing: "revise" (what was written gets one more revision), or without what was written',
     cause: error,
   };
   if (error instanceof TimeoutError) return new TimeoutError(message, options);

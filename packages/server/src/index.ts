@@ -1,12 +1,26 @@
 export { runCli } from './cli/program.js';
 export { seedDemo } from './demo.js';
+export type { DoctorReport, RowProblem, SegmentReferenceProblem } from './doctor.js';
+export type { ExpiredFlag } from './expired-flags.js';
 export {
   type AddFlagInput,
   type ArchiveInput,
+  type ChangeInput,
   FlagAdmin,
   flagRef,
   type ListOptions,
+  type MetadataInput,
   type RevisionInput,
   type RollbackInput,
+  type SegmentInput,
+  segmentRef,
 } from './flag-admin.js';
-export type { EvaluationView, FlagView, RevisionView } from './views.js';
+export type { BatchFlag, BatchSegment, FlagBatch, FlagBatchResult } from './flag-batch.js';
+export type {
+  ContextEvaluationView,
+  EvaluationView,
+  FlagView,
+  RevisionView,
+  SegmentRevisionView,
+  SegmentView,
+} from './views.js';

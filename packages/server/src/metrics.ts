@@ -54,6 +54,20 @@ export class ServiceMetrics {
     help: 'Evaluations dropped because the log queue was full',
     registers: [this.registry],
   });
+  private expiredFlagCounts: (() => Promise<ReadonlyMap<string, number> | undefined>) | undefined;
+  /** Labelled by project only (the store's projects), so its series stay as few as the projects. */
+  readonly expiredFlags = new Gauge({
+    name: 'vexil_flags_expired',
+    help: 'Flags past their Metadata.expires day (they should be gone), per project; vexil doctor names them',
+    labelNames: ['project'],
+    registers: [this.registry],
+    collect: async () => {
+      const counts = await this.expiredFlagCounts?.();
+      if (counts === undefined) return;
+      this.expiredFlags.reset();
+      for (const [project, count] of counts) this.expiredFlags.set({ project }, count);
+    },
+  });
   readonly logWriteErrors = new Counter({
     name: 'vexil_evaluation_log_write_errors_total',
     help: 'Failed batch writes to the log table (the batch is retried)',
@@ -94,6 +108,11 @@ export class ServiceMetrics {
       byGroup.set(group, child);
     }
     child.inc();
+  }
+
+  /** Where the expired-flags gauge reads its counts when scraped (see ExpiredFlagCounter). */
+  watchExpiredFlags(counts: () => Promise<ReadonlyMap<string, number> | undefined>): void {
+    this.expiredFlagCounts = counts;
   }
 
   /** Where the log-queue gauge reads its depth when scraped. */

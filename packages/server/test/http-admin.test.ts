@@ -716,6 +716,7 @@ describe('admin API documentation', () => {
         >;
       }>(app, 200, { url: '/docs/json' });
       const flag = `${API}/projects/{project}/flags/{type}/{name}`;
+      const segment = `${API}/projects/{project}/segments/{name}`;
       const expected: Record<string, string[]> = {
         [`${API}/projects/{project}/flags`]: ['get', 'post'],
         [flag]: ['get', 'patch'],
@@ -724,7 +725,17 @@ describe('admin API documentation', () => {
         [`${flag}/revisions/{wtime}`]: ['get'],
         [`${flag}/rollback`]: ['post'],
         [`${flag}/archive`]: ['post'],
-        [`${flag}/evaluate`]: ['get'],
+        [`${flag}/evaluate`]: ['get', 'post'],
+        [`${flag}/disable`]: ['post'],
+        [`${flag}/enable`]: ['post'],
+        [`${flag}/metadata`]: ['post'],
+        [`${API}/projects/{project}/segments`]: ['get', 'post'],
+        [segment]: ['get', 'patch'],
+        [`${segment}/revisions`]: ['get', 'post'],
+        [`${segment}/revisions/latest`]: ['get'],
+        [`${segment}/revisions/{wtime}`]: ['get'],
+        [`${segment}/rollback`]: ['post'],
+        [`${segment}/archive`]: ['post'],
         [`${API}/apply`]: ['post'],
         [`${API}/projects/{project}/doctor`]: ['get'],
       };

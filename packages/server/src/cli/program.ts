@@ -3,12 +3,15 @@ import { readFile } from 'node:fs/promises';
 import {
   assertFlagName,
   assertProjectName,
+  describeFlagTypes,
   EmptyFlagDataException,
-  FLAG_TYPES,
+  FLAG_NAME_RULE,
   type FlagRef,
   InvalidInputError,
   isVexilError,
-  parseFlagType,
+  type Revision,
+  VALUE_FLAG_TYPES,
+  type ValueFlagType,
   type VexilError,
 } from '@vexil/core';
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
@@ -18,12 +21,30 @@ import { loadConfig, loadStoreSettings } from '../config.js';
 import { configHelpText, plainText } from '../config-docs.js';
 import { SERVICE_VARIABLES } from '../config-variables.js';
 import { seedDemo } from '../demo.js';
-import { FlagAdmin, type RevisionInput } from '../flag-admin.js';
+import { hasFindings } from '../doctor.js';
+import { FlagAdmin, flagRef, type RevisionInput } from '../flag-admin.js';
 import { addImportCommand } from '../flagd/import-command.js';
 import { serveUntilSignalled } from '../serve.js';
-import { parseFlagValue, parseLimit, parseStructured, parseTreatmentSpec } from './arguments.js';
+import {
+  parseAssignment,
+  parseAttribute,
+  parseFlagValue,
+  parseLimit,
+  parseStructured,
+  parseTreatmentSpec,
+} from './arguments.js';
 import { callerName } from './caller.js';
-import { formatDoctor, formatEvaluation, formatFlag, formatFlags, formatHistory, formatRevision } from './output.js';
+import {
+  formatContextEvaluation,
+  formatDoctor,
+  formatEvaluation,
+  formatFlag,
+  formatFlags,
+  formatHistory,
+  formatRevision,
+} from './output.js';
+import { outcomeValue, parseRule, RULE_SYNTAX_HELP } from './rule-syntax.js';
+import { registerSegmentCommands } from './segment-commands.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -124,10 +145,13 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     program
       .command(name)
       .description(description)
-      .argument('<flag>', 'flag name: lower-case letters, digits, underscores')
+      .argument('<flag>', `flag name: ${FLAG_NAME_RULE}`)
       .addOption(new Option('-p, --project <project>', 'project the flag belongs to').env('VEXIL_PROJECT'))
       .addOption(
-        new Option('-t, --type <type>', 'flag type: feature (boolean) or data (string); found by name when omitted'),
+        new Option(
+          '-t, --type <type>',
+          `flag type: ${describeFlagTypes(VALUE_FLAG_TYPES)}; found by name when omitted`,
+        ),
       );
 
   flagCommand('add-flag', 'add a new flag (procedure 1)')
@@ -155,26 +179,94 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   );
 
   flagCommand('add-revision', 'add a revision: new rules in force from now (procedure 2)')
-    .option('-c, --control <value>', 'value for everybody outside the treatments (true/false, or a string)')
+    .option(
+      '-c, --control <value>',
+      'value for everybody the treatments and rules do not reach (true/false, a string, a number, JSON, or a --variant name)',
+    )
+    .option('--control-default', 'no control value: callers get their own default (ControlValue null)')
     .option(
       '--treatment <spec>',
       'PERCENT:VALUE, repeatable, in order (e.g. 25:gpt-4o; a feature flag takes ids to pin: 40:true:A1,A2); or a JSON/Python dict, for a data treatment with ids or a value holding a colon',
       (spec: string, all: string[]) => [...all, spec],
       [] as string[],
     )
+    .option('--variant <name=value>', 'name a value, repeatable (on=true, greeting=hello)', collect, [] as string[])
+    .option("--rule <rule>", "a targeting rule, repeatable, in order (see Rules below)", collect, [] as string[])
+    .option('--rules-json <file|json>', 'the rules in full, as a JSON list (a file, or the JSON itself)')
+    .option(
+      '--metadata <key=value>',
+      'set a metadata key (owner, ticket, expires=YYYY-MM-DD, …), repeatable; key= removes it. Metadata in force is kept otherwise',
+      collect,
+      [] as string[],
+    )
+    .option('--disabled', 'write the revision disabled (kill switch on): it answers its control value')
     .option('--comment <text>', 'why this change')
     .option('--owner <id>', 'who made it (OwnerID)')
     .addOption(new Option('--hash <algorithm>', 'hash for percentage rollout (default md5)'))
     .option('--salt <salt>', 'hash salt (default: the flag name)')
     .option('--no-salt', "hash the bare instance id, as the runbook system's own revisions did")
     .option('-f, --file <path>', 'take the revision from a JSON or Python-dict file (options above override it)')
+    .addHelpText('after', RULE_SYNTAX_HELP)
     .action(async (name: string, opts: RevisionOptions, command: Command) => {
       const view = await withStore(command, async (admin) => {
         const ref = await resolveRef(admin, name, opts);
-        return admin.addRevision(ref, await revisionInput(ref, opts));
+        const current = opts.metadata.length > 0 ? await admin.store.latest('REVISION', ref) : undefined;
+        const metadata = current?.fields.Metadata as Revision['Metadata'] | undefined;
+        return admin.addRevision(ref, await revisionInput(ref, opts, metadata));
       });
       print(command, view, formatRevision);
     });
+
+  for (const [action, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    flagCommand(
+      action,
+      disabled
+        ? 'kill switch: disable a flag (a new revision with Disabled; it answers its control value, OFREP the caller’s default)'
+        : 'enable a disabled flag again (a new revision without Disabled)',
+    )
+      .option('--owner <id>', `who ${action}d it (OwnerID; default: your user name)`)
+      .option('--comment <text>', 'why')
+      .action(async (name: string, opts: FlagOptions & { owner?: string; comment?: string }, command: Command) => {
+        const view = await withStore(command, async (admin) =>
+          admin.setDisabled(await resolveRef(admin, name, opts), disabled, {
+            OwnerID: opts.owner ?? callerName(),
+            Comment: opts.comment,
+          }),
+        );
+        print(command, view, formatRevision);
+      });
+  }
+
+  flagCommand('metadata', "change a flag's metadata: a new revision, the one in force with the keys set or removed")
+    .option('--set <key=value>', 'set a key (a string), repeatable: owner=team-a, expires=2027-03-31', collect, [] as string[])
+    .option('--unset <key>', 'remove a key, repeatable', collect, [] as string[])
+    .option('--owner <id>', 'who changed it (OwnerID; default: your user name)')
+    .option('--comment <text>', 'why')
+    .action(
+      async (
+        name: string,
+        opts: FlagOptions & { set: string[]; unset: string[]; owner?: string; comment?: string },
+        command: Command,
+      ) => {
+        const patch: Record<string, string | null> = {};
+        for (const item of opts.set) {
+          const [key, value] = parseAssignment(item, 'Metadata', 'owner=team-checkout');
+          patch[key] = value;
+        }
+        for (const key of opts.unset) patch[key] = null;
+        const view = await withStore(command, async (admin) =>
+          admin.updateMetadata(await resolveRef(admin, name, opts), {
+            Metadata: patch,
+            OwnerID: opts.owner ?? callerName(),
+            Comment: opts.comment,
+          }),
+        );
+        print(command, view, formatRevision);
+      },
+    );
 
   flagCommand('latest', 'show the revision in force (procedure 6)').action(
     async (name: string, opts: FlagOptions, command: Command) => {
@@ -222,14 +314,34 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
       print(command, view, formatRevision);
     });
 
-  flagCommand('eval', 'evaluate a flag for one instance id')
-    .requiredOption('-i, --instance-id <id>', 'the id to bucket, e.g. a user id')
-    .action(async (name: string, opts: FlagOptions & { instanceId: string }, command: Command) => {
-      const view = await withStore(command, async (admin) =>
-        admin.evaluate(await resolveRef(admin, name, opts), opts.instanceId),
-      );
-      print(command, view, formatEvaluation);
-    });
+  flagCommand('eval', 'evaluate a flag for one instance id, or for a context of attributes')
+    .option('-i, --instance-id <id>', 'the id to bucket, e.g. a user id (the targeting key)')
+    .option('--attr <key=value>', 'a context attribute, repeatable: country=DE (a string) or age:=42 (JSON)', collect, [] as string[])
+    .option('--context <file|json>', 'the whole context as a JSON object (a file, or the JSON itself)')
+    .action(
+      async (
+        name: string,
+        opts: FlagOptions & { instanceId?: string; attr: string[]; context?: string },
+        command: Command,
+      ) => {
+        if (opts.attr.length === 0 && opts.context === undefined) {
+          if (opts.instanceId === undefined) {
+            throw new InvalidInputError('give -i/--instance-id, or a context with --attr or --context', {
+              field: 'instance_id',
+            });
+          }
+          const id = opts.instanceId;
+          const view = await withStore(command, async (admin) => admin.evaluate(await resolveRef(admin, name, opts), id));
+          print(command, view, formatEvaluation);
+          return;
+        }
+        const context = await contextOf(opts);
+        const view = await withStore(command, async (admin) =>
+          admin.evaluateContext(await resolveRef(admin, name, opts), context),
+        );
+        print(command, view, formatContextEvaluation);
+      },
+    );
 
   program
     .command('list')
@@ -260,17 +372,19 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
       print(command, report, () => `${report.store} store ready`);
     });
 
+  registerSegmentCommands(program, { withStore, print, collect, requireProject, readText });
+
   program
     .command('doctor')
     .description(
-      'check every row of a project as the service reads it; list those that do not validate (exit 1 if any)',
+      'check every row of a project as the service reads it; list those that do not validate, flags past their expiry day and rules naming unknown or archived segments (exit 1 if any)',
     )
     .addOption(new Option('-p, --project <project>', 'the project').env('VEXIL_PROJECT'))
     .action(async (opts: { project?: string }, command: Command) => {
       const project = requireProject(opts.project);
       const report = await withStore(command, (admin) => admin.doctor(project));
       print(command, report, formatDoctor);
-      if (report.problems.length > 0) outcome.exitCode = 1;
+      if (hasFindings(report)) outcome.exitCode = 1;
     });
 
   program
@@ -333,9 +447,20 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   return program;
 }
 
+/** Commander's accumulator for a repeatable option. */
+function collect(value: string, all: string[]): string[] {
+  return [...all, value];
+}
+
 interface RevisionOptions extends FlagOptions {
   control?: string;
+  controlDefault?: boolean;
   treatment: string[];
+  variant: string[];
+  rule: string[];
+  rulesJson?: string;
+  metadata: string[];
+  disabled?: boolean;
   comment?: string;
   owner?: string;
   hash?: string;
@@ -343,7 +468,12 @@ interface RevisionOptions extends FlagOptions {
   file?: string;
 }
 
-async function revisionInput(ref: FlagRef, opts: RevisionOptions): Promise<RevisionInput> {
+async function revisionInput(
+  ref: FlagRef,
+  opts: RevisionOptions,
+  metadataInForce: Revision['Metadata'] | undefined,
+): Promise<RevisionInput> {
+  const flagType = ref.flagType as ValueFlagType;
   let base: Record<string, unknown> = {};
   if (opts.file !== undefined) {
     const parsed = parseStructured(await readText(opts.file), 'file');
@@ -351,22 +481,95 @@ async function revisionInput(ref: FlagRef, opts: RevisionOptions): Promise<Revis
       throw new InvalidInputError(`${opts.file} must hold one revision as a dict / JSON object`, { field: 'file' });
     }
     base = parsed;
-  } else if (opts.control === undefined) {
-    throw new InvalidInputError('--control is required (or give the whole revision with --file)', {
+  } else if (opts.control === undefined && opts.controlDefault !== true) {
+    throw new InvalidInputError('--control is required (or --control-default, or the whole revision with --file)', {
       field: 'ControlValue',
     });
   }
+  if (opts.control !== undefined && opts.controlDefault === true) {
+    throw new InvalidInputError('give --control or --control-default, not both', { field: 'ControlValue' });
+  }
   const input: RevisionInput = { ...(base as Partial<RevisionInput>), ControlValue: base.ControlValue };
-  if (opts.control !== undefined) input.ControlValue = parseFlagValue(opts.control, ref.flagType, 'ControlValue');
+
+  const variants: Record<string, unknown> =
+    typeof base.Variants === 'object' && base.Variants !== null ? { ...(base.Variants as object) } : {};
+  for (const [i, item] of opts.variant.entries()) {
+    const [variant, text] = parseAssignment(item, `--variant[${i}]`, 'on=true');
+    variants[variant] = parseFlagValue(text, flagType, `Variants.${variant}`);
+  }
+  if (opts.variant.length > 0) input.Variants = variants;
+
+  if (opts.control !== undefined) input.ControlValue = controlValue(opts.control, flagType, variants);
+  if (opts.controlDefault === true) input.ControlValue = null;
   if (opts.treatment.length > 0 || opts.file === undefined) {
     input.Treatments = opts.treatment.map((spec, i) => parseTreatmentSpec(spec, ref.flagType, i));
   }
+  if (opts.rule.length > 0 && opts.rulesJson !== undefined) {
+    throw new InvalidInputError('give the rules with --rule or with --rules-json, not both', { field: 'Rules' });
+  }
+  if (opts.rule.length > 0) input.Rules = opts.rule.map((rule, i) => parseRule(rule, flagType, variants, i));
+  if (opts.rulesJson !== undefined) input.Rules = await structuredArgument(opts.rulesJson, 'Rules');
+  if (opts.metadata.length > 0) {
+    const metadata: Record<string, unknown> =
+      typeof base.Metadata === 'object' && base.Metadata !== null
+        ? { ...(base.Metadata as object) }
+        : { ...(metadataInForce ?? {}) };
+    for (const item of opts.metadata) {
+      const [key, value] = parseAssignment(item, 'Metadata', 'owner=team-checkout');
+      if (value === '') delete metadata[key];
+      else metadata[key] = value;
+    }
+    input.Metadata = Object.keys(metadata).length === 0 ? null : metadata;
+  }
+  if (opts.disabled === true) input.Disabled = true;
   if (opts.comment !== undefined) input.Comment = opts.comment;
   if (opts.owner !== undefined) input.OwnerID = opts.owner;
   if (opts.hash !== undefined) input.HashAlgorithm = opts.hash;
   if (opts.salt === false) input.Salt = null;
   else if (typeof opts.salt === 'string') input.Salt = opts.salt;
   return input;
+}
+
+/**
+ * `-c`: a value of the flag's type as before (a data flag's text as it is); a variant's
+ * name where the text is not already one of the variants' values.
+ */
+function controlValue(text: string, flagType: ValueFlagType, variants: Record<string, unknown>): unknown {
+  const values = Object.values(variants).map((value) => JSON.stringify(value));
+  let literal: unknown;
+  try {
+    literal = parseFlagValue(text, flagType, 'ControlValue');
+  } catch (error) {
+    if (Object.hasOwn(variants, text)) return variants[text];
+    throw error;
+  }
+  if (values.length === 0 || values.includes(JSON.stringify(literal)) || !Object.hasOwn(variants, text)) return literal;
+  return outcomeValue(text, flagType, variants, 'ControlValue');
+}
+
+/** An option that takes JSON itself (starting with `[` or `{`) or a file holding it (JSON or a Python literal). */
+async function structuredArgument(text: string, field: string): Promise<unknown> {
+  const trimmed = text.trim();
+  const source = trimmed.startsWith('[') || trimmed.startsWith('{') ? trimmed : await readText(text);
+  return parseStructured(source, field);
+}
+
+/** `vexil eval`'s context: --context, then -i as the targeting key, then each --attr. */
+async function contextOf(opts: { instanceId?: string; attr: string[]; context?: string }): Promise<unknown> {
+  let context: Record<string, unknown> = {};
+  if (opts.context !== undefined) {
+    const parsed = await structuredArgument(opts.context, 'context');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidInputError('--context must be a JSON object of attributes', { field: 'context' });
+    }
+    context = { ...(parsed as Record<string, unknown>) };
+  }
+  if (opts.instanceId !== undefined) context.targetingKey = opts.instanceId;
+  for (const item of opts.attr) {
+    const [key, value] = parseAttribute(item);
+    context[key] = value;
+  }
+  return context;
 }
 
 async function readText(file: string): Promise<string> {
@@ -392,11 +595,11 @@ function requireRef(name: string, opts: FlagOptions, typeRequired: boolean): Fla
   const project = requireProject(opts.project);
   assertFlagName(name);
   if (opts.type === undefined && typeRequired) {
-    throw new InvalidInputError('-t/--type is required: feature (boolean values) or data (string values)', {
+    throw new InvalidInputError(`-t/--type is required: ${describeFlagTypes(VALUE_FLAG_TYPES)}`, {
       field: 'flag_type',
     });
   }
-  return { project, name, flagType: parseFlagType(opts.type ?? 'feature') };
+  return flagRef(project, opts.type ?? 'feature', name);
 }
 
 /** Without `-t`, the flag's type is looked up, so `vexil latest my_flag -p proj` just works. */
@@ -405,18 +608,26 @@ async function resolveRef(admin: FlagAdmin, name: string, opts: FlagOptions): Pr
   const project = requireProject(opts.project);
   assertFlagName(name);
   const found: FlagRef[] = [];
-  for (const flagType of FLAG_TYPES) {
+  for (const flagType of VALUE_FLAG_TYPES) {
     const ref = { project, flagType, name };
     if (await admin.store.latest('FLAG', ref)) found.push(ref);
   }
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     await admin.requireProject(project);
-    throw new EmptyFlagDataException(`flag ${project}/${name} does not exist; add it first with vexil add-flag`, {
-      field: 'flag_name',
+    const segment = await admin.store.latest('FLAG', { project, flagType: 'segment', name });
+    throw new EmptyFlagDataException(
+      `flag ${project}/${name} does not exist; ${segment ? `${name} is a segment (see vexil segment show ${name} -p ${project})` : 'add it first with vexil add-flag'}`,
+      { field: 'flag_name' },
+    );
+  }
+  if (found.length === 2 && found[0]!.flagType === 'feature' && found[1]!.flagType === 'data') {
+    throw new InvalidInputError(`project ${project} has both a feature and a data flag named ${name}: pass -t`, {
+      field: 'flag_type',
     });
   }
-  throw new InvalidInputError(`project ${project} has both a feature and a data flag named ${name}: pass -t`, {
-    field: 'flag_type',
-  });
+  throw new InvalidInputError(
+    `project ${project} has flags of several types named ${name} (${found.map((ref) => ref.flagType).join(', ')}): pass -t`,
+    { field: 'flag_type' },
+  );
 }

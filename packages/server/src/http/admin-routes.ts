@@ -1,7 +1,23 @@
-import { InvalidInputError } from '@vexil/core';
+import {
+  CONDITION_OPERATORS,
+  describeFlagTypes,
+  FLAG_NAME_RULE,
+  InvalidInputError,
+  METADATA_KEYS,
+  VALUE_FLAG_TYPES,
+} from '@vexil/core';
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type ArchiveInput, flagRef, type RevisionInput, type RollbackInput } from '../flag-admin.js';
+import {
+  type ArchiveInput,
+  type ChangeInput,
+  flagRef,
+  type MetadataInput,
+  type RevisionInput,
+  type RollbackInput,
+  type SegmentInput,
+  segmentRef,
+} from '../flag-admin.js';
 import type { RouteOptions } from './services.js';
 
 /**
@@ -21,8 +37,8 @@ import type { RouteOptions } from './services.js';
 
 const errorDescriptions = {
   400: 'Refused input: the message says what to fix and field names the parameter at fault; nothing was written',
-  404: 'No such project (ProjectNotFound, with known_projects), flag (EmptyFlagDataException) or revision (RevisionNotFound)',
-  409: 'The flag already exists (FlagExists)',
+  404: 'No such project (ProjectNotFound, with known_projects), flag or segment (EmptyFlagDataException) or revision (RevisionNotFound)',
+  409: 'The flag or segment already exists (FlagExists)',
   500: 'An unexpected error, or a stored row that does not validate (ValidationError)',
   503: 'The store cannot be reached',
 } as const;
@@ -39,13 +55,18 @@ function errors(...statuses: (400 | 404 | 409)[]) {
 const projectParam = { type: 'string', description: 'the project, e.g. csr-assistant' } as const;
 const typeParam = {
   type: 'string',
-  description: 'flag type: feature (boolean values) or data (string values)',
+  description: `flag type: ${describeFlagTypes(VALUE_FLAG_TYPES)}`,
   examples: ['feature'],
 } as const;
 const nameParam = {
   type: 'string',
-  description: 'flag name: lower-case letters, digits and underscores',
+  description: `flag name: ${FLAG_NAME_RULE}`,
   examples: ['multi_step_api_router'],
+} as const;
+const segmentNameParam = {
+  type: 'string',
+  description: `segment name: ${FLAG_NAME_RULE}`,
+  examples: ['beta-testers'],
 } as const;
 const wtimeDescription = 'a revision time, UTC YYYY-MM-DD HH:MM:SS.ffffff, as history lists it';
 
@@ -59,6 +80,22 @@ const flagParams = {
   type: 'object',
   required: ['project', 'type', 'name'],
   properties: { project: projectParam, type: typeParam, name: nameParam },
+} as const;
+
+const segmentParams = {
+  type: 'object',
+  required: ['project', 'name'],
+  properties: { project: projectParam, name: segmentNameParam },
+} as const;
+
+const segmentRevisionParams = {
+  type: 'object',
+  required: ['project', 'name', 'wtime'],
+  properties: {
+    project: projectParam,
+    name: segmentNameParam,
+    wtime: { type: 'string', description: 'a revision time, UTC YYYY-MM-DD HH:MM:SS.ffffff, as history lists it' },
+  },
 } as const;
 
 const revisionParams = {
@@ -78,7 +115,8 @@ const revisionParams = {
  * (`Treatments[0].Value`). Stored rows written by other tools are shown as they are
  * (history is lenient), so the response schema must not coerce or reject them either.
  */
-const valueDescription = 'true/false for a feature flag, a string for a data flag';
+const valueDescription =
+  'true/false for a feature flag, a string for a data flag, a number for a number flag, a JSON object or array for a json flag; null: no value, the caller uses its default';
 const treatmentsSchema = {
   description:
     'Treatments in order, each {OverrideList: [instance id, …], PercentRollout: percent 0–100 with at most two decimals, Value}. ' +
@@ -88,6 +126,45 @@ const treatmentsSchema = {
 const controlValueSchema = {
   description: `the value for everybody outside the treatments: ${valueDescription}`,
   examples: [false],
+} as const;
+const conditionsDescription =
+  `Conditions, all of which must hold: each {Attribute, Operator, Values}. Operators: ${CONDITION_OPERATORS.join(', ')}. ` +
+  'A missing or wrongly typed attribute makes a condition not hold.';
+const segmentOperatorsDescription =
+  'in_segment / not_in_segment name segments of the project (their Attribute is targetingKey).';
+const variantsSchema = {
+  description: `names for the revision's values, {name: value}; every value the revision gives must then be one of them (or null). Value: ${valueDescription}`,
+  examples: [{ on: true, off: false }],
+} as const;
+const rulesSchema = {
+  description:
+    'Targeting rules, evaluated in order after the override lists and before the percentage rollout: each {Conditions, Value} or ' +
+    '{Conditions, Split: [{Percent, Value}, …]} (percentages with at most two decimals adding up to 100). ' +
+    `${conditionsDescription} ${segmentOperatorsDescription} A rule naming a segment the project does not have, or has archived, is refused.`,
+  examples: [
+    [
+      {
+        Conditions: [
+          { Attribute: 'country', Operator: 'in', Values: ['DE', 'FR'] },
+          { Attribute: 'targetingKey', Operator: 'in_segment', Values: ['beta-testers'] },
+        ],
+        Value: true,
+      },
+    ],
+  ],
+} as const;
+const disabledSchema = {
+  description: 'the kill switch: true answers ControlValue (reason DISABLED; OFREP answers the caller its default)',
+} as const;
+const metadataSchema = {
+  description: `free key/values (strings, numbers, booleans); known keys: ${METADATA_KEYS.owner} (the owning team), ${METADATA_KEYS.ticket} (the removal ticket), ${METADATA_KEYS.expires} (YYYY-MM-DD, UTC: vexil doctor and /metrics report the flag after that day)`,
+  examples: [{ owner: 'team-checkout', ticket: 'https://jira.example.com/CHK-12', expires: '2027-03-31' }],
+} as const;
+const flagModelFields = {
+  Variants: variantsSchema,
+  Rules: rulesSchema,
+  Disabled: disabledSchema,
+  Metadata: metadataSchema,
 } as const;
 const hashAlgorithmSchema = {
   type: 'string',
@@ -100,8 +177,8 @@ const revisionSchema = {
   additionalProperties: true,
   properties: {
     Name: { type: 'string' },
-    Type: { type: 'string', description: 'FEATURE or DATA' },
-    FormatVersion: { description: 'a whole number, 1' },
+    Type: { type: 'string', description: 'FEATURE, DATA, NUMBER or JSON' },
+    FormatVersion: { description: '1 for the runbook format; 2 when the revision uses the flag model (docs/flag-model.md)' },
     ControlValue: controlValueSchema,
     Treatments: treatmentsSchema,
     Comment: { type: 'string' },
@@ -111,6 +188,7 @@ const revisionSchema = {
     Salt: { type: 'string', description: 'hashed as Salt:instanceId; absent on rows that hash the bare id' },
     RollbackOf: { type: 'string', description: 'the wtime of the revision a rollback republished' },
     Archived: { description: 'true on an archive revision: evaluations answer "no flag data"' },
+    ...flagModelFields,
   },
 } as const;
 
@@ -119,7 +197,7 @@ const revisionViewSchema = {
   required: ['project', 'flagType', 'name', 'wtime', 'revision'],
   properties: {
     project: { type: 'string' },
-    flagType: { type: 'string', description: 'feature or data' },
+    flagType: { type: 'string', description: VALUE_FLAG_TYPES.join(', ') },
     name: { type: 'string' },
     wtime: { type: 'string', description: 'the row time, which names the revision (for rollback and diffs)' },
     revision: revisionSchema,
@@ -131,7 +209,7 @@ const flagViewSchema = {
   required: ['project', 'flagType', 'name', 'wtime', 'metadata', 'archived'],
   properties: {
     project: { type: 'string' },
-    flagType: { type: 'string', description: 'feature or data' },
+    flagType: { type: 'string', description: VALUE_FLAG_TYPES.join(', ') },
     name: { type: 'string' },
     wtime: { type: 'string', description: 'the time of the newest FLAG row' },
     metadata: {
@@ -140,7 +218,7 @@ const flagViewSchema = {
       additionalProperties: true,
       properties: {
         Name: { type: 'string' },
-        Type: { type: 'string', description: 'FEATURE or DATA' },
+        Type: { type: 'string', description: 'FEATURE, DATA, NUMBER or JSON' },
         Description: { type: 'string' },
         CreatedTime: { type: 'string' },
       },
@@ -158,12 +236,76 @@ const evaluationViewSchema = {
     flagType: { type: 'string' },
     name: { type: 'string' },
     instanceId: { type: 'string' },
-    value: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+    value: { description: `the value: ${valueDescription}` },
     group: {
       type: 'string',
-      description: 'control, treatment, override; numbered (treatment-2) with several treatments',
+      description:
+        'control, treatment, override (numbered, treatment-2, with several treatments), rule-N, rule-N-split-M or disabled',
     },
     revision: { type: 'string', description: 'the wtime of the revision that answered' },
+  },
+} as const;
+
+const contextEvaluationViewSchema = {
+  type: 'object',
+  required: ['project', 'flagType', 'name', 'context', 'value', 'group', 'reason', 'revision'],
+  properties: {
+    project: { type: 'string' },
+    flagType: { type: 'string' },
+    name: { type: 'string' },
+    context: { type: 'object', additionalProperties: true, description: 'the context evaluated' },
+    value: evaluationViewSchema.properties.value,
+    group: evaluationViewSchema.properties.group,
+    reason: { type: 'string', description: 'STATIC, DEFAULT, TARGETING_MATCH, SPLIT or DISABLED (as OFREP answers)' },
+    variant: {
+      type: 'string',
+      description: "the value's name in the revision's Variants, else the group; absent for a null value",
+    },
+    revision: evaluationViewSchema.properties.revision,
+  },
+} as const;
+
+const segmentRevisionSchema = {
+  type: 'object',
+  description: 'A segment REVISION row: the audience from its CreatedTime on.',
+  additionalProperties: true,
+  properties: {
+    Name: { type: 'string' },
+    Type: { type: 'string', description: 'SEGMENT' },
+    FormatVersion: { description: '2' },
+    Included: { description: 'targeting keys always in the segment (unless excluded)' },
+    Excluded: { description: 'targeting keys never in the segment' },
+    Conditions: { description: `${conditionsDescription} Segment operators are not allowed here.` },
+    Comment: { type: 'string' },
+    OwnerID: { type: 'string' },
+    CreatedTime: { type: 'string' },
+    RollbackOf: { type: 'string' },
+    Archived: { description: 'true on an archive revision: the segment has no members' },
+  },
+} as const;
+
+const segmentRevisionViewSchema = {
+  type: 'object',
+  required: ['project', 'flagType', 'name', 'wtime', 'revision'],
+  properties: {
+    project: { type: 'string' },
+    flagType: { type: 'string', description: 'segment' },
+    name: { type: 'string' },
+    wtime: { type: 'string', description: 'the row time, which names the revision (for rollback and diffs)' },
+    revision: segmentRevisionSchema,
+  },
+} as const;
+
+const segmentViewSchema = {
+  type: 'object',
+  required: ['project', 'name', 'wtime', 'archived'],
+  properties: {
+    project: { type: 'string' },
+    name: { type: 'string' },
+    wtime: { type: 'string', description: 'the time of the newest FLAG row' },
+    description: { type: 'string' },
+    archived: { type: 'boolean', description: 'the revision in force is an archive revision (no members)' },
+    latestRevision: { ...segmentRevisionViewSchema, description: 'the revision in force' },
   },
 } as const;
 
@@ -206,6 +348,11 @@ const revisionBody = {
   properties: {
     ControlValue: controlValueSchema,
     Treatments: treatmentsSchema,
+    ...flagModelFields,
+    Metadata: {
+      ...metadataSchema,
+      description: `${metadataSchema.description}. Absent: the Metadata in force is kept; null: none`,
+    },
     ...ownerComment,
     HashAlgorithm: hashAlgorithmSchema,
     Salt: {
@@ -213,7 +360,10 @@ const revisionBody = {
       description:
         'hash salt; by default the flag name, so two flags’ 10 % rollouts reach different ids. null hashes the bare id, as the runbook system did',
     },
-    FormatVersion: { type: 'integer', description: 'the revision format, 1 (the default)' },
+    FormatVersion: {
+      type: 'integer',
+      description: 'the revision format, at least this: 1 by default, 2 whenever the revision uses the flag model',
+    },
   },
 } as const;
 
@@ -230,6 +380,60 @@ const rollbackBody = {
 } as const;
 
 const archiveBody = { type: 'object', additionalProperties: false, properties: callerOwnerComment } as const;
+
+const metadataBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['Metadata'],
+  properties: {
+    Metadata: {
+      ...metadataSchema,
+      description: `the keys to change, as a JSON merge patch: a value sets the key, null removes it. ${metadataSchema.description}`,
+      examples: [{ expires: '2027-06-30', ticket: null }],
+    },
+    ...callerOwnerComment,
+  },
+} as const;
+
+const contextBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['context'],
+  properties: {
+    context: {
+      description:
+        'the evaluation context: targetingKey (the id overrides and percentages use; needed only where they decide) and any attributes the rules name',
+      examples: [{ targetingKey: 'A123456', country: 'DE', plan: 'pro' }],
+    },
+  },
+} as const;
+
+const segmentParts = {
+  Included: { description: 'targeting keys always in the segment (unless excluded); [] clears the list' },
+  Excluded: { description: 'targeting keys never in the segment; [] clears the list' },
+  Conditions: {
+    description: `for everyone else, conditions that must all hold; [] clears them. ${conditionsDescription} Segment operators are not allowed.`,
+    examples: [[{ Attribute: 'email', Operator: 'ends_with', Values: ['@example.com'] }]],
+  },
+} as const;
+
+const addSegmentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: segmentNameParam,
+    description: { type: 'string', description: 'what the segment is' },
+    ...segmentParts,
+    ...ownerComment,
+  },
+} as const;
+
+const segmentRevisionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { ...segmentParts, ...ownerComment },
+} as const;
 
 const applyBody = {
   type: 'object',
@@ -294,6 +498,12 @@ interface FlagParams extends ProjectParams {
   name: string;
 }
 interface RevisionParams extends FlagParams {
+  wtime: string;
+}
+interface SegmentParams extends ProjectParams {
+  name: string;
+}
+interface SegmentRevisionParams extends SegmentParams {
   wtime: string;
 }
 
@@ -384,7 +594,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     '/projects/:project/doctor',
     {
       schema: {
-        summary: 'Check every row of a project and list those that do not validate (vexil doctor)',
+        summary:
+          'Check every row of a project and list those that do not validate, expired flags and rules naming unusable segments (vexil doctor)',
         tags: ['admin'],
         params: projectParams,
         response: {
@@ -406,6 +617,40 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
                     wtime: { type: 'string' },
                     error: { type: 'string' },
                     status: { type: 'integer' },
+                    field: { type: 'string' },
+                    message: { type: 'string' },
+                  },
+                },
+              },
+              expired: {
+                type: 'array',
+                description: 'present when any: flags whose revision in force has a Metadata.expires day that is over',
+                items: {
+                  type: 'object',
+                  properties: {
+                    project: { type: 'string' },
+                    flagType: { type: 'string' },
+                    name: { type: 'string' },
+                    expires: { type: 'string', description: 'YYYY-MM-DD' },
+                    owner: { type: 'string', description: 'Metadata.owner, when set' },
+                    ticket: { type: 'string', description: 'Metadata.ticket, when set' },
+                    revision: { type: 'string', description: 'the wtime of the revision in force' },
+                  },
+                },
+              },
+              segmentReferences: {
+                type: 'array',
+                description:
+                  'present when any: conditions of revisions in force naming a segment the project does not have (unknown) or has archived',
+                items: {
+                  type: 'object',
+                  properties: {
+                    flagType: { type: 'string' },
+                    name: { type: 'string' },
+                    revision: { type: 'string' },
+                    key: { type: 'string' },
+                    segment: { type: 'string' },
+                    state: { type: 'string', description: 'unknown or archived' },
                     field: { type: 'string' },
                     message: { type: 'string' },
                   },
@@ -613,6 +858,251 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       },
     },
     async (request) => admin.evaluate(ref(request.params), request.query.instance_id as string),
+  );
+
+  app.post<{ Params: FlagParams; Body: { context: unknown } }>(
+    '/projects/:project/flags/:type/:name/evaluate',
+    {
+      schema: {
+        summary: "Evaluate the flag's revision in force for a whole context: rules see its attributes (not logged)",
+        tags: ['admin'],
+        params: flagParams,
+        body: contextBody,
+        response: {
+          200: answer(contextEvaluationViewSchema, 'the value, the step that gave it (group), why (reason) and its variant'),
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request) => admin.evaluateContext(ref(request.params), request.body.context),
+  );
+
+  for (const [action, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    app.post<{ Params: FlagParams; Body: ChangeInput }>(
+      `/projects/:project/flags/:type/:name/${action}`,
+      {
+        schema: {
+          summary: disabled
+            ? 'Kill switch: disable the flag (a new revision with Disabled: true); evaluations answer ControlValue with reason DISABLED'
+            : 'Enable a disabled flag again (a new revision without Disabled)',
+          tags: ['admin'],
+          params: flagParams,
+          body: archiveBody,
+          response: {
+            201: answer(revisionViewSchema, `the new revision: the one in force, ${action}d`),
+            ...errors(400, 404),
+          },
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(
+          await admin.setDisabled(ref(request.params), disabled, {
+            ...request.body,
+            OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+          }),
+        ),
+    );
+  }
+
+  app.post<{ Params: FlagParams; Body: MetadataInput }>(
+    '/projects/:project/flags/:type/:name/metadata',
+    {
+      schema: {
+        summary: "Change the flag's Metadata (a new revision: the one in force with the keys set or removed)",
+        tags: ['admin'],
+        params: flagParams,
+        body: metadataBody,
+        response: { 201: answer(revisionViewSchema, 'the new revision, with the new Metadata'), ...errors(400, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await admin.updateMetadata(ref(request.params), {
+          ...request.body,
+          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+        }),
+      ),
+  );
+
+  // ---------------------------------------------------------------- segments
+
+  const segment = (params: SegmentParams) => segmentRef(params.project, params.name);
+
+  app.get<{ Params: ProjectParams; Querystring: { include_archived?: boolean } }>(
+    '/projects/:project/segments',
+    {
+      schema: {
+        summary: 'List the segments of a project (named audiences that rules refer to)',
+        tags: ['admin'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          properties: { include_archived: { type: 'boolean', description: 'include archived segments' } },
+        },
+        response: {
+          200: { type: 'array', items: segmentViewSchema, description: 'the segments, by name, with their revision in force' },
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request) =>
+      admin.listSegments(request.params.project, { includeArchived: request.query.include_archived === true }),
+  );
+
+  app.post<{ Params: ProjectParams; Body: SegmentInput & { name: string } }>(
+    '/projects/:project/segments',
+    {
+      schema: {
+        summary: 'Add a segment: its name, description and first revision (its audience)',
+        tags: ['admin'],
+        params: projectParams,
+        body: addSegmentBody,
+        response: { 201: answer(segmentViewSchema, 'the new segment'), ...errors(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { name, ...input } = request.body;
+      return reply.code(201).send(await admin.addSegment(segmentRef(request.params.project, name), input));
+    },
+  );
+
+  app.get<{ Params: SegmentParams }>(
+    '/projects/:project/segments/:name',
+    {
+      schema: {
+        summary: "A segment's description and the revision in force",
+        tags: ['admin'],
+        params: segmentParams,
+        response: { 200: answer(segmentViewSchema, 'the segment'), ...errors(400, 404) },
+      },
+    },
+    async (request) => admin.getSegment(segment(request.params)),
+  );
+
+  app.patch<{ Params: SegmentParams; Body: { description: string } }>(
+    '/projects/:project/segments/:name',
+    {
+      schema: {
+        summary: "Change a segment's description (a newer FLAG row)",
+        tags: ['admin'],
+        params: segmentParams,
+        body: updateFlagBody,
+        response: { 200: answer(segmentViewSchema, 'the segment with its new description'), ...errors(400, 404) },
+      },
+    },
+    async (request) => admin.updateSegment(segment(request.params), { description: request.body.description }),
+  );
+
+  app.get<{ Params: SegmentParams; Querystring: { limit?: number } }>(
+    '/projects/:project/segments/:name/revisions',
+    {
+      schema: {
+        summary: "A segment's revisions, newest first",
+        tags: ['admin'],
+        params: segmentParams,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', description: 'at most this many (a whole number, at least 1)' } },
+        },
+        response: {
+          200: { type: 'array', items: segmentRevisionViewSchema, description: 'the revisions, newest first' },
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request) => admin.segmentHistory(segment(request.params), request.query.limit),
+  );
+
+  app.post<{ Params: SegmentParams; Body: Omit<SegmentInput, 'description'> }>(
+    '/projects/:project/segments/:name/revisions',
+    {
+      schema: {
+        summary: 'Change a segment: a new revision whose given parts (Included, Excluded, Conditions) replace those in force',
+        tags: ['admin'],
+        params: segmentParams,
+        body: segmentRevisionBody,
+        response: {
+          201: answer(segmentRevisionViewSchema, 'the new revision, in force from now'),
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const view = await admin.updateSegment(segment(request.params), request.body);
+      return reply.code(201).send(view.latestRevision);
+    },
+  );
+
+  app.get<{ Params: SegmentParams }>(
+    '/projects/:project/segments/:name/revisions/latest',
+    {
+      schema: {
+        summary: "A segment's revision in force",
+        tags: ['admin'],
+        params: segmentParams,
+        response: { 200: answer(segmentRevisionViewSchema, 'the revision in force'), ...errors(400, 404) },
+      },
+    },
+    async (request) => admin.latestSegmentRevision(segment(request.params)),
+  );
+
+  app.get<{ Params: SegmentRevisionParams }>(
+    '/projects/:project/segments/:name/revisions/:wtime',
+    {
+      schema: {
+        summary: "One of a segment's revisions, by its time",
+        tags: ['admin'],
+        params: segmentRevisionParams,
+        response: { 200: answer(segmentRevisionViewSchema, 'the revision'), ...errors(400, 404) },
+      },
+    },
+    async (request) => admin.getSegmentRevision(segment(request.params), request.params.wtime),
+  );
+
+  app.post<{ Params: SegmentParams; Body: RollbackInput }>(
+    '/projects/:project/segments/:name/rollback',
+    {
+      schema: {
+        summary: 'Roll a segment back: republish an earlier revision as a new one that names its source',
+        tags: ['admin'],
+        params: segmentParams,
+        body: rollbackBody,
+        response: {
+          201: answer(segmentRevisionViewSchema, 'the new revision: a copy of the earlier one, naming it in RollbackOf'),
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await admin.rollbackSegment(segment(request.params), {
+          ...request.body,
+          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+        }),
+      ),
+  );
+
+  app.post<{ Params: SegmentParams; Body: ArchiveInput }>(
+    '/projects/:project/segments/:name/archive',
+    {
+      schema: {
+        summary: 'Archive a segment: it has no members from now on; history stays, a rollback restores it',
+        tags: ['admin'],
+        params: segmentParams,
+        body: archiveBody,
+        response: { 201: answer(segmentRevisionViewSchema, 'the archive revision'), ...errors(400, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await admin.archiveSegment(segment(request.params), {
+          ...request.body,
+          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
+        }),
+      ),
   );
 
   app.post<{ Body: { configs: unknown[] } }>(
