@@ -4,7 +4,6 @@ import {
   type CompiledSegment,
   compileFlag,
   EmptyFlagDataException,
-  type EvaluationContext,
   FlagExistsError,
   type FlagMetadata,
   type FlagRef,
@@ -12,7 +11,6 @@ import {
   flagTypeOf,
   InvalidFlagTypeException,
   InvalidInputError,
-  isVexilError,
   isWTime,
   MAX_INSTANCE_ID_LENGTH,
   ProjectNotFoundError,
@@ -21,6 +19,7 @@ import {
   parseRevision,
   parseSegmentRevision,
   type Revision,
+  type RevisionMetadata,
   RevisionNotFoundError,
   requiredFormatVersion,
   type SegmentLookup,
@@ -197,18 +196,14 @@ export class FlagAdmin {
 
   /**
    * Procedure 2: add a revision; Vexil's own revisions are salted with the flag name.
-   * Rules may name only segments the project has (and has not archived). Without
-   * `Metadata` the revision keeps the Metadata in force.
+   * Rules may name only segments the project has (and has not archived). The
+   * revision is written as given: without `Metadata` it has none (the CLI carries the
+   * metadata in force over; see updateMetadata to change it alone).
    */
   async addRevision(ref: FlagRef, input: RevisionInput): Promise<RevisionView> {
     refuseSegment(ref);
-    let revision = this.revisionFromInput(ref, input);
+    const revision = this.revisionFromInput(ref, input);
     await this.requireFlagRow(ref);
-    if (input.Metadata === undefined) {
-      // Metadata belongs to the flag more than to one revision: kept unless the caller says otherwise (null: none).
-      const metadata = (await this.store.latest('REVISION', ref))?.fields.Metadata;
-      if (metadata !== undefined && metadata !== null) revision = this.revisionFromInput(ref, { ...input, Metadata: metadata });
-    }
     await this.refuseUnusableSegments(ref.project, revision);
     return this.appendRevision(ref, revision) as Promise<RevisionView>;
   }
@@ -327,12 +322,15 @@ export class FlagAdmin {
     }
     const set = entries.filter(([, value]) => value !== null).map(([key]) => key);
     const removed = entries.filter(([, value]) => value === null).map(([key]) => key);
-    const summary = [set.length > 0 ? `set ${set.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : '']
+    const summary = [
+      set.length > 0 ? `set ${set.join(', ')}` : '',
+      removed.length > 0 ? `removed ${removed.join(', ')}` : '',
+    ]
       .filter((part) => part !== '')
       .join('; ');
     const revision = this.copyForChange(old, input, input.Comment ?? `Metadata: ${summary}`) as Revision;
     if (Object.keys(metadata).length === 0) delete revision.Metadata;
-    else revision.Metadata = metadata as Revision['Metadata'];
+    else revision.Metadata = metadata as RevisionMetadata;
     const checked = parseRevision(this.withFormatVersion(revision), {
       mode: 'input',
       flagType: ref.flagType,
@@ -672,7 +670,10 @@ export class FlagAdmin {
     return revision as T;
   }
 
-  private async appendRevision(ref: FlagRef, revision: Revision | SegmentRevision): Promise<RevisionView | SegmentRevisionView> {
+  private async appendRevision(
+    ref: FlagRef,
+    revision: Revision | SegmentRevision,
+  ): Promise<RevisionView | SegmentRevisionView> {
     const [row] = await this.store.append([{ kind: 'REVISION', ref, fields: revision }]);
     return this.revisionView(row!);
   }
@@ -799,7 +800,11 @@ export interface SegmentInput {
  * A segment revision from a caller's input over `base` (the one in force, when
  * updating): the parts given replace the base's, `null` removes one. @internal
  */
-export function segmentFromInput(ref: FlagRef, input: SegmentInput, base: SegmentRevision | undefined): SegmentRevision {
+export function segmentFromInput(
+  ref: FlagRef,
+  input: SegmentInput,
+  base: SegmentRevision | undefined,
+): SegmentRevision {
   const fields: Record<string, unknown> = base ? { ...base } : { Name: ref.name, Type: 'SEGMENT', FormatVersion: 2 };
   for (const field of ['CreatedTime', 'RollbackOf', 'Archived', 'OwnerID', 'Comment']) delete fields[field];
   for (const part of ['Included', 'Excluded', 'Conditions'] as const) {

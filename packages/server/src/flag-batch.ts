@@ -95,7 +95,10 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
         });
       }
       if (!exists) {
-        planned.push({ row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) }, label: `${label} (its FLAG row)` });
+        planned.push({
+          row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) },
+          label: `${label} (its FLAG row)`,
+        });
       }
       planned.push({ row: { kind: 'REVISION', ref, fields: revision }, label: `${label} (its revision)` });
     });
@@ -131,7 +134,10 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
         });
       }
       if (!exists) {
-        planned.push({ row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) }, label: `${label} (its FLAG row)` });
+        planned.push({
+          row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) },
+          label: `${label} (its FLAG row)`,
+        });
       }
       planned.push({ row: { kind: 'REVISION', ref, fields: revision }, label: `${label} (its revision)` });
     });

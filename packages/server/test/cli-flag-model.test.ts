@@ -36,7 +36,11 @@ describe('vexil CLI: the flag model', () => {
       '10:{"columns": 3, "sidebar": true}',
     );
     expect(layout.revision.ControlValue).toEqual({ columns: 1 });
-    expect(layout.revision.Treatments[0]).toEqual({ OverrideList: [], PercentRollout: 10, Value: { columns: 3, sidebar: true } });
+    expect(layout.revision.Treatments[0]).toEqual({
+      OverrideList: [],
+      PercentRollout: 10,
+      Value: { columns: 3, sidebar: true },
+    });
     const evaluated = await cli.json<EvaluationView>('eval', 'layout.v2', ...p, '-i', 'u1');
     expect(evaluated.value).toEqual(expect.objectContaining({ columns: expect.any(Number) }));
 
@@ -90,7 +94,9 @@ describe('vexil CLI: the flag model', () => {
       ],
     });
     const shown = await cli.run('segment', 'show', 'beta-testers', ...p);
-    expect(shown.stdout).toContain('audience:    2 included, 1 excluded, when plan in pro,enterprise and signup before 2026-01-01');
+    expect(shown.stdout).toContain(
+      'audience:    2 included, 1 excluded, when plan in pro,enterprise and signup before 2026-01-01',
+    );
     const listed = await cli.run('segment', 'list', ...p);
     expect(listed.stdout).toMatch(/beta-testers .* early access/);
     const history = await cli.json<SegmentRevisionView[]>('segment', 'history', 'beta-testers', ...p);
@@ -190,9 +196,19 @@ describe('vexil CLI: the flag model', () => {
 
   it('refuses a rule naming a segment the project does not have, and writes nothing', async () => {
     const before = await cli.snapshot(['shop']);
-    const result = await cli.run('add-revision', 'boolean-flag', ...p, '-c', 'false', '--rule', 'in_segment nobody => true');
+    const result = await cli.run(
+      'add-revision',
+      'boolean-flag',
+      ...p,
+      '-c',
+      'false',
+      '--rule',
+      'in_segment nobody => true',
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Rules[0].Conditions[0].Values[0] names segment "nobody", which project shop does not have');
+    expect(result.stderr).toContain(
+      'Rules[0].Conditions[0].Values[0] names segment "nobody", which project shop does not have',
+    );
     expect(result.stderr).toContain('hint: create it first: vexil segment create nobody -p shop');
     const syntax = await cli.run('add-revision', 'boolean-flag', ...p, '-c', 'false', '--rule', 'country in DE');
     expect(syntax.code).toBe(1);
@@ -202,13 +218,39 @@ describe('vexil CLI: the flag model', () => {
 
   it('takes the rules in full with --rules-json, from the JSON itself or a file', async () => {
     const rules = [{ Conditions: [{ Attribute: 'age', Operator: 'gte', Values: [18] }], Value: true }];
-    const inline = await cli.json<RevisionView>('add-revision', 'boolean-flag', ...p, '-c', 'false', '--rules-json', JSON.stringify(rules));
+    const inline = await cli.json<RevisionView>(
+      'add-revision',
+      'boolean-flag',
+      ...p,
+      '-c',
+      'false',
+      '--rules-json',
+      JSON.stringify(rules),
+    );
     expect(inline.revision.Rules).toEqual(rules);
     const file = join(cli.dir, 'rules.json');
     writeFileSync(file, JSON.stringify(rules));
-    const fromFile = await cli.json<RevisionView>('add-revision', 'boolean-flag', ...p, '-c', 'false', '--rules-json', file);
+    const fromFile = await cli.json<RevisionView>(
+      'add-revision',
+      'boolean-flag',
+      ...p,
+      '-c',
+      'false',
+      '--rules-json',
+      file,
+    );
     expect(fromFile.revision.Rules).toEqual(rules);
-    const both = await cli.run('add-revision', 'boolean-flag', ...p, '-c', 'false', '--rules-json', '[]', '--rule', '=> true');
+    const both = await cli.run(
+      'add-revision',
+      'boolean-flag',
+      ...p,
+      '-c',
+      'false',
+      '--rules-json',
+      '[]',
+      '--rule',
+      '=> true',
+    );
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('not both');
     const adult = await cli.json<ContextEvaluationView>('eval', 'boolean-flag', ...p, '--attr', 'age:=21');
@@ -218,7 +260,15 @@ describe('vexil CLI: the flag model', () => {
   });
 
   it('disables and enables a flag as new revisions, recording who did it', async () => {
-    const disabled = await cli.json<RevisionView>('disable', 'boolean-flag', ...p, '--owner', 'oncall', '--comment', 'incident');
+    const disabled = await cli.json<RevisionView>(
+      'disable',
+      'boolean-flag',
+      ...p,
+      '--owner',
+      'oncall',
+      '--comment',
+      'incident',
+    );
     expect(disabled.revision).toMatchObject({ Disabled: true, OwnerID: 'oncall', Comment: 'incident' });
     const again = await cli.run('disable', 'boolean-flag', ...p);
     expect(again.code).toBe(1);
@@ -231,7 +281,15 @@ describe('vexil CLI: the flag model', () => {
   });
 
   it('edits metadata with vexil metadata --set / --unset', async () => {
-    const view = await cli.json<RevisionView>('metadata', 'boolean-flag', ...p, '--set', 'expires=2020-01-31', '--unset', 'ticket');
+    const view = await cli.json<RevisionView>(
+      'metadata',
+      'boolean-flag',
+      ...p,
+      '--set',
+      'expires=2020-01-31',
+      '--unset',
+      'ticket',
+    );
     expect(view.revision.Metadata).toEqual({ owner: 'team-checkout', expires: '2020-01-31' });
     const bad = await cli.run('metadata', 'boolean-flag', ...p, '--set', 'expires=soon');
     expect(bad.code).toBe(1);
@@ -246,7 +304,12 @@ describe('vexil CLI: the flag model', () => {
     const report = JSON.parse(result.stdout) as DoctorReport;
     expect(report.problems).toEqual([]);
     expect(report.expired).toEqual([
-      expect.objectContaining({ flagType: 'feature', name: 'boolean-flag', expires: '2020-01-31', owner: 'team-checkout' }),
+      expect.objectContaining({
+        flagType: 'feature',
+        name: 'boolean-flag',
+        expires: '2020-01-31',
+        owner: 'team-checkout',
+      }),
     ]);
     expect(report.segmentReferences).toEqual([
       expect.objectContaining({ flagType: 'number', name: 'max-items', segment: 'beta-testers', state: 'archived' }),
@@ -300,7 +363,18 @@ describe('vexil CLI: the flag model', () => {
     const [row] = await store.history('REVISION', { project: 'runbook', flagType: 'data', name: 'greeting' });
     await store.close();
     expect(Object.keys(row!.fields).sort()).toEqual(
-      ['Name', 'Type', 'FormatVersion', 'ControlValue', 'Treatments', 'Variants', 'Disabled', 'Metadata', 'Rules', 'CreatedTime'].sort(),
+      [
+        'Name',
+        'Type',
+        'FormatVersion',
+        'ControlValue',
+        'Treatments',
+        'Variants',
+        'Disabled',
+        'Metadata',
+        'Rules',
+        'CreatedTime',
+      ].sort(),
     );
   });
 });

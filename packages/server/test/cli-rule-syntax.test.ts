@@ -121,6 +121,8 @@ describe('the --rule syntax', () => {
     expect(() => parseRule('x equals 1 => maybe', 'feature', onOff, 0)).toThrow(
       /Rules\[0\]\.Value must be true or false for a feature flag, got "maybe"/,
     );
-    expect(() => parseRule('x equals 1 => 10%:lots, 90%:0', 'number', {}, 3)).toThrow(/Rules\[3\]\.Split\[0\]\.Value must be a number/);
+    expect(() => parseRule('x equals 1 => 10%:lots, 90%:0', 'number', {}, 3)).toThrow(
+      /Rules\[3\]\.Split\[0\]\.Value must be a number/,
+    );
   });
 });

@@ -43,7 +43,10 @@ describe('expired flags', () => {
     // One millisecond before midnight the 7th is still today; at midnight it is over.
     const endOfDay = Date.UTC(2026, 11, 8) - 1;
     expect((await findExpiredFlags(admin.store, 'shop', endOfDay)).map((e) => e.name)).toEqual(['yesterday']);
-    expect((await findExpiredFlags(admin.store, 'shop', endOfDay + 1)).map((e) => e.name)).toEqual(['today', 'yesterday']);
+    expect((await findExpiredFlags(admin.store, 'shop', endOfDay + 1)).map((e) => e.name)).toEqual([
+      'today',
+      'yesterday',
+    ]);
   });
 
   it('leave out archived flags and flags whose newer revision moved the day', async () => {

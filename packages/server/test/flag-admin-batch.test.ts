@@ -113,7 +113,9 @@ describe('FlagAdmin.writeBatch: a set of flags and segments, checked whole, then
     const admin = new FlagAdmin(store);
     const badValue = batch();
     badValue.flags = [...badValue.flags!, { name: 'broken', flagType: 'number', revision: { ControlValue: 'ten' } }];
-    await expect(admin.writeBatch(badValue)).rejects.toThrow(/^flags\[4\] \(flag broken\): ControlValue must be a finite number/);
+    await expect(admin.writeBatch(badValue)).rejects.toThrow(
+      /^flags\[4\] \(flag broken\): ControlValue must be a finite number/,
+    );
 
     const twice = batch();
     twice.flags = [...twice.flags!, { name: 'boolean-flag', flagType: 'data', revision: { ControlValue: 'x' } }];
@@ -123,7 +125,9 @@ describe('FlagAdmin.writeBatch: a set of flags and segments, checked whole, then
     await admin.writeBatch(batch());
     const again = await admin.writeBatch(batch()).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(FlagExistsError);
-    expect((again as FlagExistsError).message).toBe('segments[0] (segment beta-testers): segment beta-testers already exists in project openfeature');
+    expect((again as FlagExistsError).message).toBe(
+      'segments[0] (segment beta-testers): segment beta-testers already exists in project openfeature',
+    );
     expect(store.appendCalls).toEqual([10]);
   });
 

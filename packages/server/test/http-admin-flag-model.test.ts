@@ -58,7 +58,11 @@ describe('admin API: flags of the flag model', () => {
       ['max-items', 'number'],
       ['layout.v2', 'json'],
     ] as const) {
-      const view = await call<FlagView>(app, 201, post(`${project}/flags`, { name, type, description: `a ${type} flag` }));
+      const view = await call<FlagView>(
+        app,
+        201,
+        post(`${project}/flags`, { name, type, description: `a ${type} flag` }),
+      );
       expect([view.flagType, view.name, view.metadata.Type]).toEqual([type, name, type.toUpperCase()]);
     }
     const listed = await call<FlagView[]>(app, 200, { url: `${project}/flags` });
@@ -119,29 +123,37 @@ describe('admin API: flags of the flag model', () => {
     expect(plain.revision.FormatVersion).toBe(2); // a name with "." is the flag model's
   });
 
-  it('keeps the Metadata in force when a new revision leaves it out, and drops it with null', async () => {
-    const kept = await call<RevisionView>(
+  it('writes a revision as given: without Metadata it has none (POST …/metadata changes the keys alone)', async () => {
+    const view = await call<RevisionView>(
       app,
       201,
-      post(`${project}/flags/json/layout.v2/revisions`, { ControlValue: { columns: 2 } }),
+      post(`${project}/flags/json/layout.v2/revisions`, {
+        ControlValue: { columns: 2 },
+        Metadata: { owner: 'team-checkout', ticket: 'https://jira.example.com/CHK-1', expires: '2999-12-31' },
+      }),
     );
-    expect(kept.revision.Metadata).toEqual({
+    expect(view.revision.Metadata).toEqual({
       owner: 'team-checkout',
       ticket: 'https://jira.example.com/CHK-1',
       expires: '2999-12-31',
     });
-    const dropped = await call<RevisionView>(
+    const bare = await call<RevisionView>(
       app,
       201,
-      post(`${project}/flags/number/max-items/revisions`, { ControlValue: 3, Metadata: null }),
+      post(`${project}/flags/number/max-items/revisions`, { ControlValue: 3 }),
     );
-    expect(dropped.revision).not.toHaveProperty('Metadata');
+    expect(bare.revision).not.toHaveProperty('Metadata');
+    expect(bare.revision.FormatVersion).toBe(2); // a name with "-" is the flag model's
   });
 
   it('evaluates a number flag and a json flag for an instance id', async () => {
-    const view = await call<EvaluationView>(app, 200, { url: `${project}/flags/json/layout.v2/evaluate?instance_id=qa-1` });
+    const view = await call<EvaluationView>(app, 200, {
+      url: `${project}/flags/json/layout.v2/evaluate?instance_id=qa-1`,
+    });
     expect(view).toMatchObject({ value: { columns: 2 }, group: 'control' });
-    const number = await call<EvaluationView>(app, 200, { url: `${project}/flags/number/max-items/evaluate?instance_id=u1` });
+    const number = await call<EvaluationView>(app, 200, {
+      url: `${project}/flags/number/max-items/evaluate?instance_id=u1`,
+    });
     expect(number.value).toBe(3);
   });
 
@@ -161,7 +173,12 @@ describe('admin API: flags of the flag model', () => {
           OwnerID: 'jane',
         }),
       );
-      expect(created).toMatchObject({ project: PROJECT, name: 'beta-testers', description: 'early access', archived: false });
+      expect(created).toMatchObject({
+        project: PROJECT,
+        name: 'beta-testers',
+        description: 'early access',
+        archived: false,
+      });
       expect(created.latestRevision?.revision).toEqual({
         Name: 'beta-testers',
         Type: 'SEGMENT',
@@ -176,7 +193,9 @@ describe('admin API: flags of the flag model', () => {
       expect(segments.map((s) => s.name)).toEqual(['beta-testers']);
       const flags = await call<FlagView[]>(app, 200, { url: `${project}/flags` });
       expect(flags.map((f) => f.name)).not.toContain('beta-testers');
-      expect(await call(app, 409, post(`${project}/segments`, { name: 'beta-testers', Included: ['x'] }))).toMatchObject({
+      expect(
+        await call(app, 409, post(`${project}/segments`, { name: 'beta-testers', Included: ['x'] })),
+      ).toMatchObject({
         error: 'FlagExists',
         field: 'segment_name',
       });
@@ -208,7 +227,9 @@ describe('admin API: flags of the flag model', () => {
         Conditions: [{ Attribute: 'email', Operator: 'ends_with', Values: ['@example.com'] }],
         Comment: 'two testers',
       });
-      const history = await call<SegmentRevisionView[]>(app, 200, { url: `${project}/segments/beta-testers/revisions` });
+      const history = await call<SegmentRevisionView[]>(app, 200, {
+        url: `${project}/segments/beta-testers/revisions`,
+      });
       expect(history.map((r) => r.wtime)).toEqual([changed.wtime, created.latestRevision!.wtime]);
       expect(await call(app, 200, { url: `${project}/segments/beta-testers/revisions/latest` })).toEqual(changed);
       expect(
@@ -233,7 +254,10 @@ describe('admin API: flags of the flag model', () => {
           Variants: { on: true, off: false },
           ControlValue: false,
           Rules: [
-            { Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: ['beta-testers'] }], Value: true },
+            {
+              Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: ['beta-testers'] }],
+              Value: true,
+            },
             { Conditions: [{ Attribute: 'country', Operator: 'in', Values: ['DE', 'FR'] }], Value: true },
           ],
         }),
@@ -247,12 +271,20 @@ describe('admin API: flags of the flag model', () => {
         reason: 'TARGETING_MATCH',
         variant: 'on',
       });
-      expect(await evaluate({ targetingKey: 'x', email: 'kim@example.com' })).toMatchObject({ value: true, group: 'rule-1' });
-      expect(await evaluate({ targetingKey: 'A9', email: 'kim@example.com' })).toMatchObject({ value: false, group: 'control' });
+      expect(await evaluate({ targetingKey: 'x', email: 'kim@example.com' })).toMatchObject({
+        value: true,
+        group: 'rule-1',
+      });
+      expect(await evaluate({ targetingKey: 'A9', email: 'kim@example.com' })).toMatchObject({
+        value: false,
+        group: 'control',
+      });
       expect(await evaluate({ country: 'FR' })).toMatchObject({ value: true, group: 'rule-2', variant: 'on' });
       expect(await evaluate({ country: 'US' })).toMatchObject({ value: false, reason: 'DEFAULT', variant: 'off' });
       // An instance id is the context {targetingKey}: the segment's ids match.
-      const byId = await call<EvaluationView>(app, 200, { url: `${project}/flags/feature/boolean-flag/evaluate?instance_id=A1` });
+      const byId = await call<EvaluationView>(app, 200, {
+        url: `${project}/flags/feature/boolean-flag/evaluate?instance_id=A1`,
+      });
       expect([byId.value, byId.group]).toEqual([true, 'rule-1']);
     });
 
@@ -292,13 +324,23 @@ describe('admin API: flags of the flag model', () => {
         400,
         post(`${project}/flags/feature/boolean-flag/revisions`, {
           ControlValue: false,
-          Rules: [{ Conditions: [{ Attribute: 'targetingKey', Operator: 'not_in_segment', Values: ['beta-testers'] }], Value: true }],
+          Rules: [
+            {
+              Conditions: [{ Attribute: 'targetingKey', Operator: 'not_in_segment', Values: ['beta-testers'] }],
+              Value: true,
+            },
+          ],
         }),
       );
       expect(refused.message).toContain('segment "beta-testers", which is archived');
       const report = await call<DoctorReport>(app, 200, { url: `${project}/doctor` });
       expect(report.segmentReferences).toEqual([
-        expect.objectContaining({ name: 'boolean-flag', segment: 'beta-testers', state: 'archived', field: 'Rules[0].Conditions[0].Values[0]' }),
+        expect.objectContaining({
+          name: 'boolean-flag',
+          segment: 'beta-testers',
+          state: 'archived',
+          field: 'Rules[0].Conditions[0].Values[0]',
+        }),
       ]);
 
       const restored = await call<SegmentRevisionView>(app, 201, post(`${project}/segments/beta-testers/rollback`, {}));
@@ -315,7 +357,12 @@ describe('admin API: flags of the flag model', () => {
         201,
         post(`${project}/flags/feature/boolean-flag/disable`, { OwnerID: 'oncall', Comment: 'incident 42' }),
       );
-      expect(disabled.revision).toMatchObject({ Disabled: true, OwnerID: 'oncall', Comment: 'incident 42', FormatVersion: 2 });
+      expect(disabled.revision).toMatchObject({
+        Disabled: true,
+        OwnerID: 'oncall',
+        Comment: 'incident 42',
+        FormatVersion: 2,
+      });
       expect(disabled.revision.Rules).toHaveLength(2);
       const evaluated = await call<ContextEvaluationView>(
         app,
@@ -341,7 +388,9 @@ describe('admin API: flags of the flag model', () => {
       const view = await call<RevisionView>(
         app,
         201,
-        post(`${project}/flags/json/layout.v2/metadata`, { Metadata: { expires: '2027-01-31', ticket: null, tier: 2 } }),
+        post(`${project}/flags/json/layout.v2/metadata`, {
+          Metadata: { expires: '2027-01-31', ticket: null, tier: 2 },
+        }),
       );
       expect(view.revision.Metadata).toEqual({ owner: 'team-checkout', expires: '2027-01-31', tier: 2 });
       expect(view.revision.ControlValue).toEqual(before.revision.ControlValue);
@@ -356,9 +405,17 @@ describe('admin API: flags of the flag model', () => {
         post(`${project}/flags/json/layout.v2/metadata`, { Metadata: { expires: '31.01.2027' } }),
       );
       expect(badDate.field).toBe('Metadata.expires');
-      const badKey = await call<ErrorBody>(app, 400, post(`${project}/flags/json/layout.v2/metadata`, { Metadata: { 'a b': 1 } }));
+      const badKey = await call<ErrorBody>(
+        app,
+        400,
+        post(`${project}/flags/json/layout.v2/metadata`, { Metadata: { 'a b': 1 } }),
+      );
       expect(badKey.field).toBe('Metadata');
-      const notObject = await call<ErrorBody>(app, 400, post(`${project}/flags/json/layout.v2/metadata`, { Metadata: 'x' }));
+      const notObject = await call<ErrorBody>(
+        app,
+        400,
+        post(`${project}/flags/json/layout.v2/metadata`, { Metadata: 'x' }),
+      );
       expect(notObject.field).toBe('Metadata');
       expect(await rows()).toEqual(before);
     });
@@ -368,11 +425,19 @@ describe('admin API: flags of the flag model', () => {
     it.each([
       ['a value of the wrong type', 'number/max-items', { ControlValue: 'ten' }, 'ControlValue'],
       ['a json value that is not an object or array', 'json/layout.v2', { ControlValue: 3 }, 'ControlValue'],
-      ['a value outside the variants', 'feature/boolean-flag', { Variants: { on: true }, ControlValue: false }, 'ControlValue'],
+      [
+        'a value outside the variants',
+        'feature/boolean-flag',
+        { Variants: { on: true }, ControlValue: false },
+        'ControlValue',
+      ],
       [
         'an unknown operator',
         'feature/boolean-flag',
-        { ControlValue: false, Rules: [{ Conditions: [{ Attribute: 'a', Operator: 'matches', Values: ['x'] }], Value: true }] },
+        {
+          ControlValue: false,
+          Rules: [{ Conditions: [{ Attribute: 'a', Operator: 'matches', Values: ['x'] }], Value: true }],
+        },
         'Rules[0].Conditions[0].Operator',
       ],
       [
@@ -380,7 +445,15 @@ describe('admin API: flags of the flag model', () => {
         'feature/boolean-flag',
         {
           ControlValue: false,
-          Rules: [{ Conditions: [], Split: [{ Percent: 50, Value: true }, { Percent: 40, Value: false }] }],
+          Rules: [
+            {
+              Conditions: [],
+              Split: [
+                { Percent: 50, Value: true },
+                { Percent: 40, Value: false },
+              ],
+            },
+          ],
         },
         'Rules[0].Split',
       ],

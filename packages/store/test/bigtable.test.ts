@@ -418,7 +418,8 @@ describe('BigtableStore', () => {
         'metadata:ControlValue': 'null',
         'metadata:Treatments': '[{"OverrideList":["A1"],"PercentRollout":10,"Value":"null"}]',
         'metadata:Variants': '{"hi":"hello","literal":"null"}',
-        'metadata:Rules': '[{"Conditions":[{"Attribute":"country","Operator":"in","Values":["DE",49]}],"Value":"hello"}]',
+        'metadata:Rules':
+          '[{"Conditions":[{"Attribute":"country","Operator":"in","Values":["DE",49]}],"Value":"hello"}]',
         'metadata:Disabled': 'true',
         'metadata:Metadata': '{"owner":"team-a","expires":"2027-01-31","weight":2}',
         'metadata:CreatedTime': stored!.wtime,
@@ -432,7 +433,11 @@ describe('BigtableStore', () => {
       const runbookRef = feature('x');
       const dataRef: FlagRef = { ...runbookRef, flagType: 'data', name: 'runbook_text' };
       const [runbookText] = await store.append([
-        { kind: 'REVISION', ref: dataRef, fields: { Name: 'runbook_text', Type: 'DATA', FormatVersion: 1, ControlValue: 'null', Treatments: [] } },
+        {
+          kind: 'REVISION',
+          ref: dataRef,
+          fields: { Name: 'runbook_text', Type: 'DATA', FormatVersion: 1, ControlValue: 'null', Treatments: [] },
+        },
       ]);
       const [runbookRow] = parseCbtRows(await cbt('lookup', tables.flagTableId, runbookText!.key));
       expect(runbookRow?.cells['metadata:ControlValue']).toBe('null');

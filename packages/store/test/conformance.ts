@@ -411,7 +411,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             },
           ],
           Disabled: true,
-          Metadata: { owner: 'team-checkout', ticket: 'https://example.com/T-1', expires: '2027-01-31', weight: 1.5, pii: false },
+          Metadata: {
+            owner: 'team-checkout',
+            ticket: 'https://example.com/T-1',
+            expires: '2027-01-31',
+            weight: 1.5,
+            pii: false,
+          },
           Comment: 'rules',
           OwnerID: 'owner@example.com',
           Salt: ref.name,
@@ -424,15 +430,42 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       it('round-trips null and look-alike values of every type exactly in rows of FormatVersion 2', async () => {
         const store = await open();
         const cases: [FlagRef, Record<string, unknown>][] = [
-          [{ project: PROJECT, flagType: 'data', name: 'greeting' }, { Type: 'DATA', ControlValue: null }],
-          [{ project: PROJECT, flagType: 'data', name: 'null-text' }, { Type: 'DATA', ControlValue: 'null' }],
-          [{ project: PROJECT, flagType: 'data', name: 'quoted' }, { Type: 'DATA', ControlValue: '"hi"' }],
-          [{ project: PROJECT, flagType: 'data', name: 'plain' }, { Type: 'DATA', ControlValue: 'gpt-4o', Disabled: false }],
-          [{ project: PROJECT, flagType: 'feature', name: 'off' }, { Type: 'FEATURE', ControlValue: null }],
-          [{ project: PROJECT, flagType: 'number', name: 'limit' }, { Type: 'NUMBER', ControlValue: -0.25 }],
-          [{ project: PROJECT, flagType: 'number', name: 'big' }, { Type: 'NUMBER', ControlValue: 1e21 }],
-          [{ project: PROJECT, flagType: 'number', name: 'none' }, { Type: 'NUMBER', ControlValue: null }],
-          [{ project: PROJECT, flagType: 'json', name: 'list' }, { Type: 'JSON', ControlValue: [] }],
+          [
+            { project: PROJECT, flagType: 'data', name: 'greeting' },
+            { Type: 'DATA', ControlValue: null },
+          ],
+          [
+            { project: PROJECT, flagType: 'data', name: 'null-text' },
+            { Type: 'DATA', ControlValue: 'null' },
+          ],
+          [
+            { project: PROJECT, flagType: 'data', name: 'quoted' },
+            { Type: 'DATA', ControlValue: '"hi"' },
+          ],
+          [
+            { project: PROJECT, flagType: 'data', name: 'plain' },
+            { Type: 'DATA', ControlValue: 'gpt-4o', Disabled: false },
+          ],
+          [
+            { project: PROJECT, flagType: 'feature', name: 'off' },
+            { Type: 'FEATURE', ControlValue: null },
+          ],
+          [
+            { project: PROJECT, flagType: 'number', name: 'limit' },
+            { Type: 'NUMBER', ControlValue: -0.25 },
+          ],
+          [
+            { project: PROJECT, flagType: 'number', name: 'big' },
+            { Type: 'NUMBER', ControlValue: 1e21 },
+          ],
+          [
+            { project: PROJECT, flagType: 'number', name: 'none' },
+            { Type: 'NUMBER', ControlValue: null },
+          ],
+          [
+            { project: PROJECT, flagType: 'json', name: 'list' },
+            { Type: 'JSON', ControlValue: [] },
+          ],
         ];
         for (const [ref, extra] of cases) {
           const fields = {
@@ -475,7 +508,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         );
         const [archived] = await store.append([{ kind: 'REVISION', ref, fields: { ...segment, Archived: true } }]);
         expect((await store.latest('REVISION', ref))?.fields.Archived).toBe(true);
-        expect((await store.history('REVISION', ref)).map((r) => r.wtime)).toEqual([archived!.wtime, revisionStored!.wtime]);
+        expect((await store.history('REVISION', ref)).map((r) => r.wtime)).toEqual([
+          archived!.wtime,
+          revisionStored!.wtime,
+        ]);
       });
 
       it('keeps names with - and . apart from their prefixes (a, a-b, a.b, a_b, ab), listed and scanned in byte order', async () => {
@@ -520,7 +556,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           logEntry({ flagType: 'number', flagName: 'limit', instanceId: 'u2', value: null, group: 'disabled' }),
           logEntry({ flagType: 'json', flagName: 'layout.v2', instanceId: 'u1', value: { columns: [1, 'x'] } }),
           logEntry({ flagType: 'json', flagName: 'layout.v2', instanceId: 'u2', value: ['a', null] }),
-          logEntry({ flagType: 'feature', flagName: 'boolean-flag', instanceId: 'u1', value: null, group: 'rule-2-split-1' }),
+          logEntry({
+            flagType: 'feature',
+            flagName: 'boolean-flag',
+            instanceId: 'u1',
+            value: null,
+            group: 'rule-2-split-1',
+          }),
           logEntry({ flagType: 'data', flagName: 'greeting', instanceId: 'u1', value: 'null' }),
         ];
         await store.appendLogs(entries);

@@ -16,9 +16,12 @@ export function parseFlagValue(text: string, flagType: FlagType, field: string):
     case 'number': {
       const trimmed = text.trim();
       if (JSON_NUMBER.test(trimmed)) return Number(trimmed);
-      throw new InvalidInputError(`${field} must be a number for a number flag (e.g. 42 or 0.5), got ${JSON.stringify(text)}`, {
-        field,
-      });
+      throw new InvalidInputError(
+        `${field} must be a number for a number flag (e.g. 42 or 0.5), got ${JSON.stringify(text)}`,
+        {
+          field,
+        },
+      );
     }
     case 'json': {
       let value: unknown;
@@ -81,7 +84,10 @@ export function parseAttribute(text: string): [string, unknown] {
 
 /** Ids given as `A1,A2` (repeatable options add up); empty parts are dropped, so `''` is no ids. */
 export function parseIdList(values: readonly string[]): string[] {
-  return values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter((id) => id !== '');
+  return values
+    .flatMap((value) => value.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
 }
 
 /**

@@ -55,7 +55,10 @@ export function rolloutSummary(revision: Revision | SegmentRevision): string {
   if (isSegment(revision)) return segmentSummary(revision);
   if (revision.Archived === true) return 'archived';
   const treatments = Array.isArray(revision.Treatments) ? revision.Treatments.map(treatmentSummary) : [];
-  const rules = Array.isArray(revision.Rules) && revision.Rules.length > 0 ? [`${revision.Rules.length} rule${revision.Rules.length === 1 ? '' : 's'}`] : [];
+  const rules =
+    Array.isArray(revision.Rules) && revision.Rules.length > 0
+      ? [`${revision.Rules.length} rule${revision.Rules.length === 1 ? '' : 's'}`]
+      : [];
   const summary = [...rules, ...treatments, `else ${value(revision.ControlValue)}`].join(', ');
   return revision.Disabled === true ? `disabled (answers ${value(revision.ControlValue)}); ${summary}` : summary;
 }
@@ -104,10 +107,16 @@ export function formatRevision(view: RevisionView | SegmentRevisionView): string
     lines.push(`  rollout:  ${rolloutSummary(r)}`);
     const variants: VariantValues = typeof r.Variants === 'object' && r.Variants !== null ? r.Variants : {};
     if (Object.keys(variants).length > 0) {
-      lines.push(`  variants: ${Object.entries(variants).map(([name, v]) => `${name}=${value(v)}`).join(', ')}`);
+      lines.push(
+        `  variants: ${Object.entries(variants)
+          .map(([name, v]) => `${name}=${value(v)}`)
+          .join(', ')}`,
+      );
     }
     if (Array.isArray(r.Rules)) {
-      r.Rules.forEach((rule, i) => lines.push(`  rule ${i + 1}:   ${formatRule(rule, variants)}`));
+      r.Rules.forEach((rule, i) => {
+        lines.push(`  rule ${i + 1}:   ${formatRule(rule, variants)}`);
+      });
     }
     if (Array.isArray(r.Treatments)) {
       r.Treatments.forEach((t, i) => {
@@ -120,7 +129,11 @@ export function formatRevision(view: RevisionView | SegmentRevisionView): string
     );
     if (r.Disabled === true) lines.push('  disabled: yes (kill switch)');
     if (typeof r.Metadata === 'object' && r.Metadata !== null && Object.keys(r.Metadata).length > 0) {
-      lines.push(`  metadata: ${Object.entries(r.Metadata).map(([key, v]) => `${key}=${String(v)}`).join(', ')}`);
+      lines.push(
+        `  metadata: ${Object.entries(r.Metadata)
+          .map(([key, v]) => `${key}=${String(v)}`)
+          .join(', ')}`,
+      );
     }
   }
   if (r.Comment !== undefined) lines.push(`  comment:  ${r.Comment}`);

@@ -191,7 +191,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
       [] as string[],
     )
     .option('--variant <name=value>', 'name a value, repeatable (on=true, greeting=hello)', collect, [] as string[])
-    .option("--rule <rule>", "a targeting rule, repeatable, in order (see Rules below)", collect, [] as string[])
+    .option('--rule <rule>', 'a targeting rule, repeatable, in order (see Rules below)', collect, [] as string[])
     .option('--rules-json <file|json>', 'the rules in full, as a JSON list (a file, or the JSON itself)')
     .option(
       '--metadata <key=value>',
@@ -210,7 +210,8 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .action(async (name: string, opts: RevisionOptions, command: Command) => {
       const view = await withStore(command, async (admin) => {
         const ref = await resolveRef(admin, name, opts);
-        const current = opts.metadata.length > 0 ? await admin.store.latest('REVISION', ref) : undefined;
+        // The flag's metadata (owner, ticket, expiry) is kept from the revision in force unless --metadata changes it.
+        const current = await admin.store.latest('REVISION', ref);
         const metadata = current?.fields.Metadata as Revision['Metadata'] | undefined;
         return admin.addRevision(ref, await revisionInput(ref, opts, metadata));
       });
@@ -241,7 +242,12 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   }
 
   flagCommand('metadata', "change a flag's metadata: a new revision, the one in force with the keys set or removed")
-    .option('--set <key=value>', 'set a key (a string), repeatable: owner=team-a, expires=2027-03-31', collect, [] as string[])
+    .option(
+      '--set <key=value>',
+      'set a key (a string), repeatable: owner=team-a, expires=2027-03-31',
+      collect,
+      [] as string[],
+    )
     .option('--unset <key>', 'remove a key, repeatable', collect, [] as string[])
     .option('--owner <id>', 'who changed it (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
@@ -316,7 +322,12 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
 
   flagCommand('eval', 'evaluate a flag for one instance id, or for a context of attributes')
     .option('-i, --instance-id <id>', 'the id to bucket, e.g. a user id (the targeting key)')
-    .option('--attr <key=value>', 'a context attribute, repeatable: country=DE (a string) or age:=42 (JSON)', collect, [] as string[])
+    .option(
+      '--attr <key=value>',
+      'a context attribute, repeatable: country=DE (a string) or age:=42 (JSON)',
+      collect,
+      [] as string[],
+    )
     .option('--context <file|json>', 'the whole context as a JSON object (a file, or the JSON itself)')
     .action(
       async (
@@ -331,7 +342,9 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
             });
           }
           const id = opts.instanceId;
-          const view = await withStore(command, async (admin) => admin.evaluate(await resolveRef(admin, name, opts), id));
+          const view = await withStore(command, async (admin) =>
+            admin.evaluate(await resolveRef(admin, name, opts), id),
+          );
           print(command, view, formatEvaluation);
           return;
         }
@@ -509,11 +522,13 @@ async function revisionInput(
   }
   if (opts.rule.length > 0) input.Rules = opts.rule.map((rule, i) => parseRule(rule, flagType, variants, i));
   if (opts.rulesJson !== undefined) input.Rules = await structuredArgument(opts.rulesJson, 'Rules');
+  if (opts.metadata.length === 0 && base.Metadata === undefined && isMetadata(metadataInForce)) {
+    input.Metadata = metadataInForce;
+  }
   if (opts.metadata.length > 0) {
-    const metadata: Record<string, unknown> =
-      typeof base.Metadata === 'object' && base.Metadata !== null
-        ? { ...(base.Metadata as object) }
-        : { ...(metadataInForce ?? {}) };
+    const metadata: Record<string, unknown> = isMetadata(base.Metadata)
+      ? { ...base.Metadata }
+      : { ...(isMetadata(metadataInForce) ? metadataInForce : {}) };
     for (const item of opts.metadata) {
       const [key, value] = parseAssignment(item, 'Metadata', 'owner=team-checkout');
       if (value === '') delete metadata[key];
@@ -528,6 +543,10 @@ async function revisionInput(
   if (opts.salt === false) input.Salt = null;
   else if (typeof opts.salt === 'string') input.Salt = opts.salt;
   return input;
+}
+
+function isMetadata(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -73,7 +73,8 @@ function tokenize(text: string, field: string, whole: string): Token[] {
     } else if (ch === '"') {
       let end = i + 1;
       while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      if (end >= text.length) throw syntaxError(whole, field, `a closing " for the string starting at ${JSON.stringify(text.slice(i))}`);
+      if (end >= text.length)
+        throw syntaxError(whole, field, `a closing " for the string starting at ${JSON.stringify(text.slice(i))}`);
       const literal = text.slice(i, end + 1);
       let value: unknown;
       try {
@@ -104,7 +105,8 @@ function syntaxError(whole: string, field: string, expected: string): InvalidInp
 function conditionValue(token: Token, operator: string): string | number | boolean {
   if (token.kind === 'string') return token.text;
   if (NUMBER_OPERATORS.has(operator) && NUMBER.test(token.text)) return Number(token.text);
-  if (BOOLEAN_OPERATORS.has(operator) && (token.text === 'true' || token.text === 'false')) return token.text === 'true';
+  if (BOOLEAN_OPERATORS.has(operator) && (token.text === 'true' || token.text === 'false'))
+    return token.text === 'true';
   return token.text;
 }
 
@@ -238,7 +240,11 @@ export function parseRule(
   if (splits.some((match) => match !== null)) {
     const Split: SplitBucket[] = splits.map((match, m) => {
       if (match === null) {
-        throw syntaxError(text, field, `PERCENT%:VALUE for every part of a split, not ${JSON.stringify(parts[m]!.trim())}`);
+        throw syntaxError(
+          text,
+          field,
+          `PERCENT%:VALUE for every part of a split, not ${JSON.stringify(parts[m]!.trim())}`,
+        );
       }
       return {
         Percent: Number(match[1]),

@@ -57,7 +57,12 @@ export function registerSegmentCommands(program: Command, context: SegmentComman
       .option('-d, --description <text>', 'what the segment is')
       .option('--include <ids>', 'targeting keys always in it, comma-separated, repeatable', collect, [] as string[])
       .option('--exclude <ids>', 'targeting keys never in it, comma-separated, repeatable', collect, [] as string[])
-      .option('--condition <conditions>', 'conditions for everyone else, repeatable (see below)', collect, [] as string[])
+      .option(
+        '--condition <conditions>',
+        'conditions for everyone else, repeatable (see below)',
+        collect,
+        [] as string[],
+      )
       .option('--conditions-json <file|json>', 'the conditions in full, a JSON list of {Attribute, Operator, Values}')
       .option('--owner <id>', 'who made the change (OwnerID; default: your user name)')
       .option('--comment <text>', 'why')
@@ -76,7 +81,9 @@ export function registerSegmentCommands(program: Command, context: SegmentComman
       });
     }
     if (opts.condition.length > 0) {
-      input.Conditions = opts.condition.flatMap((text, i) => parseConditions(text, `Conditions (--condition ${i + 1})`));
+      input.Conditions = opts.condition.flatMap((text, i) =>
+        parseConditions(text, `Conditions (--condition ${i + 1})`),
+      );
     }
     if (opts.conditionsJson !== undefined) {
       const trimmed = opts.conditionsJson.trim();
@@ -145,7 +152,11 @@ export function registerSegmentCommands(program: Command, context: SegmentComman
     .option('--owner <id>', 'who rolled back (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
     .action(
-      async (name: string, opts: SegmentOptions & { to?: string; owner?: string; comment?: string }, command: Command) => {
+      async (
+        name: string,
+        opts: SegmentOptions & { to?: string; owner?: string; comment?: string },
+        command: Command,
+      ) => {
         const view = await withStore(command, (admin) =>
           admin.rollbackSegment(ref(name, opts), {
             to: opts.to,

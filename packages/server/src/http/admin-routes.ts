@@ -178,7 +178,9 @@ const revisionSchema = {
   properties: {
     Name: { type: 'string' },
     Type: { type: 'string', description: 'FEATURE, DATA, NUMBER or JSON' },
-    FormatVersion: { description: '1 for the runbook format; 2 when the revision uses the flag model (docs/flag-model.md)' },
+    FormatVersion: {
+      description: '1 for the runbook format; 2 when the revision uses the flag model (docs/flag-model.md)',
+    },
     ControlValue: controlValueSchema,
     Treatments: treatmentsSchema,
     Comment: { type: 'string' },
@@ -351,7 +353,7 @@ const revisionBody = {
     ...flagModelFields,
     Metadata: {
       ...metadataSchema,
-      description: `${metadataSchema.description}. Absent: the Metadata in force is kept; null: none`,
+      description: `${metadataSchema.description}. The revision is written as given: without Metadata it has none (POST …/metadata changes the keys alone)`,
     },
     ...ownerComment,
     HashAlgorithm: hashAlgorithmSchema,
@@ -869,7 +871,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         params: flagParams,
         body: contextBody,
         response: {
-          200: answer(contextEvaluationViewSchema, 'the value, the step that gave it (group), why (reason) and its variant'),
+          200: answer(
+            contextEvaluationViewSchema,
+            'the value, the step that gave it (group), why (reason) and its variant',
+          ),
           ...errors(400, 404),
         },
       },
@@ -943,7 +948,11 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
           properties: { include_archived: { type: 'boolean', description: 'include archived segments' } },
         },
         response: {
-          200: { type: 'array', items: segmentViewSchema, description: 'the segments, by name, with their revision in force' },
+          200: {
+            type: 'array',
+            items: segmentViewSchema,
+            description: 'the segments, by name, with their revision in force',
+          },
           ...errors(400, 404),
         },
       },
@@ -1020,7 +1029,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     '/projects/:project/segments/:name/revisions',
     {
       schema: {
-        summary: 'Change a segment: a new revision whose given parts (Included, Excluded, Conditions) replace those in force',
+        summary:
+          'Change a segment: a new revision whose given parts (Included, Excluded, Conditions) replace those in force',
         tags: ['admin'],
         params: segmentParams,
         body: segmentRevisionBody,
@@ -1071,7 +1081,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         params: segmentParams,
         body: rollbackBody,
         response: {
-          201: answer(segmentRevisionViewSchema, 'the new revision: a copy of the earlier one, naming it in RollbackOf'),
+          201: answer(
+            segmentRevisionViewSchema,
+            'the new revision: a copy of the earlier one, naming it in RollbackOf',
+          ),
           ...errors(400, 404),
         },
       },
