@@ -1,8 +1,8 @@
 import {
   assertFlagName,
   assertProjectName,
-  type CompiledSegment,
   compileFlag,
+  compileSegmentFlag,
   EmptyFlagDataException,
   FlagExistsError,
   type FlagMetadata,
@@ -24,6 +24,7 @@ import {
   requiredFormatVersion,
   type SegmentLookup,
   type SegmentRevision,
+  segmentLookupOf,
   storedFlagType,
   TimeoutError,
   UnavailableError,
@@ -375,7 +376,6 @@ export class FlagAdmin {
     // Checked and evaluated as the service does (an archived flag throws its EmptyFlagDataException).
     const flag = compileFlag({ flagType: ref.flagType, name: ref.name, revision: row.fields });
     if (flag.state === 'invalid') throw flag.error;
-    if (flag.state === 'segment') throw new InvalidInputError(`${refLabel(ref)} is a segment, not a flag`);
     const segments = await this.segmentLookup(ref.project, flag.compiled.segmentNames);
     const result = flag.compiled.evaluateContext(checked, segments);
     return {
@@ -632,16 +632,13 @@ export class FlagAdmin {
 
   /** The project's segments that `names` name, compiled; a segment missing or invalid is unknown to the lookup. */
   private async segmentLookup(project: string, names: readonly string[]): Promise<SegmentLookup> {
-    const segments = new Map<string, CompiledSegment>();
-    await Promise.all(
+    const entries = await Promise.all(
       names.map(async (name) => {
         const row = await this.store.latest('REVISION', { project, flagType: 'segment', name });
-        if (!row) return;
-        const compiled = compileFlag({ flagType: 'segment', name, revision: row.fields });
-        if (compiled.state === 'segment') segments.set(name, compiled.segment);
+        return row && compileSegmentFlag({ flagType: 'segment', name, revision: row.fields });
       }),
     );
-    return (name) => segments.get(name);
+    return segmentLookupOf(entries.filter((entry) => entry !== undefined));
   }
 
   /** The newest revision of a flag, which a change copies: it must exist and not be archived. */
