@@ -417,7 +417,16 @@ export class FlagAdmin {
       await this.refuseUnusableSegments(ref.project, revision, 'row_cell_value');
       rows.push({ kind, ref, fields: revision });
     }
-    return this.appendInOrder(rows, (i) => names?.[i] ?? `config ${i + 1}`);
+    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
+    const stored: StoredRow[] = [];
+    for (const row of rows) {
+      try {
+        stored.push(...(await this.store.append([row])));
+      } catch (error) {
+        throw partlyApplied(error, stored.length, rows.length, (i) => names?.[i] ?? `config ${i + 1}`);
+      }
+    }
+    return stored;
   }
 
   /** What `apply` promises on this store, for people: read from the store's capabilities. */
@@ -429,23 +438,13 @@ export class FlagAdmin {
   }
 
   /**
-   * Writes a whole set of flags and segments of one project (an import): every flag
-   * and segment is checked first — names, revisions, the segments rules name (in the
-   * set or the store), flags that exist already — and nothing is written if any is
-   * refused. The rows are then appended in one batch where the store's batches are
-   * atomic, else one at a time, segments first, and a failure names what was written
-   * (`guarantee` says which, as for `apply`).
+   * Writes a whole set of flags and segments of one project (an import, `vexil import
+   * flagd`): every flag and segment is checked first — names, revisions, the segments
+   * rules name (in the set or the store), flags that exist already — and then all rows
+   * are appended in one atomic batch, or none (see flag-batch.ts).
    */
   async writeBatch(batch: FlagBatch): Promise<FlagBatchResult> {
     return writeFlagBatch(this, batch);
-  }
-
-  /** What `writeBatch` promises on this store, for people: read from the store's capabilities. */
-  get batchGuarantee(): string {
-    return this.store.capabilities.atomicBatch
-      ? 'all flags and segments or none'
-      : `the ${this.store.engine} store has no atomic batches: the flags and segments are written one row at a time, ` +
-          'segments first; on failure, the rows already written stay, and the error names them';
   }
 
   // ------------------------------------------------------------ segments
@@ -591,28 +590,6 @@ export class FlagAdmin {
     if (!(await this.store.latest('FLAG', ref))) return 'unknown';
     const latest = await this.store.latest('REVISION', ref);
     return latest?.fields.Archived === true ? 'archived' : 'active';
-  }
-
-  /**
-   * Appends rows in one batch where the store's batches are atomic; else one row at a
-   * time, in order, so that a failure names (by `name(i)`) the rows already written.
-   * @internal
-   */
-  async appendInOrder(
-    rows: readonly NewRow[],
-    name: (index: number) => string,
-    what: 'apply' | 'batch' = 'apply',
-  ): Promise<StoredRow[]> {
-    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
-    const stored: StoredRow[] = [];
-    for (const row of rows) {
-      try {
-        stored.push(...(await this.store.append([row])));
-      } catch (error) {
-        throw partlyApplied(error, stored.length, rows.length, name, what);
-      }
-    }
-    return stored;
   }
 
   // ------------------------------------------------------------ internals
@@ -867,24 +844,15 @@ function noRevision(ref: FlagRef): EmptyFlagDataException {
  * The error of an apply that stopped after writing `written` of `total` rows (stores
  * without atomic batches): the cause's message and kind, and what was written.
  */
-function partlyApplied(
-  error: unknown,
-  written: number,
-  total: number,
-  name: (index: number) => string,
-  what: 'apply' | 'batch',
-): unknown {
+function partlyApplied(error: unknown, written: number, total: number, name: (index: number) => string): unknown {
   if (written === 0) return error;
   const done = written === 1 ? name(0) : `${name(0)} ${written === 2 ? 'and' : 'to'} ${name(written - 1)}`;
   const message =
     `${error instanceof Error ? error.message : String(error)}; ` +
-    `${what === 'apply' ? 'apply' : 'the batch'} stopped at ${name(written)} (${written + 1} of ${total}): ${done} ${written === 1 ? 'was' : 'were'} written and stay ` +
+    `apply stopped at ${name(written)} (${written + 1} of ${total}): ${done} ${written === 1 ? 'was' : 'were'} written and stay ` +
     '(this store has no atomic batches)';
   const options = {
-    hint:
-      what === 'apply'
-        ? `once the cause is fixed, apply the files from ${name(written)} on; applying ${done} again would add ${written === 1 ? 'its row' : 'their rows'} a second time`
-        : 'once the cause is fixed, write the batch again with existing: "revise" (what was written gets one more revision), or without what was written',
+    hint: `once the cause is fixed, apply the files from ${name(written)} on; applying ${done} again would add ${written === 1 ? 'its row' : 'their rows'} a second time`,
     cause: error,
   };
   if (error instanceof TimeoutError) return new TimeoutError(message, options);

@@ -43,27 +43,28 @@ export interface FlagBatch {
    * batch, naming it; `revise` gives it a new revision (a flag only if of the same type).
    */
   existing?: 'refuse' | 'revise' | undefined;
+  /** Check everything and say what would be written, but write nothing. */
+  dryRun?: boolean | undefined;
+  /** What the batch came from, in messages: `the flagd file`; `the batch` by default. */
+  source?: string | undefined;
 }
+
+/** `add`: a new flag or segment (its FLAG row and first revision); `update`: a new revision of one that exists. */
+export type BatchAction = 'add' | 'update';
 
 export interface FlagBatchResult {
-  /** The rows written, in order: each segment's, then each flag's (FLAG row first when new). */
+  segments: { name: string; action: BatchAction }[];
+  flags: { name: string; flagType: ValueFlagType; action: BatchAction }[];
+  /** The rows written, in order: each segment's, then each flag's (FLAG row first when new); none on a dry run. */
   rows: StoredRow[];
-  /**
-   * true: the rows landed as one atomic batch. false: the store has no atomic batches
-   * (its `capabilities.atomicBatch`); they were written one at a time, in order.
-   */
-  atomic: boolean;
-}
-
-/** What a failure names: `segment beta` or `flag boolean-flag`. */
-interface Planned {
-  row: NewRow;
-  label: string;
 }
 
 /**
- * FlagAdmin.writeBatch: checks everything, then writes. Each refusal names the flag
- * or segment at fault (the message starts with it) and keeps core's field.
+ * FlagAdmin.writeBatch, the one way Vexil writes many flags at once (`vexil import
+ * flagd` too): checks everything, then appends every row in one atomic batch, or
+ * nothing. A store without atomic batches (Bigtable) is refused before anything is
+ * written. Each refusal names the flag or segment at fault (the message starts with
+ * it) and keeps core's field.
  */
 export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promise<FlagBatchResult> {
   const { project } = batch;
@@ -74,43 +75,39 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
       field: 'existing',
     });
   }
-  const planned: Planned[] = [];
+  const source = batch.source ?? 'the batch';
+  const rows: NewRow[] = [];
+  const result: FlagBatchResult = { segments: [], flags: [], rows: [] };
   /** Segments of the batch, which its flags' rules may name. */
   const batchSegments = new Set<string>();
 
   for (const [index, entry] of (batch.segments ?? []).entries()) {
-    const label = `segment ${entry.name}`;
-    await naming(`segments[${index}] (${label})`, async () => {
+    await naming(`segments[${index}] (segment ${entry.name})`, async () => {
       const ref = segmentRef(project, entry.name);
       if (batchSegments.has(ref.name)) {
-        throw new InvalidInputError(`the batch holds segment ${ref.name} twice`, { field: 'segment_name' });
+        throw new InvalidInputError(`${source} holds segment ${ref.name} twice`, { field: 'segment_name' });
       }
       batchSegments.add(ref.name);
       const revision = segmentFromInput(ref, { ...entry.segment }, undefined);
-      const exists = await admin.store.latest('FLAG', ref);
+      const exists = (await admin.store.latest('FLAG', ref)) !== undefined;
       if (exists && mode === 'refuse') {
         throw new FlagExistsError(`segment ${ref.name} already exists in project ${project}`, {
           field: 'segment_name',
           hint: 'leave it out of the batch, or write the batch with existing: "revise" to give it a new revision',
         });
       }
-      if (!exists) {
-        planned.push({
-          row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) },
-          label: `${label} (its FLAG row)`,
-        });
-      }
-      planned.push({ row: { kind: 'REVISION', ref, fields: revision }, label: `${label} (its revision)` });
+      if (!exists) rows.push({ kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) });
+      rows.push({ kind: 'REVISION', ref, fields: revision });
+      result.segments.push({ name: ref.name, action: exists ? 'update' : 'add' });
     });
   }
 
   const flagNames = new Set<string>();
   for (const [index, entry] of (batch.flags ?? []).entries()) {
-    const label = `flag ${entry.name}`;
-    await naming(`flags[${index}] (${label})`, async () => {
+    await naming(`flags[${index}] (flag ${entry.name})`, async () => {
       const ref: FlagRef = flagRef(project, entry.flagType, entry.name);
       if (flagNames.has(ref.name)) {
-        throw new InvalidInputError(`the batch holds flag ${ref.name} twice`, { field: 'flag_name' });
+        throw new InvalidInputError(`${source} holds flag ${ref.name} twice`, { field: 'flag_name' });
       }
       flagNames.add(ref.name);
       const revision = admin.revisionFromInput(ref, entry.revision);
@@ -121,9 +118,11 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
       for (const type of VALUE_FLAG_TYPES) {
         if (!(await admin.store.latest('FLAG', { ...ref, flagType: type }))) continue;
         if (type !== ref.flagType) {
-          throw new FlagExistsError(`flag ${ref.name} already exists in project ${project} as a ${type} flag`, {
-            field: 'flag_type',
-          });
+          throw new FlagExistsError(
+            `${ref.name} exists in project ${project} as a ${type} flag; ${source} makes it a ${ref.flagType}: ` +
+              "a flag's type cannot change, so nothing was written",
+            { field: 'flag_type', hint: `rename the flag, or archive the ${type} flag first` },
+          );
         }
         exists = true;
       }
@@ -133,23 +132,21 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
           hint: 'leave it out of the batch, or write the batch with existing: "revise" to give it a new revision',
         });
       }
-      if (!exists) {
-        planned.push({
-          row: { kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) },
-          label: `${label} (its FLAG row)`,
-        });
-      }
-      planned.push({ row: { kind: 'REVISION', ref, fields: revision }, label: `${label} (its revision)` });
+      if (!exists) rows.push({ kind: 'FLAG', ref, fields: admin.metadataFor(ref, entry.description) });
+      rows.push({ kind: 'REVISION', ref, fields: revision });
+      result.flags.push({ name: ref.name, flagType: ref.flagType as ValueFlagType, action: exists ? 'update' : 'add' });
     });
   }
 
-  const atomic = admin.store.capabilities.atomicBatch;
-  const rows = await admin.appendInOrder(
-    planned.map((item) => item.row),
-    (i) => planned[i]?.label ?? `row ${i + 1}`,
-    'batch',
-  );
-  return { rows, atomic };
+  if (batch.dryRun === true) return result;
+  if (!admin.store.capabilities.atomicBatch) {
+    throw new InvalidInputError(
+      `the ${admin.store.engine} store cannot write a batch all at once, and ${source} is written whole or not at all; nothing was written`,
+      { field: 'VEXIL_STORE', hint: 'write it into a store with atomic batches (sqlite, postgres or memory)' },
+    );
+  }
+  result.rows = await admin.store.append(rows);
+  return result;
 }
 
 /** Runs `check`, starting the message of a Vexil error it throws with `what`. */

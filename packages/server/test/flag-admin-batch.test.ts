@@ -68,9 +68,15 @@ describe('FlagAdmin.writeBatch: a set of flags and segments, checked whole, then
   it('writes segments first, then each flag with its revision, in one atomic append', async () => {
     const store = new FailingStore(true);
     const admin = new FlagAdmin(store);
-    const { rows, atomic } = await admin.writeBatch(batch());
-    expect(atomic).toBe(true);
+    const { rows, flags, segments } = await admin.writeBatch(batch());
     expect(store.appendCalls).toEqual([10]);
+    expect(segments).toEqual([{ name: 'beta-testers', action: 'add' }]);
+    expect(flags.map((flag) => `${flag.action} ${flag.flagType}/${flag.name}`)).toEqual([
+      'add feature/boolean-flag',
+      'add data/targeted-flag',
+      'add number/integer-flag',
+      'add json/object-flag',
+    ]);
     expect(rowsOf(rows)).toEqual([
       'FLAG segment/beta-testers',
       'REVISION segment/beta-testers',
@@ -83,7 +89,6 @@ describe('FlagAdmin.writeBatch: a set of flags and segments, checked whole, then
       'FLAG json/object-flag',
       'REVISION json/object-flag',
     ]);
-    expect(admin.batchGuarantee).toBe('all flags and segments or none');
     // Written as FlagAdmin writes any revision: salted, FormatVersion set, evaluable.
     const targeted = rows[5]!.fields;
     expect(targeted).toMatchObject({ Salt: 'targeted-flag', FormatVersion: 2, Type: 'DATA' });
@@ -134,31 +139,40 @@ describe('FlagAdmin.writeBatch: a set of flags and segments, checked whole, then
   it('with existing: "revise", gives flags and segments that exist a new revision instead', async () => {
     const admin = new FlagAdmin(new MemoryStore());
     await admin.writeBatch(batch());
-    const { rows } = await admin.writeBatch({ ...batch(), existing: 'revise' });
+    const { rows, flags, segments } = await admin.writeBatch({ ...batch(), existing: 'revise' });
     expect(rows.every((row) => row.kind === 'REVISION')).toBe(true);
     expect(rows).toHaveLength(5);
+    expect([...segments, ...flags].every((item) => item.action === 'update')).toBe(true);
     const wrongType = batch();
     wrongType.flags = [{ name: 'integer-flag', flagType: 'data', revision: { ControlValue: '10' } }];
     await expect(admin.writeBatch({ ...wrongType, existing: 'revise' })).rejects.toThrow(
-      /flag integer-flag already exists in project openfeature as a number flag/,
+      /integer-flag exists in project openfeature as a number flag; the batch makes it a data: a flag's type cannot change/,
     );
   });
 
-  it('without atomic batches, says so, writes one row at a time, and on a failure names what was written', async () => {
-    const store = new FailingStore(false, 4);
+  it('with dryRun, checks everything and says what it would write, but writes nothing', async () => {
+    const store = new FailingStore(true);
     const admin = new FlagAdmin(store);
-    expect(admin.batchGuarantee).toContain('the memory store has no atomic batches');
-    const error = await admin.writeBatch(batch()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as UnavailableError).message).toBe(
-      'the engine went away; the batch stopped at flag boolean-flag (its revision) (4 of 10): ' +
-        'segment beta-testers (its FLAG row) to flag boolean-flag (its FLAG row) were written and stay (this store has no atomic batches)',
+    const planned = await admin.writeBatch({ ...batch(), dryRun: true });
+    expect(planned.rows).toEqual([]);
+    expect(planned.flags).toHaveLength(4);
+    expect(planned.segments).toEqual([{ name: 'beta-testers', action: 'add' }]);
+    expect(store.appendCalls).toEqual([]);
+    const bad = batch();
+    bad.segments = [];
+    await expect(admin.writeBatch({ ...bad, dryRun: true })).rejects.toThrow(/names segment "beta-testers"/);
+  });
+
+  it('without atomic batches, refuses the whole batch before writing any row', async () => {
+    const store = new FailingStore(false);
+    const admin = new FlagAdmin(store);
+    const error = await admin.writeBatch({ ...batch(), source: 'the flagd file' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).message).toBe(
+      'the memory store cannot write a batch all at once, and the flagd file is written whole or not at all; nothing was written',
     );
-    expect(store.appendCalls).toEqual([1, 1, 1, 1]);
-    expect(rowsOf(await store.scanProject('openfeature'))).toEqual([
-      'FLAG feature/boolean-flag',
-      'FLAG segment/beta-testers',
-      'REVISION segment/beta-testers',
-    ]);
+    expect((error as InvalidInputError).field).toBe('VEXIL_STORE');
+    expect(store.appendCalls).toEqual([]);
+    expect(await store.scanProject('openfeature')).toEqual([]);
   });
 });
