@@ -9,7 +9,7 @@ import {
 } from '@vexil/core';
 import type { FlagStore, StoredRow } from '@vexil/store';
 import { type ExpiredFlag, expiredFlagOf } from './expired-flags.js';
-import { type SegmentState, segmentReferences } from './segment-references.js';
+import { type SegmentState, segmentReferences, segmentStateOf } from './segment-references.js';
 
 /** One row that does not validate, and why. */
 export interface RowProblem {
@@ -33,7 +33,7 @@ export interface SegmentReferenceProblem {
   revision: string;
   key: string;
   segment: string;
-  /** `unknown`: the project has no such segment; `archived`: it is archived (no members). */
+  /** `unknown`: the project has no such segment; `invalid`: its newest revision does not validate; `archived`: it is archived (no members). */
   state: Exclude<SegmentState, 'active'>;
   /** The condition value that names it: `Rules[0].Conditions[1].Values[0]`. */
   field: string;
@@ -97,8 +97,7 @@ export async function diagnoseProject(store: FlagStore, project: string, now = D
 
   const segmentState = (name: string): SegmentState => {
     const id = flagRowPrefix('REVISION', { project, flagType: 'segment', name });
-    if (!withFlagRow.has(id)) return 'unknown';
-    return newest.get(id)?.fields.Archived === true ? 'archived' : 'active';
+    return segmentStateOf(name, withFlagRow.has(id), newest.get(id)?.fields);
   };
   const expired: ExpiredFlag[] = [];
   const references: SegmentReferenceProblem[] = [];
@@ -119,10 +118,7 @@ export async function diagnoseProject(store: FlagStore, project: string, now = D
         segment,
         state,
         field,
-        message:
-          state === 'unknown'
-            ? `${field} names segment ${segment}, which project ${project} does not have: the condition never holds`
-            : `${field} names segment ${segment}, which is archived: it has no members`,
+        message: referenceMessage(field, segment, state, project),
       });
     }
   }
@@ -130,6 +126,17 @@ export async function diagnoseProject(store: FlagStore, project: string, now = D
   if (expired.length > 0) report.expired = expired;
   if (references.length > 0) report.segmentReferences = references;
   return report;
+}
+
+function referenceMessage(field: string, segment: string, state: SegmentReferenceProblem['state'], project: string) {
+  switch (state) {
+    case 'unknown':
+      return `${field} names segment ${segment}, which project ${project} does not have: the condition never holds`;
+    case 'invalid':
+      return `${field} names segment ${segment}, whose newest revision does not validate: rules treat it as unknown, so the condition never holds`;
+    case 'archived':
+      return `${field} names segment ${segment}, which is archived: it has no members`;
+  }
 }
 
 /** The row's revision when it validates (a row that does not is a problem already). */

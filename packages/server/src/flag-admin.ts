@@ -36,7 +36,7 @@ import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { parseEvaluationContext } from './evaluation-input.js';
 import { type FlagBatch, type FlagBatchResult, writeFlagBatch } from './flag-batch.js';
-import { refuseUnusableSegments, type SegmentState, segmentReferences } from './segment-references.js';
+import { refuseUnusableSegments, type SegmentState, segmentReferences, segmentStateOf } from './segment-references.js';
 import {
   type ContextEvaluationView,
   type EvaluationView,
@@ -482,7 +482,9 @@ export class FlagAdmin {
     }
     const flagRow = await this.requireFlagRow(ref);
     const latest = await this.store.latest('REVISION', ref);
-    const base = latest ? (this.parseRevisionRow(latest) as SegmentRevision) : undefined;
+    // The stored fields, not parsed: a segment whose revision no longer validates is fixed
+    // by an update that replaces the broken part (the result is checked whole).
+    const base = latest ? (latest.fields as unknown as SegmentRevision) : undefined;
     if (base?.Archived === true) {
       throw new InvalidInputError(`segment ${refLabel(ref)} is archived; roll back to restore it before changing it`, {
         field: 'segment_name',
@@ -587,9 +589,12 @@ export class FlagAdmin {
   /** Whether a project's segment can be named by a rule (see segment-references.ts). @internal */
   async segmentState(project: string, name: string): Promise<SegmentState> {
     const ref: FlagRef = { project, flagType: 'segment', name };
-    if (!(await this.store.latest('FLAG', ref))) return 'unknown';
-    const latest = await this.store.latest('REVISION', ref);
-    return latest?.fields.Archived === true ? 'archived' : 'active';
+    const hasFlagRow = (await this.store.latest('FLAG', ref)) !== undefined;
+    return segmentStateOf(
+      name,
+      hasFlagRow,
+      hasFlagRow ? (await this.store.latest('REVISION', ref))?.fields : undefined,
+    );
   }
 
   // ------------------------------------------------------------ internals

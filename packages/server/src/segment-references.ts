@@ -1,4 +1,4 @@
-import { InvalidInputError, type Revision, SEGMENT_OPERATORS } from '@vexil/core';
+import { compileSegmentFlag, InvalidInputError, type Revision, SEGMENT_OPERATORS } from '@vexil/core';
 
 /** A segment named by a rule's condition, with the field that names it. */
 export interface SegmentReference {
@@ -7,8 +7,23 @@ export interface SegmentReference {
   field: string;
 }
 
-/** Whether a project's segment can be referred to: it exists, and its newest revision is not an archive. */
-export type SegmentState = 'active' | 'archived' | 'unknown';
+/**
+ * Whether a project's segment can be referred to: `active` when it exists and its newest
+ * revision validates and is not an archive; `invalid` when that revision does not
+ * validate (rules treat it as unknown, docs/flag-model.md).
+ */
+export type SegmentState = 'active' | 'archived' | 'invalid' | 'unknown';
+
+/**
+ * The state of segment `name` from what the store holds: whether it has a FLAG row, and
+ * its newest REVISION row's fields (undefined without one: it has no members yet).
+ */
+export function segmentStateOf(name: string, hasFlagRow: boolean, newest: unknown): SegmentState {
+  if (!hasFlagRow) return 'unknown';
+  if (newest === undefined) return 'active';
+  if ((newest as { Archived?: unknown }).Archived === true) return 'archived';
+  return compileSegmentFlag({ flagType: 'segment', name, revision: newest }).state === 'segment' ? 'active' : 'invalid';
+}
 
 /**
  * The segments a validated revision's rules name, in order, each with its field.
@@ -46,6 +61,15 @@ export async function refuseUnusableSegments(
       throw new InvalidInputError(
         `${field} names segment ${JSON.stringify(segment)}, which project ${project} does not have`,
         { field, hint: `create it first: vexil segment create ${segment} -p ${project}` },
+      );
+    }
+    if (found === 'invalid') {
+      throw new InvalidInputError(
+        `${field} names segment ${JSON.stringify(segment)}, whose newest revision in project ${project} does not validate (rules treat it as unknown)`,
+        {
+          field,
+          hint: `fix it first (vexil doctor -p ${project} says what is wrong): vexil segment update ${segment} -p ${project}`,
+        },
       );
     }
     if (found === 'archived') {

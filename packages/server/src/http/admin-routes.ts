@@ -176,7 +176,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
               segmentReferences: {
                 type: 'array',
                 description:
-                  'present when any: conditions of revisions in force naming a segment the project does not have (unknown) or has archived',
+                  'present when any: conditions of revisions in force naming a segment the project does not have (unknown), whose newest revision does not validate (invalid) or that it has archived',
                 items: {
                   type: 'object',
                   properties: {
@@ -185,7 +185,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
                     revision: { type: 'string' },
                     key: { type: 'string' },
                     segment: { type: 'string' },
-                    state: { type: 'string', description: 'unknown or archived' },
+                    state: { type: 'string', enum: ['unknown', 'invalid', 'archived'] },
                     field: { type: 'string' },
                     message: { type: 'string' },
                   },
