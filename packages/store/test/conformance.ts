@@ -564,6 +564,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             group: 'rule-2-split-1',
           }),
           logEntry({ flagType: 'data', flagName: 'greeting', instanceId: 'u1', value: 'null' }),
+          logEntry({ flagType: 'data', flagName: 'greeting', instanceId: 'u2', value: null, group: 'control' }),
+          logEntry({ flagType: 'data', flagName: 'greeting', instanceId: 'u3', value: '' }),
         ];
         await store.appendLogs(entries);
         const read = await store.readLogs({ project: PROJECT });

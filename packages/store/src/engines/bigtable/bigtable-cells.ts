@@ -217,9 +217,8 @@ export function decodeColumns(
  * `AssignedValue` as the runbook service wrote it (`True`, `gpt-4o`) or as JSON
  * (`true`, `"gpt-4o"`). A feature flag's value is a boolean when it reads as one; a
  * data flag's value is the text, unless the text is a JSON string literal; a number
- * or json flag's value is JSON. `null` (the caller's default) reads back as `null`
- * except on a data flag, whose text `null` the runbook service may have written as a
- * string value: there it is the string "null".
+ * or json flag's value is JSON. A data flag's text `null` is the string "null" (the
+ * caller's default, `null`, is written as no cell at all: see logColumns).
  */
 export function decodeLogValue(text: string, flagType: KeyFlagType): ResultValue {
   if (text.startsWith('"')) {

@@ -42,18 +42,22 @@ export function rawFallback(raw: RawRow, kind: RowKind, ref: FlagRef): StoredRow
   return { kind, ref: copyRef(ref), wtime, key: raw.key, fields: decodeColumns(textCells(raw), ref.flagType) };
 }
 
-/** The log row's columns, in the runbook service's spelling. */
+/**
+ * The log row's columns, in the runbook service's spelling. A `null` answer (the
+ * caller's default) has no `AssignedValue` cell: a data flag's text `null` is the
+ * string "null", as the runbook service wrote it, so null needs a spelling of its own.
+ */
 export function logColumns(entry: EvaluationLogEntry): [string, string][] {
-  return [
+  const columns: [string, string][] = [
     ['RequestID', entry.requestId],
     ['Name', entry.flagName],
     ['CreatedTimestamp', entry.time],
     ['Type', entry.flagType],
     ['InstanceID', entry.instanceId],
-    ['AssignedValue', encodeLogValue(entry.value, entry.flagType)],
-    ['AssignedGroup', entry.group],
-    ['CacheFlag', JSON.stringify(entry.cacheHit)],
   ];
+  if (entry.value !== null) columns.push(['AssignedValue', encodeLogValue(entry.value, entry.flagType)]);
+  columns.push(['AssignedGroup', entry.group], ['CacheFlag', JSON.stringify(entry.cacheHit)]);
+  return columns;
 }
 
 export function toLogEntry(raw: RawRow): EvaluationLogEntry | undefined {
@@ -71,7 +75,7 @@ export function toLogEntry(raw: RawRow): EvaluationLogEntry | undefined {
     instanceId: text('InstanceID') ?? key.instanceId,
     requestId: text('RequestID') ?? key.requestId,
     time: text('CreatedTimestamp') ?? key.time,
-    value: decodeLogValue(text('AssignedValue') ?? '', key.flagType),
+    value: raw.cells.has('AssignedValue') ? decodeLogValue(text('AssignedValue')!, key.flagType) : null,
     group: text('AssignedGroup') ?? '',
     cacheHit: decodeCacheFlag(text('CacheFlag') ?? ''),
   };
