@@ -248,6 +248,14 @@ describe('/get-feature-flag answers of the flag model', () => {
     expect(await getFeatureFlag(app, killed, 'qa-1')).toMatchObject({ flag_value: false, rollout_group: 'disabled' });
   });
 
+  it('answers a json flag whose value is an array as that array, not as text', async () => {
+    const { app, store } = await service();
+    const menu: FlagRef = { project: 'shop', flagType: 'json', name: 'menu' };
+    await store.append([{ kind: 'FLAG', ref: menu, fields: { Name: menu.name, Type: 'JSON' } }]);
+    await appendRevision(store, menu, { ControlValue: [1, { a: null }, 'x', [true]], Treatments: [] });
+    expect(await getFeatureFlag(app, menu, 'A1')).toMatchObject({ flag_value: [1, { a: null }, 'x', [true]] });
+  });
+
   it('documents the answers for every flag type in the OpenAPI document', async () => {
     const { app } = await service();
     const doc = (await app.inject('/docs/json')).json();
@@ -259,7 +267,7 @@ describe('/get-feature-flag answers of the flag model', () => {
     const types = value.anyOf.map((branch: { type: string; nullable?: boolean }) =>
       branch.nullable === true ? 'null' : branch.type,
     );
-    expect(types).toEqual(['boolean', 'string', 'number', 'object', 'array', 'null']);
+    expect(types).toEqual(['boolean', 'array', 'string', 'number', 'object', 'null']);
     expect(value.description).toContain('null');
   });
 

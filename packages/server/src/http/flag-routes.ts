@@ -37,8 +37,10 @@ const responseSchema = {
     flag_type: { type: 'string' },
     flag_name: { type: 'string' },
     // A type list, not anyOf: the serializer then picks by typeof instead of validating each branch.
+    // It tries the types in this order, and its string test takes anything with its own
+    // toString, arrays included: array comes before string, or a JSON array is sent as text.
     flag_value: {
-      type: ['boolean', 'string', 'number', 'object', 'array', 'null'],
+      type: ['boolean', 'array', 'string', 'number', 'object', 'null'],
       additionalProperties: true,
       items: {},
       description:
