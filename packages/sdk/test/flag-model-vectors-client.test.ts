@@ -16,10 +16,12 @@ import {
 } from '../../server/test/support/flag-model-vectors.js';
 import { startVexil, type VexilProcess } from '../../server/test/support/vexil-process.js';
 import { FeatureFlagClient, type FlagEvaluationDetails } from '../src/index.js';
+import { VexilProvider } from '../src/openfeature.js';
 
 // The reference evaluator's cases evaluated in process: a real `vexil serve` on a SQLite
 // file holding each case's revision and segments as store rows, one FeatureFlagClient
-// per project, local evaluation from the snapshot it streams (segments included).
+// per project, local evaluation from the snapshot it streams (segments included), and
+// the OpenFeature provider over those clients.
 
 const sample = vectorSample();
 const layout = layOut(sample);
@@ -85,6 +87,21 @@ function value(client: FeatureFlagClient, { vector, flag }: PlacedCase): FlagVal
   }
 }
 
+/** What the OpenFeature provider resolves for a case, over the project's client. */
+function resolve(provider: VexilProvider, { vector, flag }: PlacedCase) {
+  const context = structuredClone(vector.context) as Parameters<VexilProvider['resolveBooleanEvaluation']>[2];
+  switch (flag.flagType) {
+    case 'feature':
+      return provider.resolveBooleanEvaluation(flag.name, false, context);
+    case 'data':
+      return provider.resolveStringEvaluation(flag.name, DEFAULTS.data as string, context);
+    case 'number':
+      return provider.resolveNumberEvaluation(flag.name, DEFAULTS.number as number, context);
+    case 'json':
+      return provider.resolveObjectEvaluation(flag.name, DEFAULTS.json as { [key: string]: boolean }, context);
+  }
+}
+
 /**
  * A client's details in the vectors' shape: the variant is the one named, else the
  * rollout group (details name a variant only where the revision names its values);
@@ -100,7 +117,7 @@ function asVector(answer: FlagEvaluationDetails<FlagValue>): VectorAnswer {
   };
 }
 
-describe('the flag-model vectors through FeatureFlagClient', () => {
+describe('the flag-model vectors through FeatureFlagClient and its OpenFeature provider', () => {
   it('samples every category, the project snapshots holding their segments', () => {
     expect(new Set(sample.map((c) => c.category)).size).toBe(VECTOR_CATEGORIES.length);
     expect(layout.cases.some(({ vector }) => Object.keys(vector.segments).length > 0)).toBe(true);
@@ -134,6 +151,35 @@ describe('the flag-model vectors through FeatureFlagClient', () => {
       if ('error' in expected && client.lastError?.code !== expected.error) {
         found.push({ id: placed.vector.id, wantError: expected.error, lastError: client.lastError?.code });
       }
+    }
+    expect({ count: found.length, first: found.slice(0, 5) }).toEqual({ count: 0, first: [] });
+  });
+
+  it('resolves every sampled case through the OpenFeature provider as OFREP answers it', async () => {
+    const found = [];
+    for (const placed of layout.cases) {
+      const provider = new VexilProvider(clients.get(placed.flag.project)!);
+      const got = await resolve(provider, placed);
+      const expected = placed.vector.expected;
+      const fallback = DEFAULTS[placed.flag.flagType];
+      let want: Record<string, unknown>;
+      if ('error' in expected) want = { value: fallback, reason: 'ERROR', errorCode: expected.error, flagMetadata: {} };
+      else {
+        // The caller's default for "no value" and for the kill switch, as OFREP leaves the value out.
+        want = {
+          value: expected.value === null || expected.reason === 'DISABLED' ? fallback : expected.value,
+          reason: expected.reason,
+          flagMetadata: placed.vector.revision.Metadata ?? {},
+        };
+        if (expected.variant !== null) want.variant = expected.variant;
+      }
+      // An error says what happened in words; the rest is compared whole (metadata as a plain object).
+      const { errorMessage, flagMetadata, ...resolution } = got;
+      if ('error' in expected && typeof errorMessage !== 'string') want.errorMessage = 'a message';
+      if (!isDeepStrictEqual({ ...resolution, flagMetadata: { ...flagMetadata } }, want)) {
+        found.push({ id: placed.vector.id, want, got });
+      }
+      await provider.onClose();
     }
     expect({ count: found.length, first: found.slice(0, 5) }).toEqual({ count: 0, first: [] });
   });
