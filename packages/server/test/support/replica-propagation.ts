@@ -2,8 +2,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runVexil, startVexil, type VexilProcess } from './vexil-process.js';
 
 const FLAG = ['replicated', '-p', 'fleet', '-t', 'feature'];
-const query = (id: string) =>
-  `/get-feature-flag?project_name=fleet&instance_id=${id}&flag_type=feature&flag_name=replicated`;
+/** A segment, and a flag whose rule names it: a segment change is a change like a flag's. */
+const SEGMENT = ['testers', '-p', 'fleet'];
+const SEGMENTED = ['segmented', '-p', 'fleet', '-t', 'feature'];
+const query = (id: string, flag = 'replicated') =>
+  `/get-feature-flag?project_name=fleet&instance_id=${id}&flag_type=feature&flag_name=${flag}`;
 /** The acceptance bound: a change is served by every replica within 1.5 s. */
 const BOUND_MS = 1500;
 
@@ -29,6 +32,14 @@ export function describeReplicaPropagation(
     expect(created.status, created.stderr).toBe(0);
     const first = runVexil(['add-revision', ...FLAG, '-c', 'false', '--treatment', '0:true'], env);
     expect(first.status, first.stderr).toBe(0);
+    for (const args of [
+      ['segment', 'create', ...SEGMENT, '--include', 'tester-1'],
+      ['add-flag', ...SEGMENTED],
+      ['add-revision', ...SEGMENTED, '-c', 'false', '--rule', 'in_segment testers => true'],
+    ]) {
+      const made = runVexil(args, env);
+      expect(made.status, made.stderr).toBe(0);
+    }
     [a, b] = await Promise.all([startVexil(env), startVexil(env)]);
   }, 60_000);
 
@@ -37,17 +48,33 @@ export function describeReplicaPropagation(
     await teardown?.();
   });
 
-  async function valueOn(replica: VexilProcess, id: string): Promise<boolean> {
-    const response = await fetch(`${replica.url}${query(id)}`);
+  async function valueOn(replica: VexilProcess, id: string, flag?: string): Promise<boolean> {
+    const response = await fetch(`${replica.url}${query(id, flag)}`);
     expect(response.status).toBe(200);
     return ((await response.json()) as { flag_value: boolean }).flag_value;
   }
 
-  /** Polls until `replica` serves `expected` for `id`; resolves to the milliseconds it took. */
-  async function servedWithin(replica: VexilProcess, id: string, expected: boolean): Promise<number> {
+  /** What OFREP answers on `replica` for flag `segmented` and the context `{targetingKey: id}`. */
+  async function ofrepValueOn(replica: VexilProcess, id: string): Promise<boolean> {
+    const response = await fetch(`${replica.url}/ofrep/v1/evaluate/flags/segmented`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey: id, project_name: 'fleet' } }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { value: boolean }).value;
+  }
+
+  /** Polls until `read` answers `expected`; resolves to the milliseconds it took. */
+  async function servedWithin(
+    replica: VexilProcess,
+    id: string,
+    expected: boolean,
+    read: (replica: VexilProcess, id: string) => Promise<boolean> = valueOn,
+  ): Promise<number> {
     const started = Date.now();
     while (Date.now() - started < 10_000) {
-      if ((await valueOn(replica, id)) === expected) return Date.now() - started;
+      if ((await read(replica, id)) === expected) return Date.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error(`replica never served ${expected} for ${id}`);
@@ -75,5 +102,24 @@ export function describeReplicaPropagation(
     const [onA, onB] = await Promise.all([servedWithin(a, 'vip', false), servedWithin(b, 'vip', false)]);
     expect(onA).toBeLessThan(BOUND_MS);
     expect(onB).toBeLessThan(BOUND_MS);
+  });
+
+  it(`${engine}: a segment changed with the CLI is served by both replicas within 1.5 s, by /get-feature-flag and OFREP`, async () => {
+    const segmentedOn = (replica: VexilProcess, id: string) => valueOn(replica, id, 'segmented');
+    for (const replica of [a, b]) {
+      // Cached from here on: only the change feed brings the new segment.
+      expect(await segmentedOn(replica, 'tester-1')).toBe(true);
+      expect(await segmentedOn(replica, 'tester-2')).toBe(false);
+      expect(await ofrepValueOn(replica, 'tester-2')).toBe(false);
+    }
+    const updated = runVexil(['segment', 'update', ...SEGMENT, '--include', 'tester-1,tester-2'], env);
+    expect(updated.status, updated.stderr).toBe(0);
+    const times = await Promise.all([
+      servedWithin(a, 'tester-2', true, segmentedOn),
+      servedWithin(b, 'tester-2', true, segmentedOn),
+      servedWithin(a, 'tester-2', true, ofrepValueOn),
+      servedWithin(b, 'tester-2', true, ofrepValueOn),
+    ]);
+    for (const ms of times) expect(ms).toBeLessThan(BOUND_MS);
   });
 }
