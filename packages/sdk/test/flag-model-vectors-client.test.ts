@@ -15,13 +15,14 @@ import {
   vectorSample,
 } from '../../server/test/support/flag-model-vectors.js';
 import { startVexil, type VexilProcess } from '../../server/test/support/vexil-process.js';
-import { FeatureFlagClient, type FlagEvaluationDetails } from '../src/index.js';
+import { AsyncFeatureFlagClient, FeatureFlagClient, type FlagEvaluationDetails } from '../src/index.js';
 import { VexilProvider } from '../src/openfeature.js';
 
 // The reference evaluator's cases evaluated in process: a real `vexil serve` on a SQLite
 // file holding each case's revision and segments as store rows, one FeatureFlagClient
-// per project, local evaluation from the snapshot it streams (segments included), and
-// the OpenFeature provider over those clients.
+// per project, local evaluation from the snapshot it streams (segments included), the
+// OpenFeature provider over those clients, and AsyncFeatureFlagClient (the service's
+// /get-feature-flag) for the cases asked by instance id alone.
 
 const sample = vectorSample();
 const layout = layOut(sample);
@@ -87,6 +88,21 @@ function value(client: FeatureFlagClient, { vector, flag }: PlacedCase): FlagVal
   }
 }
 
+/** What AsyncFeatureFlagClient (the service's /get-feature-flag) answers for a case asked by instance id. */
+function remoteValue(client: AsyncFeatureFlagClient, { vector, flag }: PlacedCase): Promise<FlagValue> {
+  const id = String(vector.context.targetingKey);
+  switch (flag.flagType) {
+    case 'feature':
+      return client.getFlagBoolean(flag.name, id, false);
+    case 'data':
+      return client.getFlagString(flag.name, id, DEFAULTS.data as string);
+    case 'number':
+      return client.getFlagNumber(flag.name, id, DEFAULTS.number as number);
+    case 'json':
+      return client.getFlagJson(flag.name, id, DEFAULTS.json as { [key: string]: boolean });
+  }
+}
+
 /** What the OpenFeature provider resolves for a case, over the project's client. */
 function resolve(provider: VexilProvider, { vector, flag }: PlacedCase) {
   const context = structuredClone(vector.context) as Parameters<VexilProvider['resolveBooleanEvaluation']>[2];
@@ -117,7 +133,7 @@ function asVector(answer: FlagEvaluationDetails<FlagValue>): VectorAnswer {
   };
 }
 
-describe('the flag-model vectors through FeatureFlagClient and its OpenFeature provider', () => {
+describe('the flag-model vectors through the SDK: FeatureFlagClient, its OpenFeature provider, AsyncFeatureFlagClient', () => {
   it('samples every category, the project snapshots holding their segments', () => {
     expect(new Set(sample.map((c) => c.category)).size).toBe(VECTOR_CATEGORIES.length);
     expect(layout.cases.some(({ vector }) => Object.keys(vector.segments).length > 0)).toBe(true);
@@ -180,6 +196,37 @@ describe('the flag-model vectors through FeatureFlagClient and its OpenFeature p
         found.push({ id: placed.vector.id, want, got });
       }
       await provider.onClose();
+    }
+    expect({ count: found.length, first: found.slice(0, 5) }).toEqual({ count: 0, first: [] });
+  });
+
+  it('answers every sampled case asked by instance id through AsyncFeatureFlagClient as the reference does', async () => {
+    const byId = layout.cases.filter(({ vector }) => {
+      const keys = Object.keys(vector.context);
+      return keys.length === 1 && keys[0] === 'targetingKey';
+    });
+    expect(byId.length).toBeGreaterThan(50);
+    const remotes = new Map(
+      layout.projects.map((project) => [
+        project,
+        new AsyncFeatureFlagClient({ projectName: project, baseUrl: service.url }),
+      ]),
+    );
+    const found = [];
+    try {
+      for (const placed of byId) {
+        const client = remotes.get(placed.flag.project)!;
+        const expected = placed.vector.expected;
+        // /get-feature-flag answers a disabled flag's control value; "no value" and errors give the default.
+        const want = 'error' in expected || expected.value === null ? DEFAULTS[placed.flag.flagType] : expected.value;
+        const got = await remoteValue(client, placed);
+        if (!isDeepStrictEqual(got, want)) found.push({ id: placed.vector.id, want, got });
+        if ('error' in expected && client.lastError?.code !== expected.error) {
+          found.push({ id: placed.vector.id, wantError: expected.error, lastError: client.lastError?.code });
+        }
+      }
+    } finally {
+      await Promise.all([...remotes.values()].map((client) => client.close()));
     }
     expect({ count: found.length, first: found.slice(0, 5) }).toEqual({ count: 0, first: [] });
   });
