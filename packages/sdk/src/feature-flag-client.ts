@@ -597,12 +597,12 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     return error;
   }
 
-  /** A flag that needs a targeting key (override lists, percentages) was asked for with a context without one. */
+  /** A flag that needs a targeting key (a percentage decides) was asked for with a context without one. */
   private keyMissing(flagName: string): VexilClientError {
     return this.problemError(
       `\0TARGETING_KEY_MISSING\0\0${flagName}`,
       'TARGETING_KEY_MISSING',
-      `flag ${flagName} needs the context's targetingKey (its revision buckets or lists ids: override lists, percentage rollouts or rule splits); it answers the default`,
+      `flag ${flagName} needs the context's targetingKey: a percentage (its rollout or a rule's split) decides for such a context; it answers the default`,
       flagName,
     );
   }

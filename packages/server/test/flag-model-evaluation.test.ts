@@ -118,6 +118,8 @@ describe('OFREP answers of the flag model', () => {
     expect(rollout.statusCode).toBe(400);
     expect(rollout.json()).toMatchObject({ key: 'checkout-layout', errorCode: 'TARGETING_KEY_MISSING' });
     expect(rollout.json().errorDetails).toContain('targetingKey');
+    // It says what needs the key: here the rollout's percentage, not the override lists.
+    expect(rollout.json().errorDetails).toContain('its treatments roll out to a percentage of targeting keys');
     // An empty or null key is no key.
     expect((await ofrep(app, layout.name, { ...shop, targetingKey: '' })).json().errorCode).toBe(
       'TARGETING_KEY_MISSING',

@@ -288,7 +288,7 @@ function evaluateFlag(entry: SnapshotEntry, view: ProjectView, context: RequestC
       throw new OfrepError(
         400,
         'TARGETING_KEY_MISSING',
-        `context.targetingKey is required by flag ${flag.name}: its revision buckets or lists ids (override lists, percentage rollouts or rule splits); send the id to evaluate for, e.g. a user or customer id`,
+        `${error.message}; send the id to evaluate for (e.g. a user or customer id) as context.targetingKey`,
       );
     }
     throw error;
@@ -516,7 +516,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         throw new OfrepError(
           400,
           'TARGETING_KEY_MISSING',
-          'context.targetingKey is required: every flag of the project buckets or lists ids; send the id to evaluate for, e.g. a user or customer id',
+          'context.targetingKey is required: a percentage (a rollout or a rule split) decides every flag of the project for this context; send the id to evaluate for, e.g. a user or customer id',
         );
       }
       for (const evaluated of evaluations) record(request, context, evaluated, view.cached);
