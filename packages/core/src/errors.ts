@@ -21,6 +21,8 @@ export interface VexilErrorOptions {
   field?: string | undefined;
   /** What to do to fix it, when the message alone does not say. */
   hint?: string | undefined;
+  /** When asking again may succeed, in seconds: the HTTP layer sends it as `Retry-After`. */
+  retryAfterSeconds?: number | undefined;
   cause?: unknown;
 }
 
@@ -29,12 +31,14 @@ export abstract class VexilError extends Error {
   abstract readonly status: number;
   readonly field: string | undefined;
   readonly hint: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(message: string, options: VexilErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.field = options.field;
     this.hint = options.hint;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   toJSON(): VexilErrorJSON {
@@ -207,7 +211,13 @@ export class TimeoutError extends VexilError {
   readonly status = 504;
 }
 
-/** 503 — the store (or another dependency) cannot be reached. */
+/** 429 — a caller asked more often, or holds more at once, than the service allows one caller. */
+export class TooManyRequestsError extends VexilError {
+  readonly code = 'TooManyRequests';
+  readonly status = 429;
+}
+
+/** 503 — the store (or another dependency) cannot be reached, or the service is at a limit it sets for everyone. */
 export class UnavailableError extends VexilError {
   readonly code = 'Unavailable';
   readonly status = 503;

@@ -30,6 +30,12 @@ export interface CompiledRevision {
   readonly targetsNobody: boolean;
   /** The segments the revision's rules refer to, each once. */
   readonly segmentNames: readonly string[];
+  /**
+   * Every rollout group an evaluation of this revision can answer with (an override
+   * group is listed even when its treatment lists no ids): what a reported or counted
+   * group may be.
+   */
+  readonly groups: ReadonlySet<string>;
   /** The revision's `Metadata` (frozen), `{}` without it. */
   readonly metadata: Readonly<RevisionMetadata>;
   /**
@@ -119,6 +125,7 @@ class Compiled implements CompiledRevision {
   readonly targetsNobody: boolean;
   readonly segmentNames: readonly string[];
   readonly metadata: Readonly<RevisionMetadata>;
+  readonly groups: ReadonlySet<string>;
   private readonly overrides = new Map<string, EvaluationDetails>();
   private readonly buckets: Bucket[] = [];
   private readonly rules: readonly CompiledRule<EvaluationDetails>[];
@@ -137,13 +144,18 @@ class Compiled implements CompiledRevision {
     this.hasher = new KeyHasher(algorithm, saltPrefix);
     this.metadata = revision.Metadata === undefined ? NO_METADATA : Object.freeze({ ...revision.Metadata });
     const variants = revision.Variants;
-    const result = (value: ResultValue, group: string, reason: EvaluationReason) =>
-      evaluationResult(
+    // Every answer is made here, once: the groups made are the groups there can be.
+    const groups = new Set<string>();
+    this.groups = groups;
+    const result = (value: ResultValue, group: string, reason: EvaluationReason) => {
+      groups.add(group);
+      return evaluationResult(
         value,
         group,
         reason,
         value === null ? undefined : variants === undefined ? group : variantNameOf(variants, value),
       );
+    };
     const numbered = revision.Treatments.length > 1;
     let cumulative = 0;
     let overrideIds = 0;

@@ -19,14 +19,18 @@ import { routeNotFound, toHttpError } from './http/errors.js';
 import { EventStreams } from './http/event-streams.js';
 import { flagRoutes } from './http/flag-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { limitJsonDepth } from './http/json-body.js';
 import { VexilLogController } from './http/log-controller.js';
 import { ofrepRoutes } from './http/ofrep-routes.js';
+import { type Caller, clientAddress, registerRateLimits } from './http/rate-limits.js';
 import { requestId } from './http/request-id.js';
 import { lazyRequestLogger } from './http/request-logger.js';
 import { sdkRoutes } from './http/sdk-routes.js';
 import type { Services } from './http/services.js';
+import { limitStreams, StreamAdmission } from './http/stream-limits.js';
 import { ServiceMetrics } from './metrics.js';
 import { ProjectSnapshots } from './project-snapshots.js';
+import { storeAddressRedactor, withStoreAddressHidden } from './store-address.js';
 
 export interface AppOptions {
   config: ServiceConfig;
@@ -38,6 +42,8 @@ export interface AppOptions {
   logStream?: { write(line: string): void };
   /** Process metrics (CPU, memory, event loop); on by default. */
   defaultMetrics?: boolean;
+  /** Who a request comes from, for the per-caller limits; the client's address by default. */
+  caller?: Caller;
 }
 
 const MINUTE = 60_000;
@@ -54,12 +60,23 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
 }
 
 /**
+ * How often Node looks for requests past VEXIL_REQUEST_TIMEOUT_MS: often enough that a
+ * slow request is cut soon after its time, at most once a second.
+ */
+function timeoutCheckMs(requestTimeoutMs: number): number {
+  return Math.min(1000, Math.max(25, Math.floor(requestTimeoutMs / 4)));
+}
+
+/**
  * Builds the service on a store the caller opened (and closes). Closing the app
  * stops accepting requests, waits for those in flight, then writes the queued
  * evaluation log.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, store } = options;
+  const { config } = options;
+  // Answers never say where the store is: its errors reach the routes with the address hidden (the log keeps it).
+  const store = withStoreAddressHidden(options.store, storeAddressRedactor(config));
+  const caller = options.caller ?? clientAddress;
   const logging = options.logger === true;
   const app = Fastify({
     logger: logging
@@ -72,6 +89,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    bodyLimit: config.bodyLimitBytes,
+    // A request must arrive in full in time: a body trickling in a byte at a time is cut with 408.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      maxHeaderSize: config.maxHeaderBytes,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckMs(config.requestTimeoutMs),
+    },
     // Fastify's own answers (a bad URL, a connection-level error) in the service's error body.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
@@ -90,7 +115,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       metrics,
     }),
     evaluationLog: config.evaluationLog
-      ? new EvaluationLog(store, {
+      ? // The log's own errors are only logged, with the address: it gets the store as opened.
+        new EvaluationLog(options.store, {
           maxQueue: config.logQueueMax,
           batchSize: config.logBatchSize,
           flushMs: config.logFlushMs,
@@ -106,6 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const answer = toHttpError(error, request.id, { contentType: request.headers['content-type'] });
     if (answer.serverFault) request.log.error({ err: error }, answer.body.message);
     else request.log.info({ status: answer.status, error: answer.body.error }, answer.body.message);
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
     return reply.code(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -136,7 +163,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: app.log,
   });
   const streams = new EventStreams(config.sseHeartbeatMs);
-  const stopPropagation = propagateChanges(store, services.evaluator, {
+  // Limits on every input, in place before the first route is added.
+  limitJsonDepth(app, config.jsonMaxDepth);
+  await registerRateLimits(app, config, caller);
+  limitStreams(app, new StreamAdmission({ perCaller: config.sseMaxPerClient, total: config.sseMaxTotal }), caller);
+  const stopPropagation = propagateChanges(options.store, services.evaluator, {
     intervalMs: config.changePollMs,
     logger: app.log,
     listeners: [(changes) => snapshots.onChanges(changes)],

@@ -1,4 +1,4 @@
-import { CHANGE_STREAM_KEEP_ALIVE_MS } from '@vexil/core';
+import { CHANGE_STREAM_KEEP_ALIVE_MS, MAX_JSON_DEPTH } from '@vexil/core';
 import { DEFAULT_STORE_SPEC } from '@vexil/store';
 import { numberIn, oneOf, onOff, origins, type Parser, projectName, text } from './config-parsers.js';
 
@@ -144,6 +144,63 @@ export const SERVICE_VARIABLES = {
     default: '0',
     parse: numberIn({ min: 0, integer: true }),
     meaning: 'OFREP requests per minute per client IP; past it, 429 with `Retry-After` (0: no limit)',
+  },
+  rateLimit: {
+    name: 'VEXIL_RATE_LIMIT',
+    default: '0',
+    parse: numberIn({ min: 0, integer: true }),
+    meaning:
+      'requests per minute per caller (today the client address) on every route but `/healthz`, `/readyz`, `/metrics` and the evaluation reports; past it, 429 with `Retry-After` (0: no limit)',
+  },
+  reportRateLimit: {
+    name: 'VEXIL_REPORT_RATE_LIMIT',
+    default: '600',
+    parse: numberIn({ min: 0, integer: true }),
+    meaning:
+      'evaluation reports (`POST /sdk/v1/evaluations`) per minute per caller, counted apart from other requests; past it, 429 with `Retry-After` (0: no limit)',
+  },
+  bodyLimitBytes: {
+    name: 'VEXIL_BODY_LIMIT_BYTES',
+    default: '1048576',
+    parse: numberIn({ min: 1024, integer: true }),
+    meaning: 'largest request body, in bytes; a larger one answers 413',
+  },
+  reportBodyLimitBytes: {
+    name: 'VEXIL_REPORT_BODY_LIMIT_BYTES',
+    default: '8388608',
+    parse: numberIn({ min: 1024, integer: true }),
+    meaning: 'largest evaluation report body (`POST /sdk/v1/evaluations`), in bytes; a larger one answers 413',
+  },
+  jsonMaxDepth: {
+    name: 'VEXIL_JSON_MAX_DEPTH',
+    default: '100',
+    parse: numberIn({ min: MAX_JSON_DEPTH + 16, max: 10_000, integer: true }),
+    meaning: `deepest nesting of a JSON request body (objects and arrays); a deeper one answers 400. At least ${MAX_JSON_DEPTH + 16}, so that JSON flag values ${MAX_JSON_DEPTH} deep fit in a revision`,
+  },
+  maxHeaderBytes: {
+    name: 'VEXIL_MAX_HEADER_BYTES',
+    default: '16384',
+    parse: numberIn({ min: 1024, integer: true }),
+    meaning: "largest size of a request's headers, in bytes; larger ones answer 431",
+  },
+  requestTimeoutMs: {
+    name: 'VEXIL_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    parse: numberIn({ min: 100, integer: true }),
+    meaning:
+      'a request whose headers and body have not all arrived this long after it started answers 408 and its connection is closed (looked for at least once a second)',
+  },
+  sseMaxPerClient: {
+    name: 'VEXIL_SSE_MAX_PER_CLIENT',
+    default: '100',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'open change streams per caller (today the client address); one more answers 429 with `Retry-After`',
+  },
+  sseMaxTotal: {
+    name: 'VEXIL_SSE_MAX_TOTAL',
+    default: '10000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning: 'open change streams in all; one more answers 503 with `Retry-After`',
   },
   sseHeartbeatMs: {
     name: 'VEXIL_SSE_HEARTBEAT_MS',

@@ -19,6 +19,8 @@ export interface HttpError {
   body: HttpErrorBody;
   /** Server-side faults are logged as errors, client faults as info. */
   serverFault: boolean;
+  /** Sent as `Retry-After`: when asking again may succeed, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 interface FrameworkError {
@@ -79,11 +81,13 @@ export function frameworkErrorMessage(code: unknown, message: string, facts: Req
 export function toHttpError(error: unknown, requestId: string, facts: RequestFacts = {}): HttpError {
   if (isVexilError(error)) {
     const json = error.toJSON();
-    return {
+    const answer: HttpError = {
       status: error.status,
       body: { ...json, detail: json.message, request_id: requestId },
       serverFault: error.status >= 500,
     };
+    if (error.retryAfterSeconds !== undefined) answer.retryAfterSeconds = error.retryAfterSeconds;
+    return answer;
   }
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as FrameworkError;
   const name = e.name ?? 'Error';

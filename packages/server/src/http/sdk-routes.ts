@@ -24,6 +24,7 @@ import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { nowWTime } from '../clock.js';
 import type { ProjectSnapshots } from '../project-snapshots.js';
+import { reportedLabels } from '../reported-labels.js';
 import { browserAccess } from './browser-access.js';
 import { matchesETag } from './etag.js';
 import { type EventStream, type EventStreams, sseFrame } from './event-streams.js';
@@ -318,7 +319,7 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
   app.post(
     '/evaluations',
     {
-      bodyLimit: 8 * 1024 * 1024,
+      // Its body limit (VEXIL_REPORT_BODY_LIMIT_BYTES) and rate limit are set with the others' in rate-limits.ts.
       schema: {
         summary: 'Report evaluations made in process: written to the evaluation log and counted in the metrics',
         tags: ['sdk'],
@@ -337,8 +338,10 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
     },
     async (request, reply) => {
       const entries = parseReport(request.body, request.id);
+      const labels = await reportedLabels(snapshots, entries[0]?.project);
       for (const entry of entries) {
-        metrics.countEvaluation(entry.project, entry.flagName, entry.group);
+        const counted = labels(entry.flagType, entry.flagName, entry.group);
+        metrics.countEvaluation(counted.project, counted.flag, counted.group);
         evaluationLog?.add(entry);
       }
       return reply.code(202).send({ accepted: entries.length });
