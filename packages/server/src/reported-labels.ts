@@ -53,7 +53,8 @@ function groupsOf(snapshot: ProjectSnapshot, entries: readonly SnapshotEntry[]):
   groups = new Map();
   for (const entry of entries) {
     // An archived flag keeps its groups: a client may report what it evaluated just before.
-    if (entry.compiled.state !== 'invalid') {
+    // Segments are not evaluated, so never reported.
+    if (entry.compiled.state === 'compiled' || entry.compiled.state === 'archived') {
       groups.set(`${entry.flag.flagType}\u0000${entry.flag.name}`, entry.compiled.compiled.groups);
     }
   }

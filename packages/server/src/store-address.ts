@@ -10,7 +10,7 @@ export const HIDDEN_ADDRESS = '[address hidden]';
 // Addresses in any driver's words: URLs, IPv4 and IPv6 addresses (with a port or not), host names with a port.
 const ADDRESS_PATTERNS: readonly RegExp[] = [
   /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi,
-  /\[[0-9a-f:.]+\](?::\d{1,5})?/gi,
+  /\[[0-9a-f.]*:[0-9a-f:.]*\](?::\d{1,5})?/gi,
   /(?<![\w:.])[0-9a-f]*::[0-9a-f:.]*(?![\w:])/gi,
   /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
   /\b(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+):\d{1,5}\b/gi,
@@ -23,7 +23,7 @@ const ADDRESS_PATTERNS: readonly RegExp[] = [
  */
 export function storeAddressRedactor(config: Pick<ServiceConfig, 'store' | 'bigtableEmulatorHost'>): Redact {
   const known = knownParts(config)
-    .filter((part) => part.length >= 3)
+    .filter((part) => part !== '')
     .sort((a, b) => b.length - a.length)
     // Whole names only: a host called `flags` leaves `flags_table` alone.
     .map((part) => new RegExp(`(?<![\\w.-])${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'g'));
