@@ -92,8 +92,14 @@ export const contextMergingSteps = new StepRegistry<ContextMergingWorld>()
     client.setContext(at('Client'));
     const beforeHook: Hook = { before: () => at('Before Hooks') };
     const evaluate = () => client.getBooleanValue('boolean-flag', false, at('Invocation'), { hooks: [beforeHook] });
-    if (w.levels.has('Transaction')) await OpenFeature.setTransactionContext(at('Transaction'), evaluate);
-    else await evaluate();
+    if (!w.levels.has('Transaction')) {
+      await evaluate();
+      return;
+    }
+    // setTransactionContext runs the callback inside the transaction and returns nothing: await its promise.
+    await new Promise<void>((resolve, reject) => {
+      OpenFeature.setTransactionContext(at('Transaction'), () => evaluate().then(() => resolve(), reject));
+    });
   })
   .define(/The merged context contains an entry with key "(.*)" and value "(.*)"/, (w, [key, value]) => {
     expect(w.provider!.lastContext).toBeDefined();
