@@ -18,6 +18,12 @@
 //   - flagd (@openfeature/flagd-core): targeting `if in(targetingKey, overrides) then
 //     on else fractional(on 40, off 60)`; `resolveBooleanEvaluation(name, false, { targetingKey })`.
 //
+// A second flag targets evaluation-context attributes: three attribute rules and a rule on a
+// segment (Vexil: `evaluateRevisionContext` with the segment, and `FeatureFlagClient`
+// with a snapshot holding both) against flagd-core on the equivalent JSONLogic (`if`
+// chain, the segment as a `$ref` evaluator), on the same contexts; the script first
+// checks that both answer alike for every context.
+//
 // Warm: the same 50,000 ids each round (looped twice), so strings and caches are hot.
 // Cold: 50,000 ids never seen before, made fresh for every round and library (the same
 // ids for every library, as new strings, made before the clock starts). Libraries take turns within each round (the order rotates), so drift in a
@@ -31,7 +37,7 @@ import { setImmediate as yieldNow } from 'node:timers/promises';
 import { GrowthBook, GrowthBookClient } from '@growthbook/growthbook';
 import { FlagdCore } from '@openfeature/flagd-core';
 import unleashClient from 'unleash-client';
-import { evaluateRevision } from '../packages/core/dist/index.js';
+import { compileSegment, evaluateRevision, evaluateRevisionContext } from '../packages/core/dist/index.js';
 import { FeatureFlagClient } from '../packages/sdk/dist/index.js';
 
 const { Unleash, InMemStorageProvider } = unleashClient;
@@ -62,11 +68,6 @@ const revision = {
   ControlValue: false,
   Treatments: [{ OverrideList: overrides, PercentRollout: PERCENT, Value: true }],
   Salt: FLAG,
-};
-const snapshot = {
-  project: 'bench',
-  version: 'bench',
-  flags: [{ name: FLAG, flagType: 'feature', wtime: '2026-01-01 00:00:00.000000', revision }],
 };
 
 const growthbookFeatures = {
@@ -112,6 +113,110 @@ const flagdConfig = JSON.stringify({
   },
 });
 
+// The targeted flag: three rules on attributes, then one on a segment; else off.
+const TARGETED = 'checkout_targeted';
+const SEGMENT = 'beta_testers';
+const COUNTRIES = ['de', 'fr', 'nl', 'us', 'gb', 'jp', 'br', 'in'];
+const PLANS = ['free', 'pro', 'team'];
+const DOMAINS = ['example.com', 'mail.test', 'corp.test', 'shop.test'];
+const VERSIONS = ['1.9.4', '2.2.0', '2.3.0', '2.10.1', '3.0.0-beta.2'];
+const TIERS = ['bronze', 'silver', 'gold', 'platinum'];
+const EU = ['de', 'fr', 'nl', 'be', 'at'];
+
+const targetedRevision = {
+  Name: TARGETED,
+  Type: 'FEATURE',
+  FormatVersion: 2,
+  ControlValue: false,
+  Treatments: [],
+  Salt: TARGETED,
+  Variants: { on: true, off: false },
+  Rules: [
+    {
+      Conditions: [
+        { Attribute: 'country', Operator: 'in', Values: EU },
+        { Attribute: 'plan', Operator: 'equals', Values: ['pro'] },
+      ],
+      Value: true,
+    },
+    { Conditions: [{ Attribute: 'email', Operator: 'ends_with', Values: ['@example.com'] }], Value: true },
+    {
+      Conditions: [
+        { Attribute: 'app_version', Operator: 'semver_gte', Values: ['2.3.0'] },
+        { Attribute: 'age', Operator: 'gte', Values: [21] },
+      ],
+      Value: true,
+    },
+    { Conditions: [{ Attribute: 'targetingKey', Operator: 'in_segment', Values: [SEGMENT] }], Value: true },
+  ],
+};
+const segmentRevision = {
+  Name: SEGMENT,
+  Type: 'SEGMENT',
+  FormatVersion: 2,
+  Conditions: [
+    { Attribute: 'beta', Operator: 'equals', Values: [true] },
+    { Attribute: 'tier', Operator: 'in', Values: ['gold', 'platinum'] },
+  ],
+};
+const compiledSegment = compileSegment(segmentRevision);
+const segments = (name) => (name === SEGMENT ? compiledSegment : undefined);
+
+const flagdTargeted = {
+  state: 'ENABLED',
+  variants: { on: true, off: false },
+  defaultVariant: 'off',
+  targeting: {
+    if: [
+      { and: [{ in: [{ var: 'country' }, EU] }, { '==': [{ var: 'plan' }, 'pro'] }] },
+      'on',
+      { ends_with: [{ var: 'email' }, '@example.com'] },
+      'on',
+      { and: [{ sem_ver: [{ var: 'app_version' }, '>=', '2.3.0'] }, { '>=': [{ var: 'age' }, 21] }] },
+      'on',
+      { $ref: SEGMENT },
+      'on',
+      null,
+    ],
+  },
+};
+const flagdEvaluators = {
+  [SEGMENT]: { and: [{ '==': [{ var: 'beta' }, true] }, { in: [{ var: 'tier' }, ['gold', 'platinum']] }] },
+};
+
+/** Contexts like a service's requests: ids and attributes scattered over every rule and the fall-through. */
+function makeContexts(prefix, count) {
+  return Array.from({ length: count }, (_, i) => {
+    const h = (i * 2654435761) % 4294967296;
+    return {
+      targetingKey: `${prefix}${h.toString(36)}-${i}`,
+      country: COUNTRIES[h % COUNTRIES.length],
+      plan: PLANS[(h >>> 3) % PLANS.length],
+      email: `${prefix}${i}@${DOMAINS[(h >>> 5) % DOMAINS.length]}`,
+      app_version: VERSIONS[(h >>> 7) % VERSIONS.length],
+      age: 14 + ((h >>> 9) % 60),
+      beta: ((h >>> 11) & 1) === 1,
+      tier: TIERS[(h >>> 12) % TIERS.length],
+    };
+  });
+}
+const warmContexts = makeContexts('user-', ID_COUNT);
+const coldContexts = (round) => makeContexts(`fresh${round}-`, ID_COUNT);
+
+const snapshot = {
+  project: 'bench',
+  version: 'bench',
+  flags: [{ name: FLAG, flagType: 'feature', wtime: '2026-01-01 00:00:00.000000', revision }],
+};
+const targetedSnapshot = {
+  project: 'bench',
+  version: 'bench',
+  flags: [
+    { name: TARGETED, flagType: 'feature', wtime: '2026-01-01 00:00:00.000000', revision: targetedRevision },
+    { name: SEGMENT, flagType: 'segment', wtime: '2026-01-01 00:00:00.000000', revision: segmentRevision },
+  ],
+};
+
 // ---------------------------------------------------------------- the contenders
 
 // Each loop is written out, not made by a shared factory, so every call site stays
@@ -135,6 +240,13 @@ const clientOn = new FeatureFlagClient({
   },
 });
 
+const targetedClient = new FeatureFlagClient({
+  projectName: 'bench',
+  offline: true,
+  bootstrap: targetedSnapshot,
+  reportEvaluations: false,
+});
+
 const gb = new GrowthBook({ features: growthbookFeatures });
 const gbClient = new GrowthBookClient({});
 gbClient.initSync({ payload: { features: growthbookFeatures } });
@@ -153,6 +265,10 @@ unleash.on('warn', () => undefined);
 
 const flagd = new FlagdCore();
 flagd.setConfigurations(flagdConfig);
+const flagdTargetedCore = new FlagdCore();
+flagdTargetedCore.setConfigurations(
+  JSON.stringify({ flags: { [TARGETED]: flagdTargeted }, $evaluators: flagdEvaluators }),
+);
 
 const vexil = [
   {
@@ -223,6 +339,38 @@ const competitors = [
 
 const contenders = [...vexil, ...competitors];
 
+// The targeted flag's contenders: each loop takes contexts instead of ids.
+const targetedVexil = [
+  {
+    name: 'Vexil evaluateRevisionContext',
+    loop(contexts, start, end) {
+      let on = 0;
+      for (let i = start; i < end; i++)
+        if (evaluateRevisionContext(targetedRevision, contexts[i], segments).value) on++;
+      return on;
+    },
+  },
+  {
+    name: 'Vexil getFlagBoolean(context), reporting off',
+    loop(contexts, start, end) {
+      let on = 0;
+      for (let i = start; i < end; i++) if (targetedClient.getFlagBoolean(TARGETED, contexts[i], false)) on++;
+      return on;
+    },
+  },
+];
+const targetedFlagd = {
+  name: 'flagd-core resolveBooleanEvaluation',
+  loop(contexts, start, end) {
+    let on = 0;
+    for (let i = start; i < end; i++) {
+      if (flagdTargetedCore.resolveBooleanEvaluation(TARGETED, false, contexts[i]).value) on++;
+    }
+    return on;
+  },
+};
+const targetedContenders = [...targetedVexil, targetedFlagd];
+
 // ---------------------------------------------------------------- running
 
 /** Evaluates `ids` `times` times, yielding every CHUNK; answers evaluations per second and the share on. */
@@ -255,12 +403,73 @@ function versionOf(name) {
   }
 }
 
+/**
+ * Runs every contender on the warm inputs (twice) and on fresh cold inputs each round,
+ * taking turns in a rotating order; answers each contender's medians.
+ */
+async function measure(group, warmInputs, coldInputs) {
+  // Warm-up: JIT every contender on both kinds of inputs.
+  for (const contender of group) {
+    await pass(contender, warmInputs, 1);
+    await pass(contender, coldInputs(-1), 1);
+  }
+  const results = new Map(group.map((c) => [c.name, { warm: [], cold: [], share: [] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = group.map((_, i) => group[(i + round) % group.length]);
+    for (const contender of order) {
+      const result = results.get(contender.name);
+      const warm = await pass(contender, warmInputs, 2);
+      const fresh = await pass(contender, coldInputs(round), 1);
+      result.warm.push(warm.opsPerSecond);
+      result.cold.push(fresh.opsPerSecond);
+      result.share.push(fresh.share);
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS}\r`);
+  }
+  return new Map(
+    group.map((c) => {
+      const r = results.get(c.name);
+      return [c.name, { warm: median(r.warm), cold: median(r.cold), share: median(r.share) }];
+    }),
+  );
+}
+
+/** The results as a markdown table; Vexil rows show their ratio to `best`. */
+function printTable(medians, group, vexilRows, best, bestName, coldName) {
+  console.log(`| contender | warm | × ${bestName} | cold | × ${bestName} | on (${coldName}) |`);
+  console.log('|---|---|---|---|---|---|');
+  for (const c of group) {
+    const m = medians.get(c.name);
+    const ratio = (mode) => (vexilRows.includes(c) ? `${(m[mode] / best[mode]).toFixed(2)}×` : '');
+    console.log(
+      `| ${c.name} | ${format(m.warm)} | ${ratio('warm')} | ${format(m.cold)} | ${ratio('cold')} | ${(m.share * 100).toFixed(1)} % |`,
+    );
+  }
+}
+
+/** Whether every Vexil row is at least twice `best`, warm and cold. */
+function meets(medians, vexilRows, best) {
+  return vexilRows.every((c) => {
+    const m = medians.get(c.name);
+    return m.warm >= 2 * best.warm && m.cold >= 2 * best.cold;
+  });
+}
+
 async function main() {
   await new Promise((resolve) => unleash.once('ready', resolve));
   // The same flag everywhere: every library answers true for every listed id.
   for (const contender of contenders) {
     const on = contender.loop(overrides, 0, overrides.length);
     if (on !== overrides.length) throw new Error(`${contender.name}: ${on} of ${overrides.length} override ids on`);
+  }
+  // The same targeted flag everywhere: Vexil and flagd answer alike for every context.
+  for (const context of [...warmContexts, ...coldContexts(-2)]) {
+    const expected = flagdTargetedCore.resolveBooleanEvaluation(TARGETED, false, context).value;
+    for (const contender of targetedVexil) {
+      if (contender.loop([context], 0, 1) !== (expected ? 1 : 0)) {
+        throw new Error(`${contender.name} and flagd differ on ${JSON.stringify(context)}`);
+      }
+    }
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -276,56 +485,30 @@ async function main() {
     `${ID_COUNT} ids; warm: the same ids, looped twice per round; cold: fresh ids per round; median of ${ROUNDS} rounds\n`,
   );
 
-  // Warm-up: JIT every contender on both kinds of ids.
-  for (const contender of contenders) {
-    await pass(contender, warmIds, 1);
-    await pass(contender, coldIds(-1), 1);
-  }
-
-  const results = new Map(contenders.map((c) => [c.name, { warm: [], cold: [], share: [] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-    for (const contender of order) {
-      const result = results.get(contender.name);
-      const warm = await pass(contender, warmIds, 2);
-      const fresh = await pass(contender, coldIds(round), 1);
-      result.warm.push(warm.opsPerSecond);
-      result.cold.push(fresh.opsPerSecond);
-      result.share.push(fresh.share);
-    }
-    process.stderr.write(`round ${round + 1}/${ROUNDS}\r`);
-  }
-
-  const medians = new Map(
-    contenders.map((c) => {
-      const r = results.get(c.name);
-      return [c.name, { warm: median(r.warm), cold: median(r.cold), share: median(r.share) }];
-    }),
-  );
-  const fastest = (mode) => Math.max(...competitors.map((c) => medians.get(c.name)[mode]));
+  const rollout = await measure(contenders, warmIds, coldIds);
+  const fastest = (mode) => Math.max(...competitors.map((c) => rollout.get(c.name)[mode]));
   const best = { warm: fastest('warm'), cold: fastest('cold') };
-  const rows = contenders.map((c) => {
-    const m = medians.get(c.name);
-    const isVexil = vexil.includes(c);
-    const ratio = (mode) => (isVexil ? `${(m[mode] / best[mode]).toFixed(2)}×` : '');
-    return `| ${c.name} | ${format(m.warm)} | ${ratio('warm')} | ${format(m.cold)} | ${ratio('cold')} | ${(m.share * 100).toFixed(1)} % |`;
-  });
-  console.log('| contender | warm | × fastest other | cold | × fastest other | on (cold ids) |');
-  console.log('|---|---|---|---|---|---|');
-  for (const row of rows) console.log(row);
+  printTable(rollout, contenders, vexil, best, 'fastest other', 'cold ids');
   const stats = clientOn.reportStats;
   console.log(
     `\nreporting on: ${stats.sent} evaluations sent in ${reportRequests} requests, ${stats.dropped} dropped, ${stats.queued} queued`,
   );
-  const goal = vexil.every((c) => {
-    const m = medians.get(c.name);
-    return m.warm >= 2 * best.warm && m.cold >= 2 * best.cold;
-  });
+  const goal = meets(rollout, vexil, best);
   console.log(
     `goal (every Vexil row at least 2× the fastest other library, warm and cold): ${goal ? 'met' : 'NOT met'}`,
   );
 
+  console.log(
+    `\n${TARGETED}: three attribute rules and a segment rule; ${ID_COUNT} contexts (warm: the same, looped twice; cold: fresh per round)\n`,
+  );
+  const targeted = await measure(targetedContenders, warmContexts, coldContexts);
+  const flagdBest = { warm: targeted.get(targetedFlagd.name).warm, cold: targeted.get(targetedFlagd.name).cold };
+  printTable(targeted, targetedContenders, targetedVexil, flagdBest, 'flagd-core', 'cold contexts');
+  const targetedGoal = meets(targeted, targetedVexil, flagdBest);
+  console.log(`goal (every Vexil row at least 2× flagd-core, warm and cold): ${targetedGoal ? 'met' : 'NOT met'}`);
+
   await clientOff.close();
+  await targetedClient.close();
   await clientOn.close();
   unleash.destroy();
   gbClient.destroy();
