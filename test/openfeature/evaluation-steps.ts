@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
 import {
+  type Client,
   type EvaluationContext,
   type EvaluationDetails,
   type FlagValue,
@@ -36,7 +37,17 @@ export interface EvaluationWorld {
   value?: FlagValue;
 }
 
-const client = (world: EvaluationWorld) => OpenFeature.getClient(world.domain);
+// `getClient` makes a new client on every call, and hooks added to a client stay on that
+// one: a scenario keeps its client.
+const clients = new WeakMap<EvaluationWorld, Client>();
+function client(world: EvaluationWorld): Client {
+  let found = clients.get(world);
+  if (found === undefined) {
+    found = OpenFeature.getClient(world.domain);
+    clients.set(world, found);
+  }
+  return found;
+}
 
 /**
  * The provider keeps no persisted cache (`cacheMode: 'disabled'`): its persisted cache is
