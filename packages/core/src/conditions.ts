@@ -208,39 +208,42 @@ export function parseCondition(raw: unknown, at: string, check: FieldChecker, al
 
 /**
  * A condition's attribute as an operator reads it: semantic versions and dates in
- * attributes are parsed on use, and a context usually repeats the last one (an app
- * version, a signup date), so each condition remembers its last parse.
+ * attributes are parsed on use, and a population shares few of them (a handful of app
+ * versions, signup dates), so each condition keeps its recent parses — a parse
+ * allocates, a lookup does not. Bounded: emptied when full, so a stream of distinct
+ * texts costs at most one parse each and holds at most RECENT_PARSES of them.
  */
-class LastParse<T> {
-  private text: string | undefined = undefined;
-  private parsed: T | undefined = undefined;
+class RecentParses<T> {
+  private readonly parsed = new Map<string, T | null>();
   constructor(private readonly parse: (text: string) => T | undefined) {}
   get(text: string): T | undefined {
-    if (text !== this.text) {
-      this.parsed = this.parse(text);
-      this.text = text;
-    }
-    return this.parsed;
+    const known = this.parsed.get(text);
+    if (known !== undefined) return known ?? undefined;
+    const parsed = this.parse(text);
+    if (this.parsed.size >= RECENT_PARSES) this.parsed.clear();
+    this.parsed.set(text, parsed ?? null);
+    return parsed;
   }
 }
+const RECENT_PARSES = 32;
 
 function semverTest(attribute: string, version: SemanticVersion, holds: (order: number) => boolean): ConditionTest {
-  const last = new LastParse(parseSemver);
+  const recent = new RecentParses(parseSemver);
   return (context) => {
     const value = context[attribute];
     if (typeof value !== 'string') return false;
-    const parsed = last.get(value);
+    const parsed = recent.get(value);
     return parsed !== undefined && holds(compareSemver(parsed, version));
   };
 }
 
 function dateTest(attribute: string, instant: Instant, holds: (order: number) => boolean): ConditionTest {
-  const last = new LastParse(parseInstant);
+  const recent = new RecentParses(parseInstant);
   const seconds = instantSeconds(instant);
   return (context) => {
     const value = context[attribute];
     if (typeof value === 'string') {
-      const parsed = last.get(value);
+      const parsed = recent.get(value);
       return parsed !== undefined && holds(compareInstants(parsed, instant));
     }
     // A number attribute is Unix time in seconds.

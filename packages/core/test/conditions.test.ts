@@ -154,6 +154,32 @@ describe('semantic versions and dates in attributes', () => {
     expect(answers).toEqual([true, false, true, false, false, true]);
   });
 
+  it('answers alike for many distinct versions asked over and over (recent parses are bounded, never stale)', () => {
+    const compiled = compileRevision({
+      Name: 'flag',
+      Type: 'FEATURE',
+      ControlValue: false,
+      Treatments: [],
+      Rules: [
+        { Conditions: [c('semver_gte', ['2.50.0'], 'version'), c('after', ['2026-01-01'], 'since')], Value: true },
+      ],
+    });
+    // More distinct texts than a condition keeps, each asked again after the others.
+    const versions = Array.from({ length: 100 }, (_, i) => `2.${i}.0`);
+    // Every third date is before the rule's date, the others after it.
+    const dates = Array.from(
+      { length: 100 },
+      (_, i) => `${i % 3 === 0 ? 2025 : 2027}-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+    );
+    const expected = versions.map((_, i) => i >= 50 && i % 3 !== 0);
+    for (let pass = 0; pass < 3; pass++) {
+      const answers = versions.map(
+        (version, i) => compiled.evaluateContext({ version, since: dates[i] }).value === true,
+      );
+      expect(answers).toEqual(expected);
+    }
+  });
+
   it('a number attribute is Unix time in seconds', () => {
     const dec1 = Date.UTC(2026, 11, 1) / 1000;
     expect(holds(c('before', ['2026-12-01']), { a: dec1 - 0.5 })).toBe(true);
