@@ -1,3 +1,4 @@
+export { type AnswerFacts, answerMetadata } from './answer-metadata.js';
 export * from './change-stream.js';
 export * from './compiled-flag.js';
 export {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import {
+  answerMetadata,
   assertProjectName,
   CHANGE_STREAM_KEEP_ALIVE_MS,
   type EvaluationReason as CoreEvaluationReason,
@@ -123,7 +124,11 @@ export interface FlagEvaluationDetails<T extends FlagValue> {
   variant?: string;
   /** Where the revision gives no value (`null`): the caller's default was answered. */
   noValue?: boolean;
-  /** The revision's `Metadata` (owner, ticket, expiry, …), where it has some. */
+  /**
+   * What OFREP answers as `metadata` (core's `answerMetadata`): the revision's `Metadata`
+   * (owner, ticket, expiry, …) for a revision of the flag model; `{project, flagType,
+   * revision}` for one in the runbook format, as before the flag model.
+   */
   metadata?: Readonly<Record<string, string | number | boolean>>;
   /** The time of the revision evaluated (its WTIME), when the flag is known. */
   revision?: string;
@@ -492,7 +497,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
           };
           if (result.variant !== undefined && result.variant !== result.group) details.variant = result.variant;
           if (result.value === null) details.noValue = true;
-          if (compiled.revision.Metadata !== undefined) details.metadata = compiled.metadata;
+          details.metadata = answerMetadata(compiled, { project: this.projectName, flagType, revision: entry.wtime });
           return details;
         }
       }

@@ -38,9 +38,8 @@ import {
  *   TARGETING_KEY_MISSING, INVALID_CONTEXT, PROVIDER_NOT_READY or GENERAL. A revision
  *   that gives no value answers the caller's default, without a variant.
  * - `variant` is the value's name in the revision's `Variants`, else the rollout group
- *   (`control`, `treatment`, `override-2`, `rule-1`, …); `flagMetadata` is the
- *   revision's `Metadata` (`{}` without) — the same answers as the service's OFREP
- *   endpoint.
+ *   (`control`, `treatment`, `override-2`, `rule-1`, …); `flagMetadata` is what the
+ *   service's OFREP endpoint answers as `metadata` (core's `answerMetadata`).
  * - Events: PROVIDER_CONFIGURATION_CHANGED (with `flagsChanged`: the flags changed,
  *   and those whose rules name a changed segment) when flags change, PROVIDER_STALE
  *   when the service is lost, PROVIDER_READY when it is back.

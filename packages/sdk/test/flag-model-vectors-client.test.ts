@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Tests only: the SDK's sources never import server code.
 import {
   expectedError,
+  expectedMetadata,
   layOut,
   type PlacedCase,
   VECTOR_CATEGORIES,
@@ -148,8 +149,8 @@ describe('the flag-model vectors through the SDK: FeatureFlagClient, its OpenFea
         found.push({ id: placed.vector.id, expected: placed.vector.expected, got });
         continue;
       }
-      const metadata = placed.vector.revision.Metadata;
-      if (expectedError(placed.vector) === undefined && !isDeepStrictEqual({ ...got.metadata }, metadata ?? {})) {
+      const metadata = expectedMetadata(placed, got.revision);
+      if (expectedError(placed.vector) === undefined && !isDeepStrictEqual({ ...got.metadata }, metadata)) {
         found.push({ id: placed.vector.id, metadata, got });
       }
     }
@@ -185,7 +186,7 @@ describe('the flag-model vectors through the SDK: FeatureFlagClient, its OpenFea
         want = {
           value: expected.value === null || expected.reason === 'DISABLED' ? fallback : expected.value,
           reason: expected.reason,
-          flagMetadata: placed.vector.revision.Metadata ?? {},
+          flagMetadata: expectedMetadata(placed, details(clients.get(placed.flag.project)!, placed).revision),
         };
         if (expected.variant !== null) want.variant = expected.variant;
       }

@@ -43,13 +43,13 @@ describe('VexilProvider with the OpenFeature server SDK', () => {
   it('resolves boolean and string flags as the service evaluates them, with reason, variant and metadata', async () => {
     const svc = await service();
     const { client } = await openFeature(svc.url);
+    const checkoutRevision = (await svc.admin.latestRevision(checkout)).wtime;
     for (const id of instanceIds(40)) {
       const details = await client.getBooleanDetails(checkout.name, false, { targetingKey: id });
       expect(details.value).toBe(await serviceValue(svc, checkout, id));
       expect(details.reason).toBe(details.value ? 'SPLIT' : 'DEFAULT');
       expect(details.variant).toBe(details.value ? 'treatment' : 'control');
-      // The revision's Metadata, as OFREP answers it: a runbook revision has none.
-      expect(details.flagMetadata).toEqual({});
+      expect(details.flagMetadata).toEqual({ project: PROJECT, flagType: 'feature', revision: checkoutRevision });
       const data = await client.getStringDetails(provider.name, 'x', { targetingKey: id });
       expect(data.value).toBe(await serviceValue(svc, provider, id));
     }

@@ -61,13 +61,15 @@ function knownParts(config: Pick<ServiceConfig, 'store' | 'bigtableEmulatorHost'
  * status and field) with the original as its `cause`, so the log still says where.
  */
 export function withStoreAddressHidden<S extends object>(store: S, redact: Redact): S {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the method itself, not its name: a method replaced on the store later (a
+  // test's spy, a re-bound function) is the one called.
+  const wrapped = new WeakMap<object, unknown>();
   const hide = (error: unknown): unknown => hidden(error, redact);
   return new Proxy(store, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      let wrapper = wrapped.get(property);
+      let wrapper = wrapped.get(value);
       if (wrapper === undefined) {
         wrapper = (...args: unknown[]) => {
           try {
@@ -81,7 +83,7 @@ export function withStoreAddressHidden<S extends object>(store: S, redact: Redac
             throw hide(error);
           }
         };
-        wrapped.set(property, wrapper);
+        wrapped.set(value, wrapper);
       }
       return wrapper;
     },

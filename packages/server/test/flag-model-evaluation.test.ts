@@ -89,19 +89,20 @@ describe('OFREP answers of the flag model', () => {
     expect(nobody.json()).toMatchObject({ value: 0, variant: 'none', reason: 'DEFAULT' });
   });
 
-  it('gives Vexil its facts in headers and a flag without Metadata empty metadata', async () => {
+  it('gives Vexil its facts in headers, and in metadata for a runbook-format revision as before the flag model', async () => {
     const { app, admin } = await service();
     const response = await ofrep(app, checkout.name, { ...shop, targetingKey: 'qa-1' });
+    const wtime = (await admin.latestRevision(checkout)).wtime;
     expect(response.json()).toEqual({
       key: 'new_checkout',
       value: true,
       reason: 'TARGETING_MATCH',
       variant: 'override',
-      metadata: {},
+      metadata: { project: 'shop', flagType: 'feature', revision: wtime },
     });
     expect(response.headers['x-vexil-project']).toBe('shop');
     expect(response.headers['x-vexil-flag-type']).toBe('feature');
-    expect(response.headers['x-vexil-revision']).toBe((await admin.latestRevision(checkout)).wtime);
+    expect(response.headers['x-vexil-revision']).toBe(wtime);
   });
 
   it('answers a flag that needs no targeting key without one, and TARGETING_KEY_MISSING where the revision needs one', async () => {

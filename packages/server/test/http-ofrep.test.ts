@@ -79,7 +79,8 @@ describe('the official OFREP provider (@openfeature/ofrep-provider 0.1.3) agains
   });
 
   it('gives reason, variant and metadata in the details', async () => {
-    const { url } = await listening();
+    const { url, admin } = await listening();
+    const newest = await admin.latestRevision(checkout);
     await OpenFeature.setProviderAndWait('vexil-details', new OFREPProvider({ baseUrl: url }));
     const client = OpenFeature.getClient('vexil-details');
     const details = await client.getBooleanDetails('new_checkout', false, {
@@ -91,8 +92,7 @@ describe('the official OFREP provider (@openfeature/ofrep-provider 0.1.3) agains
       value: true,
       reason: 'TARGETING_MATCH',
       variant: 'override',
-      // The revision's Metadata: a runbook revision has none.
-      flagMetadata: {},
+      flagMetadata: { project: 'shop', flagType: 'feature', revision: newest.wtime },
     });
   });
 
@@ -135,9 +135,9 @@ describe('POST /ofrep/v1/evaluate/flags/{key}', () => {
       value: 'claude',
       reason: 'TARGETING_MATCH',
       variant: 'override-1',
-      metadata: {},
+      metadata: { project: 'shop', flagType: 'data', revision: newest.wtime },
     });
-    // Which flag and revision answered: in headers (OFREP's metadata is the revision's own).
+    // Which flag and revision answered, in headers too (for answers of the flag model, whose metadata is the revision's own).
     expect(response.headers).toMatchObject({
       'x-vexil-project': 'shop',
       'x-vexil-flag-type': 'data',
@@ -165,7 +165,7 @@ describe('POST /ofrep/v1/evaluate/flags/{key}', () => {
   it('takes the project from VEXIL_DEFAULT_PROJECT when the context has no project_name', async () => {
     const { app } = await service({ VEXIL_DEFAULT_PROJECT: 'shop' });
     const response = await evaluate(app, 'new_checkout', { targetingKey: 'qa-1' });
-    expect(response.json()).toMatchObject({ value: true });
+    expect(response.json()).toMatchObject({ value: true, metadata: { project: 'shop' } });
     expect(response.headers['x-vexil-project']).toBe('shop');
   });
 
@@ -232,10 +232,10 @@ describe('POST /ofrep/v1/evaluate/flags/{key}', () => {
       project_name: 'shop',
       flag_type: 'feature',
     });
-    expect(feature.json()).toMatchObject({ value: true });
+    expect(feature.json()).toMatchObject({ value: true, metadata: { flagType: 'feature' } });
     expect(feature.headers['x-vexil-flag-type']).toBe('feature');
     const data = await evaluate(app, 'new_checkout', { targetingKey: 'qa-1', project_name: 'shop', flag_type: 'data' });
-    expect(data.json()).toMatchObject({ value: 'v2' });
+    expect(data.json()).toMatchObject({ value: 'v2', metadata: { flagType: 'data' } });
     expect(data.headers['x-vexil-flag-type']).toBe('data');
   });
 

@@ -95,7 +95,7 @@ describe('one cache of compiled flags', () => {
     const direct = await app.inject(flagUrl(checkout, 'someone'));
     expect(direct.json()).toMatchObject({ flag_value: true, rollout_group: 'control' });
     const viaOfrep = await app.inject(ofrep('new_checkout', 'someone'));
-    expect(viaOfrep.json()).toMatchObject({ value: true });
+    expect(viaOfrep.json()).toMatchObject({ value: true, metadata: { revision: written.wtime } });
     expect(viaOfrep.headers['x-vexil-revision']).toBe(written.wtime);
     expect(reads.of(checkout)).toBe(1);
     expect(reads.listings()).toBe(0);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import {
+  answerMetadata,
   assertProjectName,
   describeFlagTypes,
   type EvaluationContext,
@@ -39,7 +40,7 @@ import type { RouteOptions } from './services.js';
  * needs it), and its `project_name` the project (else VEXIL_DEFAULT_PROJECT). Values
  * are those of /get-feature-flag for the same inputs, and each evaluation is logged
  * alike. Answers follow docs/flag-model.md: `value` left out for "no value" and for a
- * disabled flag (OpenFeature's code default), `metadata` the revision's `Metadata`.
+ * disabled flag (OpenFeature's code default), `metadata` core's `answerMetadata`.
  */
 
 export type OfrepErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
@@ -293,7 +294,8 @@ function evaluateFlag(entry: SnapshotEntry, view: ProjectView, context: RequestC
     }
     throw error;
   }
-  const answer: FlagSuccess = { key: flag.name, reason: result.reason, metadata: compiled.compiled.metadata };
+  const metadata = answerMetadata(compiled.compiled, { project: context.project, flagType, revision: flag.wtime });
+  const answer: FlagSuccess = { key: flag.name, reason: result.reason, metadata };
   // DISABLED answers the caller's default (OpenFeature's code default): no value, as for a null value.
   if (result.value !== null && result.reason !== 'DISABLED') answer.value = result.value;
   if (result.variant !== undefined) answer.variant = result.variant;
@@ -408,7 +410,8 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
               'array), left out for "no value" and for a disabled flag (the caller\'s default); reason STATIC (nobody is ' +
               'targeted), DEFAULT (control value), TARGETING_MATCH (override list or rule), SPLIT (percentage rollout ' +
               'or rule split) or DISABLED (kill switch); variant the variant name, or the rollout group where the ' +
-              "revision names none; metadata the revision's Metadata ({} without). Headers x-vexil-project, " +
+              "revision names none; metadata the revision's Metadata ({} without) for a revision of the flag model, " +
+              '{project, flagType, revision} for a revision in the runbook format. Headers x-vexil-project, ' +
               'x-vexil-flag-type and x-vexil-revision (its WTIME) say which flag and revision answered.',
           },
           ...failureDescription,

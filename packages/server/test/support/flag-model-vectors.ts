@@ -4,6 +4,7 @@ import {
   type FlagRef,
   type FlagType,
   type ResultValue,
+  requiredFormatVersion,
   SEGMENT_OPERATORS,
   type ValueFlagType,
 } from '@vexil/core';
@@ -186,6 +187,16 @@ export function layOut(cases: readonly VectorCase[], prefix = 'vectors'): Vector
   };
 }
 
+/**
+ * The `metadata` of a case's answer (docs/flag-model.md#where-it-shows): a revision in the
+ * runbook format answers which project, type and revision (`revision`: its WTIME) answered,
+ * as before the flag model; one of the flag model its own `Metadata`, `{}` without it.
+ */
+export function expectedMetadata({ vector, flag }: PlacedCase, revision: unknown): Record<string, unknown> {
+  if (requiredFormatVersion(vector.revision) === 1) return { project: flag.project, flagType: flag.flagType, revision };
+  return (vector.revision.Metadata as Record<string, unknown> | undefined) ?? {};
+}
+
 /** What OFREP's single evaluation answers for a case (docs/flag-model.md#where-it-shows). */
 export function ofrepExpected(placed: PlacedCase): { status: number; body: Record<string, unknown> } {
   const { vector, flag } = placed;
@@ -199,7 +210,7 @@ export function ofrepExpected(placed: PlacedCase): { status: number; body: Recor
   const body: Record<string, unknown> = {
     key: flag.name,
     reason: expected.reason,
-    metadata: (vector.revision.Metadata as Record<string, unknown> | undefined) ?? {},
+    metadata: expectedMetadata(placed, expect.stringMatching(/^\d{4}-\d{2}-\d{2} /)),
   };
   // No value for "no value" and for a disabled flag: the caller's default.
   if (expected.value !== null && expected.reason !== 'DISABLED') body.value = expected.value;
