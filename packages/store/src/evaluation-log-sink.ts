@@ -11,6 +11,12 @@ export interface EvaluationLogEntry extends LogRowKey {
   group: string;
   /** Whether the flag data came from the service's cache. */
   cacheHit: boolean;
+  /**
+   * true: a client reported this evaluation (`POST /sdk/v1/evaluations`), the service
+   * did not serve it. Left out for served evaluations, which is how they read back:
+   * a served row keeps exactly the runbook layout's columns.
+   */
+  reported?: boolean;
 }
 
 export interface LogQuery {

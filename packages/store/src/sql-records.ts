@@ -32,6 +32,8 @@ export interface LogRecord {
   AssignedGroup: string;
   /** SQLite has no boolean: 0 or 1 there. */
   CacheFlag: boolean | number;
+  /** Vexil's own: a reported evaluation (0 or 1 in SQLite). */
+  Reported: boolean | number;
 }
 
 /** The record of a row about to be inserted. @internal */
@@ -68,7 +70,7 @@ export function logEntryOf(record: LogRecord): EvaluationLogEntry {
   } catch {
     // not the runbook's key layout: the columns as they are
   }
-  return {
+  const entry: EvaluationLogEntry = {
     project: record.project,
     flagType: record.flag_type,
     flagName: record.flag_name,
@@ -79,4 +81,6 @@ export function logEntryOf(record: LogRecord): EvaluationLogEntry {
     group: record.AssignedGroup,
     cacheHit: record.CacheFlag === true || record.CacheFlag === 1,
   };
+  if (record.Reported === true || record.Reported === 1) entry.reported = true;
+  return entry;
 }

@@ -780,6 +780,27 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(read).toStrictEqual(expected);
       });
 
+      it('marks reported evaluations as reported and served ones not at all', async () => {
+        const store = await open();
+        const served = logEntry({ instanceId: 'served', time: formatWTime(T0) });
+        const servedSaidSo = logEntry({ instanceId: 'served-false', reported: false, time: formatWTime(T0 + 1) });
+        const reported = logEntry({
+          instanceId: 'reported',
+          reported: true,
+          cacheHit: true,
+          time: formatWTime(T0 + 2),
+        });
+        await store.appendLogs([served, servedSaidSo, reported]);
+
+        const read = await store.readLogs({ project: PROJECT });
+        const byId = new Map(read.map((entry) => [entry.instanceId, entry]));
+        expect(byId.get('reported')).toStrictEqual(reported);
+        // Served rows read back exactly as before the column existed: no `reported` key.
+        expect(byId.get('served')).toStrictEqual(served);
+        const { reported: _said, ...withoutFlag } = servedSaidSo;
+        expect(byId.get('served-false')).toStrictEqual(withoutFlag);
+      });
+
       it('filters by flag type and name (without prefix bleed) and limits', async () => {
         const store = await open();
         const entries = [

@@ -134,7 +134,15 @@ describe('PostgresStore', () => {
         'wtime',
         'fields',
       ]);
-      expect(of('vexil_evaluation_log')).toEqual(['row_key', 'project', 'flag_type', 'flag_name', ...LOG_COLUMNS]);
+      // The runbook's log columns unchanged, then Vexil's own Reported.
+      expect(of('vexil_evaluation_log')).toEqual([
+        'row_key',
+        'project',
+        'flag_type',
+        'flag_name',
+        ...LOG_COLUMNS,
+        'Reported',
+      ]);
       for (const column of columns) {
         if (['row_key', 'project', 'kind', 'flag_type', 'flag_name', 'wtime'].includes(column.column_name)) {
           expect(column.collation_name, `${column.table_name}.${column.column_name}`).toBe('C');

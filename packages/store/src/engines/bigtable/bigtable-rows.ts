@@ -11,6 +11,9 @@ import type { RawRow } from './bigtable-tables.js';
  * the runbook layout (another tool's) are passed over. Internal to the package.
  */
 
+/** Vexil's column beside the runbook's: present (`true`) on reported evaluations only. */
+const REPORTED_COLUMN = 'Reported';
+
 export function parseKey(key: string): { kind: RowKind; ref: FlagRef; wtime: string } | undefined {
   try {
     return parseFlagRowKey(key);
@@ -46,6 +49,8 @@ export function rawFallback(raw: RawRow, kind: RowKind, ref: FlagRef): StoredRow
  * The log row's columns, in the runbook service's spelling. A `null` answer (the
  * caller's default) has no `AssignedValue` cell: a data flag's text `null` is the
  * string "null", as the runbook service wrote it, so null needs a spelling of its own.
+ * A reported evaluation adds Vexil's own `Reported` cell (`true`); a served one has
+ * the runbook's columns only, as the runbook service wrote them.
  */
 export function logColumns(entry: EvaluationLogEntry): [string, string][] {
   const columns: [string, string][] = [
@@ -57,6 +62,7 @@ export function logColumns(entry: EvaluationLogEntry): [string, string][] {
   ];
   if (entry.value !== null) columns.push(['AssignedValue', encodeLogValue(entry.value, entry.flagType)]);
   columns.push(['AssignedGroup', entry.group], ['CacheFlag', JSON.stringify(entry.cacheHit)]);
+  if (entry.reported === true) columns.push([REPORTED_COLUMN, 'true']);
   return columns;
 }
 
@@ -68,7 +74,7 @@ export function toLogEntry(raw: RawRow): EvaluationLogEntry | undefined {
     return undefined;
   }
   const text = (column: string) => raw.cells.get(column)?.toString('utf8');
-  return {
+  const entry: EvaluationLogEntry = {
     project: key.project,
     flagType: key.flagType,
     flagName: key.flagName,
@@ -79,4 +85,6 @@ export function toLogEntry(raw: RawRow): EvaluationLogEntry | undefined {
     group: text('AssignedGroup') ?? '',
     cacheHit: decodeCacheFlag(text('CacheFlag') ?? ''),
   };
+  if (decodeCacheFlag(text(REPORTED_COLUMN) ?? '')) entry.reported = true;
+  return entry;
 }

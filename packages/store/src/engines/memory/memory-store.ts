@@ -106,7 +106,10 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
 
   async appendLogs(entries: readonly Log.EvaluationLogEntry[]): Promise<void> {
     this.#checkOpen();
-    const staged = entries.map((entry) => [logRowKey(entry), { ...entry }] as const);
+    // Kept as the SQL engines read it back: `reported` only on reported rows.
+    const staged = entries.map(
+      ({ reported, ...entry }) => [logRowKey(entry), reported === true ? { ...entry, reported } : entry] as const,
+    );
     for (const [key, entry] of staged) this.#logs.set(key, entry);
   }
 

@@ -45,6 +45,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     "CacheFlag"        boolean NOT NULL
   );
   `,
+  // 2: Vexil's own column beside the runbook's: true for an evaluation a client
+  // reported (POST /sdk/v1/evaluations), false for one the service served.
+  `
+  ALTER TABLE vexil_evaluation_log ADD COLUMN "Reported" boolean NOT NULL DEFAULT false;
+  `,
 ];
 
 /** The schema version this code writes. */

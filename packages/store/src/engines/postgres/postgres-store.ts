@@ -228,17 +228,18 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
     await this.#query(
       `INSERT INTO vexil_evaluation_log AS l
          (row_key, project, flag_type, flag_name, "RequestID", "Name", "CreatedTimestamp", "Type", "InstanceID",
-          "AssignedValue", "AssignedGroup", "CacheFlag")
+          "AssignedValue", "AssignedGroup", "CacheFlag", "Reported")
        SELECT r.row_key, r.project, r.flag_type, r.flag_name, r.request_id, r.flag_name, r.created, r.flag_type,
-              r.instance_id, r.assigned_value::json, r.assigned_group, r.cache_flag
+              r.instance_id, r.assigned_value::json, r.assigned_group, r.cache_flag, r.reported
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::text[], $10::boolean[])
+                   $8::text[], $9::text[], $10::boolean[], $11::boolean[])
             AS r(row_key, project, flag_type, flag_name, request_id, created, instance_id,
-                 assigned_value, assigned_group, cache_flag)
+                 assigned_value, assigned_group, cache_flag, reported)
        ON CONFLICT (row_key) DO UPDATE SET
          "RequestID" = excluded."RequestID", "CreatedTimestamp" = excluded."CreatedTimestamp",
          "InstanceID" = excluded."InstanceID", "AssignedValue" = excluded."AssignedValue",
-         "AssignedGroup" = excluded."AssignedGroup", "CacheFlag" = excluded."CacheFlag"`,
+         "AssignedGroup" = excluded."AssignedGroup", "CacheFlag" = excluded."CacheFlag",
+         "Reported" = excluded."Reported"`,
       [
         [...byKey.keys()],
         list.map((e) => e.project),
@@ -252,6 +253,7 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
         list.map((e) => JSON.stringify(e.value)),
         list.map((e) => e.group),
         list.map((e) => e.cacheHit),
+        list.map((e) => e.reported === true),
       ],
     );
   }
@@ -261,7 +263,7 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
     const lo = logRowPrefix(query.project, query.flagType, query.flagType === undefined ? undefined : query.flagName);
     const { rows } = await this.#query<LogRecord>(
       `SELECT row_key, project, flag_type, flag_name, "RequestID", "InstanceID", "CreatedTimestamp",
-              "AssignedValue"::text AS "AssignedValue", "AssignedGroup", "CacheFlag"
+              "AssignedValue"::text AS "AssignedValue", "AssignedGroup", "CacheFlag", "Reported"
        FROM vexil_evaluation_log
        WHERE row_key >= $1 AND row_key < $2 AND project = $3
          AND ($4::text IS NULL OR flag_type = $4) AND ($5::text IS NULL OR flag_name = $5)

@@ -4,10 +4,10 @@ import type { EncodedLogBatch, EvaluationLogEntry } from '../../evaluation-log-s
 /**
  * Numbers per row in EncodedRows.fields: the UTF-16 lengths of the three values
  * copied as text (request id, time, instance id), the dictionary indexes of the five
- * that repeat (project, flag type, flag name, value as JSON, group), and the cache
- * flag (0 or 1).
+ * that repeat (project, flag type, flag name, value as JSON, group), the cache
+ * flag and the reported flag (0 or 1 each).
  */
-export const LOG_ROW_FIELDS = 9;
+export const LOG_ROW_FIELDS = 10;
 
 const INITIAL_ROWS = 64;
 /** UTF-16 code units per row the text starts with room for (a UUID, a time, a short id). */
@@ -28,7 +28,7 @@ export interface EncodedRows {
  * entries arrive. Hand-written because the obvious ways cost the service's thread
  * more than the request did: posting arrays or objects makes the structured clone
  * walk every string of a batch at once (milliseconds on a loaded thread), and
- * JSON.stringify or Buffer.write per row took microseconds. Of a row's nine values,
+ * JSON.stringify or Buffer.write per row took microseconds. Of a row's ten values,
  * five repeat across a batch (a handful of flags, values and groups): each is stored
  * once in the batch's dictionary and referred to by index. The other three are copied
  * code unit by code unit into an off-heap array, so a batch waiting for its turn holds
@@ -67,6 +67,7 @@ export class SqliteLogBatch implements EncodedLogBatch {
     fields[row + 6] = value;
     fields[row + 7] = this.index(entry.group);
     fields[row + 8] = entry.cacheHit ? 1 : 0;
+    fields[row + 9] = entry.reported === true ? 1 : 0;
     this.size++;
   }
 
@@ -117,8 +118,8 @@ function grown<T extends Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(ar
 /** The insert of one log row; its parameters are made by decodeLogRows. */
 export const INSERT_LOG_SQL = `INSERT INTO evaluation_log
   (row_key, project, flag_type, flag_name, RequestID, Name, CreatedTimestamp, Type, InstanceID,
-   AssignedValue, AssignedGroup, CacheFlag)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+   AssignedValue, AssignedGroup, CacheFlag, Reported)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * A batch's rows as INSERT_LOG_SQL's parameters, with their row keys made by
@@ -161,6 +162,7 @@ export function decodeLogRows({ text: units, fields, dictionary }: EncodedRows):
       word(fields[i + 6]!),
       word(fields[i + 7]!),
       fields[i + 8]!,
+      fields[i + 9]!,
     ]);
   }
   if (at !== text.length || fields.length % LOG_ROW_FIELDS !== 0) {

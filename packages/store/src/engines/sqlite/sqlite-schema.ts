@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  */
 
 /** The schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /**
  * Migration `i` takes a database from `user_version` i to i + 1. Append new ones;
@@ -67,6 +67,11 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE evaluation_log;
   ALTER TABLE evaluation_log_by_arrival RENAME TO evaluation_log;
   CREATE INDEX evaluation_log_by_flag ON evaluation_log (project, flag_type, flag_name);
+  `,
+  // 3: Vexil's own column beside the runbook's: 1 for an evaluation a client reported
+  // (POST /sdk/v1/evaluations), 0 for one the service served.
+  `
+  ALTER TABLE evaluation_log ADD COLUMN Reported INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -130,7 +130,7 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
       this.#insertLog = db.prepare<[(string | number)[]]>(INSERT_LOG_SQL);
       this.#readLogs = db.prepare<[Record<string, string | number | null>], LogRecord>(
         `SELECT row_key, project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
-                AssignedValue, AssignedGroup, CacheFlag
+                AssignedValue, AssignedGroup, CacheFlag, Reported
          FROM evaluation_log
          WHERE project = @project AND row_key >= @lo AND row_key < @hi
            AND (@flagType IS NULL OR flag_type = @flagType)
