@@ -1,6 +1,6 @@
 import type { CompiledRevision } from './evaluate.js';
 import { requiredFormatVersion } from './format-version.js';
-import type { RevisionMetadata } from './types.js';
+import type { Revision, RevisionMetadata } from './types.js';
 
 /** Which flag and revision gave an answer. */
 export interface AnswerFacts {
@@ -11,18 +11,24 @@ export interface AnswerFacts {
 }
 
 /**
- * OFREP's `metadata` (and the OpenFeature providers' `flagMetadata`) for an answer of
- * `compiled` (docs/flag-model.md#where-it-shows). A revision in the runbook format
- * answers what it answered before the flag model existed — the project, flag type and
- * revision — so that every runbook answer stays unchanged; a revision that uses the flag
- * model answers its own `Metadata` (`{}` without it), as OpenFeature's suite expects.
+ * Whether answers of `revision` carry its own `Metadata` (docs/flag-model.md#where-it-shows):
+ * so does every revision that uses the flag model, as OpenFeature's suite expects. A
+ * revision in the runbook format answers what it answered before the flag model existed
+ * (`runbookAnswerMetadata`), so that every runbook answer stays unchanged.
  */
+export function answersOwnMetadata(revision: Revision): boolean {
+  return requiredFormatVersion(revision as unknown as Readonly<Record<string, unknown>>) === 2;
+}
+
+/** The `metadata` of an answer of a revision in the runbook format: which project, type and revision answered. */
+export function runbookAnswerMetadata(facts: AnswerFacts): Readonly<RevisionMetadata> {
+  return { project: facts.project, flagType: facts.flagType, revision: facts.revision };
+}
+
+/** OFREP's `metadata` (and the OpenFeature providers' `flagMetadata`) for an answer of `compiled`. */
 export function answerMetadata(
   compiled: Pick<CompiledRevision, 'revision' | 'metadata'>,
   facts: AnswerFacts,
 ): Readonly<RevisionMetadata> {
-  if (requiredFormatVersion(compiled.revision as unknown as Readonly<Record<string, unknown>>) === 1) {
-    return { project: facts.project, flagType: facts.flagType, revision: facts.revision };
-  }
-  return compiled.metadata;
+  return answersOwnMetadata(compiled.revision) ? compiled.metadata : runbookAnswerMetadata(facts);
 }

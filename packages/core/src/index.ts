@@ -1,4 +1,9 @@
-export { type AnswerFacts, answerMetadata } from './answer-metadata.js';
+export {
+  type AnswerFacts,
+  answerMetadata,
+  answersOwnMetadata,
+  runbookAnswerMetadata,
+} from './answer-metadata.js';
 export * from './change-stream.js';
 export * from './compiled-flag.js';
 export {

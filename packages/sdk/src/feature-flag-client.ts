@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import {
-  answerMetadata,
+  answersOwnMetadata,
   assertProjectName,
   CHANGE_STREAM_KEEP_ALIVE_MS,
   type EvaluationReason as CoreEvaluationReason,
@@ -125,9 +125,9 @@ export interface FlagEvaluationDetails<T extends FlagValue> {
   /** Where the revision gives no value (`null`): the caller's default was answered. */
   noValue?: boolean;
   /**
-   * What OFREP answers as `metadata` (core's `answerMetadata`): the revision's `Metadata`
-   * (owner, ticket, expiry, …) for a revision of the flag model; `{project, flagType,
-   * revision}` for one in the runbook format, as before the flag model.
+   * The revision's `Metadata` (owner, ticket, expiry, …; `{}` without), for a revision
+   * that uses the flag model (core's `answersOwnMetadata`); a runbook-format revision's
+   * details are as before the flag model.
    */
   metadata?: Readonly<Record<string, string | number | boolean>>;
   /** The time of the revision evaluated (its WTIME), when the flag is known. */
@@ -497,7 +497,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
           };
           if (result.variant !== undefined && result.variant !== result.group) details.variant = result.variant;
           if (result.value === null) details.noValue = true;
-          details.metadata = answerMetadata(compiled, { project: this.projectName, flagType, revision: entry.wtime });
+          if (answersOwnMetadata(compiled.revision)) details.metadata = compiled.metadata;
           return details;
         }
       }

@@ -9,7 +9,13 @@ import {
   type ResolutionDetails,
   StandardResolutionReasons,
 } from '@openfeature/server-sdk';
-import type { FlagValue, JsonObject, EvaluationContext as VexilContext } from '@vexil/core';
+import {
+  type FlagValue,
+  type JsonObject,
+  type RevisionMetadata,
+  runbookAnswerMetadata,
+  type EvaluationContext as VexilContext,
+} from '@vexil/core';
 import type { VexilClientErrorCode } from './client-errors.js';
 import {
   FeatureFlagClient,
@@ -142,7 +148,7 @@ export class VexilProvider implements Provider {
     const resolution: ResolutionDetails<T> = {
       value: details.value,
       reason: details.reason,
-      flagMetadata: details.metadata ?? {},
+      flagMetadata: metadataOf(details, this.client.projectName),
     };
     if (details.errorCode !== undefined) {
       resolution.errorCode = errorCodeOf(details.errorCode);
@@ -194,4 +200,10 @@ function errorCodeOf(code: VexilClientErrorCode): ErrorCode {
     default:
       return ErrorCode.GENERAL;
   }
+}
+
+/** OFREP's `metadata` for the answer (core's `answerMetadata`); none for a failure. */
+function metadataOf(details: FlagEvaluationDetails<FlagValue>, project: string): Readonly<RevisionMetadata> {
+  if (details.errorCode !== undefined || details.revision === undefined) return {};
+  return details.metadata ?? runbookAnswerMetadata({ project, flagType: details.flagType, revision: details.revision });
 }
