@@ -7,6 +7,7 @@ import { md5Words } from './hash/md5.js';
 import { sha1Words } from './hash/sha1.js';
 import { sha256Words } from './hash/sha256.js';
 import { encodeUtf8Into, MAX_BYTES_PER_CODE_UNIT, utf8Bytes } from './hash/utf8.js';
+import { jsonEquals } from './json-equality.js';
 import { percentToBasisPoints } from './percentages.js';
 import { belowThreshold } from './rollout.js';
 import { type CompiledRule, compileRules, segmentNamesOf } from './targeting-rules.js';
@@ -36,6 +37,11 @@ export interface CompiledRevision {
    * group may be.
    */
   readonly groups: ReadonlySet<string>;
+  /**
+   * Whether an evaluation of this revision can answer `value` with `group` (values
+   * compared by content): what a reported evaluation may claim.
+   */
+  canAnswer(group: string, value: ResultValue): boolean;
   /** The revision's `Metadata` (frozen), `{}` without it. */
   readonly metadata: Readonly<RevisionMetadata>;
   /**
@@ -126,6 +132,8 @@ class Compiled implements CompiledRevision {
   readonly segmentNames: readonly string[];
   readonly metadata: Readonly<RevisionMetadata>;
   readonly groups: ReadonlySet<string>;
+  /** Every value each group can answer with (mostly one). */
+  private readonly valuesByGroup = new Map<string, ResultValue[]>();
   private readonly overrides = new Map<string, EvaluationDetails>();
   private readonly buckets: Bucket[] = [];
   private readonly rules: readonly CompiledRule<EvaluationDetails>[];
@@ -149,6 +157,9 @@ class Compiled implements CompiledRevision {
     this.groups = groups;
     const result = (value: ResultValue, group: string, reason: EvaluationReason) => {
       groups.add(group);
+      const values = this.valuesByGroup.get(group);
+      if (values === undefined) this.valuesByGroup.set(group, [value]);
+      else if (!values.some((known) => jsonEquals(known, value))) values.push(value);
       return evaluationResult(
         value,
         group,
@@ -184,6 +195,10 @@ class Compiled implements CompiledRevision {
     this.targetsNobody = overrideIds === 0 && this.buckets.length === 0 && rules.length === 0;
     this.control = result(revision.ControlValue, 'control', this.targetsNobody ? 'STATIC' : 'DEFAULT');
     this.disabledResult = this.disabled ? result(revision.ControlValue, 'disabled', 'DISABLED') : undefined;
+  }
+
+  canAnswer(group: string, value: ResultValue): boolean {
+    return this.valuesByGroup.get(group)?.some((known) => jsonEquals(known, value)) ?? false;
   }
 
   digest(instanceId: string): Uint32Array {

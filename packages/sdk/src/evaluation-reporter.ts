@@ -31,6 +31,8 @@ export interface ReportStats {
 export interface ReportedFlag {
   readonly flagType: FlagType;
   readonly name: string;
+  /** The WTIME of the revision evaluated: the service checks the report against that revision. */
+  readonly wtime?: string | undefined;
 }
 
 interface ReporterSetup {
@@ -152,6 +154,7 @@ export class EvaluationReporter {
     let fragment = this.flagFragments.get(flag);
     if (fragment === undefined) {
       fragment = `{"flagType":${JSON.stringify(flag.flagType)},"flagName":${JSON.stringify(flag.name)}`;
+      if (flag.wtime !== undefined && flag.wtime !== '') fragment += `,"revision":${JSON.stringify(flag.wtime)}`;
       this.flagFragments.set(flag, fragment);
     }
     return fragment;

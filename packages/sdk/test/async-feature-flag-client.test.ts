@@ -43,7 +43,7 @@ describe('AsyncFeatureFlagClient', () => {
     }
     expect(errors).toEqual([]);
     // The service logged each evaluation it made.
-    await svc.app.services.evaluationLog?.flush();
+    await Promise.all([svc.app.services.evaluationLog?.flush(), svc.app.services.reportLog?.flush()]);
     expect((await svc.store.readLogs({ project: PROJECT, flagName: checkout.name })).length).toBeGreaterThan(0);
   });
 

@@ -28,7 +28,7 @@ function client(options: Partial<FeatureFlagClientOptions> & { baseUrl: string }
 }
 
 async function logOf(svc: Service) {
-  await svc.app.services.evaluationLog?.flush();
+  await Promise.all([svc.app.services.evaluationLog?.flush(), svc.app.services.reportLog?.flush()]);
   return svc.store.readLogs({ project: PROJECT });
 }
 

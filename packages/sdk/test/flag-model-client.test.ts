@@ -140,7 +140,7 @@ describe('FeatureFlagClient evaluates the flag model in process as the service d
     flags.getFlagJson(layout.name, 'qa-1', {});
     flags.getFlagString(greeting.name, { lang: 'de' }, 'hello');
     await flags.flushReports();
-    await svc.app.services.evaluationLog?.flush();
+    await Promise.all([svc.app.services.evaluationLog?.flush(), svc.app.services.reportLog?.flush()]);
     const rows = await svc.store.readLogs({ project: PROJECT });
     expect(rows.map((row) => [row.flagName, row.instanceId, row.group])).toEqual([
       ['greeting', '', 'control'],

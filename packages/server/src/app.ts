@@ -124,6 +124,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           logger: app.log,
         })
       : undefined,
+    reportLog: config.evaluationLog
+      ? new EvaluationLog(options.store, {
+          maxQueue: config.reportLogQueueMax,
+          batchSize: config.logBatchSize,
+          flushMs: config.logFlushMs,
+          metrics: metrics.reportLog,
+          logger: app.log,
+        })
+      : undefined,
     metrics,
   };
   app.decorate('services', services);
@@ -177,7 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await stopPropagation();
     await snapshots.close();
-    await services.evaluationLog?.close();
+    await Promise.all([services.evaluationLog?.close(), services.reportLog?.close()]);
   });
 
   await registerDocs(app);

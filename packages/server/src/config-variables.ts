@@ -120,6 +120,33 @@ export const SERVICE_VARIABLES = {
     parse: numberIn({ min: 1, integer: true }),
     meaning: 'longest wait before a partial batch is written',
   },
+  logDurable: {
+    name: 'VEXIL_LOG_DURABLE',
+    default: 'off',
+    parse: onOff,
+    meaning:
+      'answer an evaluation only once its log row is stored (`on`): a crash loses no answered evaluation, and an evaluation whose row cannot be stored answers 503; `off`: rows are written after the answer, and a crash loses those of the last flush interval',
+  },
+  reportLogQueueMax: {
+    name: 'VEXIL_REPORT_LOG_QUEUE_MAX',
+    default: '20000',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning:
+      'reported evaluations waiting to be written, at most: reports have a queue and a writer of their own, so a flood of them cannot push served evaluations out of the log; more are dropped and counted',
+  },
+  reportMaxAgeSeconds: {
+    name: 'VEXIL_REPORT_MAX_AGE_SECONDS',
+    default: '86400',
+    parse: numberIn({ min: 0, integer: true }),
+    meaning: 'a reported evaluation whose `time` is older than this many seconds is refused (and counted)',
+  },
+  reportMaxAheadSeconds: {
+    name: 'VEXIL_REPORT_MAX_AHEAD_SECONDS',
+    default: '300',
+    parse: numberIn({ min: 0, integer: true }),
+    meaning:
+      "a reported evaluation whose `time` is more than this many seconds ahead of the service's clock is refused (and counted)",
+  },
   flagCacheSize: {
     name: 'VEXIL_FLAG_CACHE_SIZE',
     default: '10000',

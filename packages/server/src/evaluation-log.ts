@@ -1,5 +1,6 @@
+import { UnavailableError } from '@vexil/core';
 import type { EncodedLogBatch, EvaluationLogEntry, EvaluationLogSink } from '@vexil/store';
-import type { ServiceMetrics } from './metrics.js';
+import type { LogQueueMetrics } from './metrics.js';
 
 /** The part of pino's logger this uses. */
 export interface LogSink {
@@ -17,7 +18,8 @@ export interface EvaluationLogOptions {
   batchSize: number;
   /** Longest wait before a partial batch is written. */
   flushMs: number;
-  metrics?: ServiceMetrics | undefined;
+  /** The counters of this queue (served evaluations and reports each have their own). */
+  metrics?: LogQueueMetrics | undefined;
   logger?: LogSink | undefined;
 }
 
@@ -38,6 +40,18 @@ class EntryBatch implements EncodedLogBatch {
 const RETRY_MS = 500;
 /** Drops are reported in the log at most this often (the metric counts every one). */
 const DROP_REPORT_MS = 10_000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** What a caller of `write` is told when its entry cannot be stored now. */
+function notLogged(why: string): UnavailableError {
+  return new UnavailableError(`the evaluation could not be written to the evaluation log (${why})`, {
+    hint: 'VEXIL_LOG_DURABLE is on: an evaluation is answered only once its log row is stored; try again',
+  });
+}
 
 /**
  * The evaluation log: entries are queued as responses finish and written in batches
@@ -62,6 +76,8 @@ export class EvaluationLog {
   private droppedSinceReport = 0;
   private lastDropReport = 0;
   private closed = false;
+  /** The callers of `write` waiting for a batch to be stored. */
+  private readonly waiters = new WeakMap<EncodedLogBatch, Waiter[]>();
 
   constructor(
     sink: EvaluationLogSink,
@@ -96,6 +112,38 @@ export class EvaluationLog {
       this.seal();
       this.schedule(0);
     } else if (this.timer === undefined) this.schedule(this.options.flushMs);
+  }
+
+  /**
+   * Queues one entry and resolves once it is stored (VEXIL_LOG_DURABLE): the batch it
+   * joins is written at once, with every entry queued while the previous write was
+   * under way (one write serves many callers). Rejects with UnavailableError when the
+   * queue is full or the write fails; a failed batch is still retried, so an entry
+   * whose caller was refused may be stored later, but none whose caller was answered
+   * is lost.
+   */
+  write(entry: EvaluationLogEntry): Promise<void> {
+    if (this.closed || this.queued >= this.options.maxQueue) {
+      this.drop();
+      return Promise.reject(notLogged(this.closed ? 'the service is stopping' : 'the log queue is full'));
+    }
+    const batch = this.open;
+    try {
+      batch.add(entry);
+    } catch (error) {
+      this.options.logger?.error({ err: error }, 'evaluation log: could not encode an entry');
+      this.drop();
+      return Promise.reject(notLogged('the entry could not be encoded'));
+    }
+    this.queued++;
+    const done = new Promise<void>((resolve, reject) => {
+      const list = this.waiters.get(batch);
+      if (list === undefined) this.waiters.set(batch, [{ resolve, reject }]);
+      else list.push({ resolve, reject });
+    });
+    if (batch.size >= this.options.batchSize) this.seal();
+    this.schedule(0);
+    return done;
   }
 
   get depth(): number {
@@ -159,7 +207,8 @@ export class EvaluationLog {
     const failed = await this.writeBatch();
     if (failed) this.schedule(RETRY_MS);
     else if (this.full.length > 0) this.schedule(0);
-    else if (this.open.size > 0) this.schedule(this.options.flushMs);
+    // Entries whose callers wait (durable writes) go at once; others wait for more company.
+    else if (this.open.size > 0) this.schedule(this.waiters.has(this.open) ? 0 : this.options.flushMs);
   }
 
   /**
@@ -178,8 +227,10 @@ export class EvaluationLog {
       try {
         await this.append(batch);
         this.options.metrics?.logWritten.inc(batch.size);
+        this.settle(batch, undefined);
       } catch (error) {
         failed = true;
+        this.settle(batch, notLogged('the store did not take it'));
         this.options.metrics?.logWriteErrors.inc();
         this.options.logger?.error({ err: error, batch: batch.size }, 'evaluation log: batch write failed; will retry');
         // Kept whole (an encoded batch cannot be split): the queue may pass its bound by this one batch.
@@ -194,6 +245,17 @@ export class EvaluationLog {
       this.writing = undefined;
     }
     return failed;
+  }
+
+  /** Answers the callers waiting for `batch`, once. */
+  private settle(batch: EncodedLogBatch, error: Error | undefined): void {
+    const list = this.waiters.get(batch);
+    if (list === undefined) return;
+    this.waiters.delete(batch);
+    for (const waiter of list) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
   }
 
   private drop(): void {

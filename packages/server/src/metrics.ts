@@ -2,6 +2,15 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type HistogramChild, HotCounter, HotHistogram } from './hot-metrics.js';
 import { nested } from './nested-map.js';
 
+/** The counters of one evaluation-log queue. */
+export interface LogQueueMetrics {
+  readonly logWritten: { inc(n?: number): void };
+  readonly logDropped: { inc(): void };
+  readonly logWriteErrors: { inc(): void };
+  /** Where the queue-depth gauge reads its depth when scraped. */
+  watchLogQueue(depth: () => number): void;
+}
+
 interface RequestChild {
   count: { inc(): void };
   duration: HistogramChild;
@@ -11,7 +20,7 @@ interface RequestChild {
  * The service's Prometheus metrics, on a registry of its own so that several
  * services in one process (tests) do not share counters.
  */
-export class ServiceMetrics {
+export class ServiceMetrics implements LogQueueMetrics {
   readonly registry = new Registry();
   private readonly httpRequests = new HotCounter<'route' | 'method' | 'status'>(
     'vexil_http_requests_total',
@@ -74,6 +83,41 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The queue of reported evaluations (POST /sdk/v1/evaluations): its own share, so
+   * that a flood of reports cannot push served evaluations out of the log.
+   */
+  readonly reportLog: LogQueueMetrics = reportLogMetrics(this.registry);
+  /** Reported evaluations by outcome: accepted, or the reason they were refused. */
+  readonly reports = new Counter({
+    name: 'vexil_evaluation_reports_total',
+    help: 'Reported evaluations (POST /sdk/v1/evaluations) by outcome: accepted, or why they were refused',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private storeState: (() => { stale: boolean; staleSeconds: number }) | undefined;
+  readonly storeStale = new Gauge({
+    name: 'vexil_store_stale',
+    help: 'The store did not answer: flags are served from the last data read (1), or the store answers (0)',
+    registers: [this.registry],
+    collect: () => {
+      this.storeStale.set(this.storeState?.().stale === true ? 1 : 0);
+    },
+  });
+  readonly storeStaleSeconds = new Gauge({
+    name: 'vexil_store_stale_seconds',
+    help: 'How long the store has not been answering (0 while it answers)',
+    registers: [this.registry],
+    collect: () => {
+      this.storeStaleSeconds.set(this.storeState?.().staleSeconds ?? 0);
+    },
+  });
+
+  /** Where the store-stale gauges read their state when scraped. */
+  watchStore(state: () => { stale: boolean; staleSeconds: number }): void {
+    this.storeState = state;
+  }
+
   /** Cache lookups by cache and result, bound once (they are counted on every evaluation). */
   readonly cacheHits = {
     flag: {
@@ -123,4 +167,36 @@ export class ServiceMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vexil_' });
   }
+}
+
+function reportLogMetrics(registry: Registry): LogQueueMetrics {
+  let depth: (() => number) | undefined;
+  const queueDepth: Gauge = new Gauge({
+    name: 'vexil_report_log_queue_depth',
+    help: 'Reported evaluations waiting to be written to the log table',
+    registers: [registry],
+    collect: () => {
+      queueDepth.set(depth?.() ?? 0);
+    },
+  });
+  return {
+    logWritten: new Counter({
+      name: 'vexil_report_log_written_total',
+      help: 'Reported evaluations written to the log table',
+      registers: [registry],
+    }),
+    logDropped: new Counter({
+      name: 'vexil_report_log_dropped_total',
+      help: "Reported evaluations dropped because the reports' log queue was full",
+      registers: [registry],
+    }),
+    logWriteErrors: new Counter({
+      name: 'vexil_report_log_write_errors_total',
+      help: 'Failed batch writes of reported evaluations (the batch is retried)',
+      registers: [registry],
+    }),
+    watchLogQueue: (read) => {
+      depth = read;
+    },
+  };
 }

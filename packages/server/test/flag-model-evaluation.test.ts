@@ -384,7 +384,7 @@ describe('evaluation reports of the flag model', () => {
             flagType: 'json',
             flagName: 'checkout-layout',
             instanceId: 'A2',
-            value: { columns: 2 },
+            value: { columns: 2, theme: 'dark' },
             group: 'treatment',
           },
           { flagType: 'data', flagName: 'greeting', instanceId: 'A3', value: null, group: 'control' },
@@ -398,7 +398,7 @@ describe('evaluation reports of the flag model', () => {
     expect(rows.map((row) => [row.flagName, row.instanceId, row.value])).toEqual([
       ['greeting', 'A3', null],
       ['boolean-flag', '', true],
-      ['checkout-layout', 'A2', { columns: 2 }],
+      ['checkout-layout', 'A2', { columns: 2, theme: 'dark' }],
       ['discount.rate', 'A1', 0.1],
     ]);
   });

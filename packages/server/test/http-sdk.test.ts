@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatWTime } from '@vexil/core';
 import { MemoryStore, SqliteStore } from '@vexil/store';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -344,13 +345,15 @@ describe('GET /sdk/v1/projects/{project}/stream', () => {
 });
 
 describe('POST /sdk/v1/evaluations', () => {
+  // A minute ago: reports are taken only within a window of now.
+  const reportedAt = formatWTime((Date.now() - 60_000) * 1000);
   const evaluation = (overrides: Record<string, unknown> = {}) => ({
     flagType: 'feature',
     flagName: 'new_checkout',
     instanceId: 'A1',
     value: true,
     group: 'treatment',
-    time: '2026-11-21 09:00:00.000000',
+    time: reportedAt,
     requestId: 'sdk-req-1',
     ...overrides,
   });
@@ -378,7 +381,7 @@ describe('POST /sdk/v1/evaluations', () => {
       },
     });
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ accepted: 3 });
+    expect(response.json()).toEqual({ accepted: 3, refused: 0, reasons: {}, refusals: [] });
     await flushLog(app);
     const rows = await store.readLogs({ project: 'shop' });
     expect(rows).toHaveLength(3);
@@ -388,10 +391,11 @@ describe('POST /sdk/v1/evaluations', () => {
       flagName: 'new_checkout',
       instanceId: 'A1',
       requestId: 'sdk-req-1',
-      time: '2026-11-21 09:00:00.000000',
+      time: reportedAt,
       value: true,
       group: 'treatment',
       cacheHit: true,
+      reported: true,
     });
     const defaulted = rows.find((r) => r.instanceId === 'A2')!;
     expect(defaulted.requestId).toBe('report-1');
@@ -452,7 +456,7 @@ describe('POST /sdk/v1/evaluations', () => {
       url: '/sdk/v1/evaluations',
       payload: { project: 'shop', evaluations: many(1000) },
     });
-    expect(ok.json()).toEqual({ accepted: 1000 });
+    expect(ok.json()).toEqual({ accepted: 1000, refused: 0, reasons: {}, refusals: [] });
     const tooMany = await app.inject({
       method: 'POST',
       url: '/sdk/v1/evaluations',

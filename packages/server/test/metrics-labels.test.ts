@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OTHER_LABEL } from '../src/reported-labels.js';
 import { checkout, flagUrl, serviceWithFlags } from './service-harness.js';
 
 /**
@@ -52,45 +51,52 @@ const evaluation = (flagName: string, group: string, flagType = 'feature', value
 });
 
 describe('/metrics label sets', () => {
-  it('many distinct unknown flag names, groups and projects are counted under one label each', async () => {
+  it('reports of made-up flags, groups and projects are refused and counted by reason, adding no label', async () => {
     app = (await serviceWithFlags({ VEXIL_REPORT_RATE_LIMIT: '0' })).app;
     for (let batch = 0; batch < 5; batch++) {
       const unknown = Array.from({ length: 1000 }, (_, i) => evaluation(`made_up_${batch}_${i}`, `group_${i}`));
-      expect((await report(app, 'shop', unknown)).statusCode).toBe(202);
+      const answer = await report(app, 'shop', unknown);
+      expect(answer.statusCode).toBe(202);
+      expect(answer.json()).toMatchObject({ accepted: 0, refused: 1000, reasons: { 'unknown-flag': 1000 } });
     }
     for (let i = 0; i < 50; i++) {
-      expect((await report(app, `no-such-project-${i}`, [evaluation('new_checkout', 'control')])).statusCode).toBe(202);
+      const answer = await report(app, `no-such-project-${i}`, [
+        evaluation('new_checkout', 'control', 'feature', false),
+      ]);
+      expect(answer.statusCode).toBe(202);
+      expect(answer.json()).toMatchObject({ accepted: 0, refused: 1, reasons: { 'unknown-flag': 1 } });
     }
     // A real flag with a group its revision cannot give, and one of the wrong type.
-    await report(app, 'shop', [
+    const wrong = await report(app, 'shop', [
       evaluation('new_checkout', 'rule-7'),
       evaluation('new_checkout', 'control', 'data', 'x'),
     ]);
+    expect(wrong.json()).toMatchObject({ accepted: 0, reasons: { 'impossible-group': 1, 'unknown-flag': 1 } });
     // Real flags and groups keep their labels.
-    await report(app, 'shop', [
+    const real = await report(app, 'shop', [
       evaluation('new_checkout', 'treatment'),
       evaluation('llm_provider', 'treatment-2', 'data', 'llama'),
     ]);
+    expect(real.json()).toMatchObject({ accepted: 2, refused: 0 });
     expect((await app.inject(flagUrl(checkout, 'qa-1'))).statusCode).toBe(200);
 
     const series = await evaluationSeries(app);
     const byKey = new Map(series.map((s) => [`${s.labels.project}/${s.labels.flag}/${s.labels.group}`, s.value]));
-    expect(byKey.get(`shop/${OTHER_LABEL}/${OTHER_LABEL}`)).toBe(5001);
-    expect(byKey.get(`${OTHER_LABEL}/${OTHER_LABEL}/${OTHER_LABEL}`)).toBe(50);
-    expect(byKey.get(`shop/new_checkout/${OTHER_LABEL}`)).toBe(1);
     expect(byKey.get('shop/new_checkout/treatment')).toBe(1);
     expect(byKey.get('shop/llm_provider/treatment-2')).toBe(1);
     expect(byKey.get('shop/new_checkout/override')).toBe(1);
-    expect(series).toHaveLength(6);
+    expect(series).toHaveLength(3);
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toContain('vexil_evaluation_reports_total{outcome="accepted"} 2');
+    expect(metrics).toContain('vexil_evaluation_reports_total{outcome="unknown-flag"} 5051');
+    expect(metrics).toContain('vexil_evaluation_reports_total{outcome="impossible-group"} 1');
   });
 
-  it('a report that cannot be checked against the store (it is down) is counted under other', async () => {
+  it('a report that cannot be checked (the store is down and was never read) answers 503 and counts nothing', async () => {
     const service = await serviceWithFlags({});
     app = service.app;
     await service.store.close();
-    expect((await report(app, 'shop', [evaluation('new_checkout', 'treatment')])).statusCode).toBe(202);
-    expect((await evaluationSeries(app)).map((s) => s.labels)).toEqual([
-      { project: OTHER_LABEL, flag: OTHER_LABEL, group: OTHER_LABEL },
-    ]);
+    expect((await report(app, 'shop', [evaluation('new_checkout', 'treatment')])).statusCode).toBe(503);
+    expect(await evaluationSeries(app)).toEqual([]);
   });
 });

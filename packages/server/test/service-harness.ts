@@ -43,7 +43,7 @@ export function flagUrl(ref: FlagRef, instanceId: string, path = '/get-feature-f
   return `${path}?${query}`;
 }
 
-/** Waits until the evaluation log has written everything queued. */
+/** Waits until the evaluation log has written everything queued, reported evaluations included. */
 export async function flushLog(app: FastifyInstance): Promise<void> {
-  await app.services.evaluationLog?.flush();
+  await Promise.all([app.services.evaluationLog?.flush(), app.services.reportLog?.flush()]);
 }

@@ -71,7 +71,7 @@ interface FlagAnswer {
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by a successful evaluation; written to the evaluation log once the response is sent. */
-    evaluation?: EvaluationLogEntry;
+    evaluation?: EvaluationLogEntry | undefined;
   }
 }
 
@@ -119,6 +119,16 @@ function respond(
 /** The runbook system's evaluation endpoint, with and without the trailing slash. */
 export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { evaluator, evaluationLog, metrics } = services;
+  const durableLog = services.config.logDurable ? evaluationLog : undefined;
+
+  /** VEXIL_LOG_DURABLE: the answer waits until its log row is stored (503 when it cannot be). */
+  const logged = async (request: FastifyRequest, answer: FlagAnswer): Promise<FlagAnswer> => {
+    const evaluation = request.evaluation!;
+    request.evaluation = undefined;
+    await durableLog!.write(evaluation);
+    metrics.countEvaluation(evaluation.project, evaluation.flagName, evaluation.group);
+    return answer;
+  };
   // Declared, so that every request object of these routes has the same shape from its start.
   app.decorateRequest('evaluation', undefined);
 
@@ -161,6 +171,11 @@ export const flagRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         assertFlagName(name);
         // A cached flag answers synchronously: Fastify sends a returned value without a promise.
         const outcome = evaluator.evaluate({ project, flagType, name }, instanceId);
+        if (durableLog !== undefined) {
+          return Promise.resolve(outcome).then((result) =>
+            logged(request, respond(request, project, flagType, name, instanceId, result)),
+          );
+        }
         if (outcome instanceof Promise) {
           return outcome.then((result) => respond(request, project, flagType, name, instanceId, result));
         }

@@ -100,7 +100,7 @@ interface Evaluated {
 declare module 'fastify' {
   interface FastifyRequest {
     /** OFREP evaluations of this request; written to the evaluation log once a 200 is sent. */
-    ofrepEvaluations?: EvaluationLogEntry[];
+    ofrepEvaluations?: EvaluationLogEntry[] | undefined;
   }
 }
 
@@ -376,6 +376,14 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
     if (reply.statusCode !== 200 || request.ofrepEvaluations === undefined) return;
     for (const entry of request.ofrepEvaluations) evaluationLog?.add(entry);
   });
+  /** VEXIL_LOG_DURABLE: the answer waits until its log rows are stored (503 when they cannot be). */
+  const durableLog = config.logDurable ? evaluationLog : undefined;
+  const logNow = async (request: FastifyRequest): Promise<void> => {
+    const entries = request.ofrepEvaluations;
+    if (durableLog === undefined || entries === undefined) return;
+    request.ofrepEvaluations = undefined;
+    await Promise.all(entries.map((entry) => durableLog.write(entry)));
+  };
 
   /** Counts an evaluation in the metrics and keeps it for the log. */
   const record = (request: FastifyRequest, context: RequestContext, evaluated: Evaluated, cached: boolean) => {
@@ -433,6 +441,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
       const entry = findFlag(view.entries, key, context);
       const evaluated = evaluateFlag(entry, view, context);
       record(request, context, evaluated, view.cached);
+      await logNow(request);
       return reply
         .header(OFREP_FACT_HEADERS.project, context.project)
         .header(OFREP_FACT_HEADERS.flagType, evaluated.flagType)
@@ -523,6 +532,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         );
       }
       for (const evaluated of evaluations) record(request, context, evaluated, view.cached);
+      await logNow(request);
       return reply.type('application/json; charset=utf-8').send({ flags });
     },
   );

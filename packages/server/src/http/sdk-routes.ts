@@ -15,16 +15,16 @@ import {
   MAX_ROLLOUT_GROUP_LENGTH,
   type ProjectSnapshot,
   parseFlagType,
+  parseWTime,
   type ResultValue,
   snapshotETag,
   VALUE_FLAG_TYPES,
   type ValueFlagType,
 } from '@vexil/core';
-import type { EvaluationLogEntry } from '@vexil/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { nowWTime } from '../clock.js';
 import type { ProjectSnapshots } from '../project-snapshots.js';
-import { reportedLabels } from '../reported-labels.js';
+import { REPORT_REFUSAL_REASONS, ReportChecker, type ReportedEvaluation } from '../report-checks.js';
 import { browserAccess } from './browser-access.js';
 import { matchesETag } from './etag.js';
 import { type EventStream, type EventStreams, sseFrame } from './event-streams.js';
@@ -104,10 +104,12 @@ const reportSchema = {
       items: {
         type: 'object',
         description:
-          '{flagType, flagName, instanceId?, value, group, time?, requestId?}: instanceId left out for a context without a targeting key; ' +
+          '{flagType, flagName, instanceId?, value, group, time?, revision?, requestId?}: instanceId left out for a context without a targeting key; ' +
           'value true/false for a feature flag, a string for a data flag, ' +
           "a number for a number flag, a JSON object or array for a json flag, or null (no value: the caller's default); " +
-          'time (UTC YYYY-MM-DD HH:MM:SS.ffffff) defaults to when the report arrives, requestId to the report request id',
+          'time (UTC YYYY-MM-DD HH:MM:SS.ffffff) defaults to when the report arrives, requestId to the report request id; ' +
+          'revision (the WTIME of the revision evaluated) defaults to the newest. Only evaluations that the revision ' +
+          'can answer (the flag exists, the group and value are ones it gives), at a time within a window of now, are logged',
       },
     },
   },
@@ -135,8 +137,8 @@ function text(value: unknown, field: string, max: number, what: string): string 
   return value;
 }
 
-/** Checks a report and turns it into log entries; the first fault found is a 400 naming its field. */
-function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
+/** Checks a report's form and turns it into log entries; the first fault found is a 400 naming its field. */
+function parseReport(body: unknown, requestId: string): { project: string; reports: ReportedEvaluation[] } {
   if (!isPlainObject(body)) {
     throw new InvalidInputError('the request body must be a JSON object: {"project": …, "evaluations": […]}', {
       field: 'body',
@@ -154,7 +156,7 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
     );
   }
   const received = nowWTime();
-  return evaluations.map((item: unknown, i): EvaluationLogEntry => {
+  const reports = evaluations.map((item: unknown, i): ReportedEvaluation => {
     const at = `evaluations[${i}]`;
     if (!isPlainObject(item)) {
       throw new InvalidInputError(`${at} must be an object {flagType, flagName, instanceId, value, group}`, {
@@ -181,21 +183,13 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
       MAX_ROLLOUT_GROUP_LENGTH,
       'the rollout group: control, treatment or override',
     );
-    let time = received;
-    if (item.time !== undefined) {
-      if (typeof item.time !== 'string' || !isWTime(item.time)) {
-        throw new InvalidInputError(
-          `${at}.time must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${formatValue(item.time)}`,
-          { field: `${at}.time` },
-        );
-      }
-      time = item.time;
-    }
+    const time = item.time === undefined ? received : wtimeField(item.time, `${at}.time`);
+    const revision = item.revision === undefined ? undefined : wtimeField(item.revision, `${at}.revision`);
     const id =
       item.requestId === undefined
         ? requestId
         : text(item.requestId, `${at}.requestId`, MAX_REQUEST_ID_LENGTH, 'the id of the request the evaluation served');
-    return {
+    const entry = {
       project,
       flagType,
       flagName: item.flagName,
@@ -205,14 +199,38 @@ function parseReport(body: unknown, requestId: string): EvaluationLogEntry[] {
       value: value as ResultValue,
       group,
       cacheHit: true,
+      reported: true,
     };
+    return { entry, revision };
+  });
+  return { project, reports };
+}
+
+/** A UTC time YYYY-MM-DD HH:MM:SS.ffffff that is a calendar time, or a 400 naming the field. */
+function wtimeField(value: unknown, field: string): string {
+  if (typeof value === 'string' && isWTime(value)) {
+    try {
+      parseWTime(value);
+      return value;
+    } catch {
+      // the form of a time, but no calendar time (month 13): said below
+    }
+  }
+  throw new InvalidInputError(`${field} must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${formatValue(value)}`, {
+    field,
   });
 }
 
 // ---------------------------------------------------------------- routes
 
 export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { services, snapshots, streams }) => {
-  const { evaluationLog, metrics } = services;
+  const { config, metrics, reportLog } = services;
+  const checker = new ReportChecker(services.store, snapshots, {
+    maxAgeSeconds: config.reportMaxAgeSeconds,
+    maxAheadSeconds: config.reportMaxAheadSeconds,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  const accepted = metrics.reports.labels('accepted');
 
   await app.register(cors, browserAccess(services.config));
   app.addHook('onRequest', async (_request) => {
@@ -327,24 +345,52 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
         response: {
           202: {
             type: 'object',
-            description: 'accepted: the number of evaluations taken',
-            properties: { accepted: { type: 'integer' } },
+            description:
+              'the evaluations logged (accepted) and those refused, counted by reason, with the first few described ' +
+              '(index in the list, reason, what was wrong)',
+            properties: {
+              accepted: { type: 'integer' },
+              refused: { type: 'integer' },
+              reasons: {
+                type: 'object',
+                description: `refused evaluations by reason: ${REPORT_REFUSAL_REASONS.join(', ')}`,
+                additionalProperties: { type: 'integer' },
+              },
+              refusals: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { index: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } },
+                },
+              },
+            },
           },
           400: { $ref: 'VexilError#' },
+          503: { $ref: 'VexilError#' },
         },
       },
       // Checked by parseReport, which names the field at fault.
       attachValidation: true,
     },
     async (request, reply) => {
-      const entries = parseReport(request.body, request.id);
-      const labels = await reportedLabels(snapshots, entries[0]?.project);
-      for (const entry of entries) {
-        const counted = labels(entry.flagType, entry.flagName, entry.group);
-        metrics.countEvaluation(counted.project, counted.flag, counted.group);
-        evaluationLog?.add(entry);
+      const { project, reports } = parseReport(request.body, request.id);
+      await services.authorizeReport?.(request, project);
+      const verdict = await checker.check(project, reports);
+      // Accepted evaluations name real flags and groups only: the metrics' label sets stay as bounded as the store.
+      for (const entry of verdict.accepted) metrics.countEvaluation(project, entry.flagName, entry.group);
+      accepted.inc(verdict.accepted.length);
+      for (const [reason, count] of Object.entries(verdict.refused)) metrics.reports.labels(reason).inc(count);
+      if (config.logDurable && reportLog !== undefined) {
+        await Promise.all(verdict.accepted.map((entry) => reportLog.write(entry)));
+      } else {
+        for (const entry of verdict.accepted) reportLog?.add(entry);
       }
-      return reply.code(202).send({ accepted: entries.length });
+      return reply.code(202).send({
+        accepted: verdict.accepted.length,
+        refused: verdict.refusedCount,
+        reasons: verdict.refused,
+        refusals: verdict.refusals,
+      });
     },
   );
 };

@@ -1,4 +1,5 @@
 import type { StoreEngine } from '@vexil/store';
+import type { FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../config.js';
 import type { EvaluationLog } from '../evaluation-log.js';
 import type { FlagAdmin } from '../flag-admin.js';
@@ -11,8 +12,17 @@ export interface Services {
   store: StoreEngine;
   admin: FlagAdmin;
   evaluator: FlagEvaluator;
+  /** Served evaluations (/get-feature-flag, OFREP). */
   evaluationLog: EvaluationLog | undefined;
+  /** Reported evaluations (POST /sdk/v1/evaluations): a queue and writer of their own. */
+  reportLog: EvaluationLog | undefined;
   metrics: ServiceMetrics;
+  /**
+   * Whether the caller may report evaluations for `project` (the report's project is
+   * in its body, so this is asked once the body is read): throws to refuse. Where API
+   * tokens plug in ("a `read` token for that project"); undefined: anyone may.
+   */
+  authorizeReport?: ((request: FastifyRequest, project: string) => void | Promise<void>) | undefined;
 }
 
 export interface RouteOptions {
