@@ -21,6 +21,7 @@ import { flagRoutes } from './http/flag-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { limitJsonDepth } from './http/json-body.js';
 import { VexilLogController } from './http/log-controller.js';
+import { logRoutes } from './http/log-routes.js';
 import { ofrepRoutes } from './http/ofrep-routes.js';
 import { type Caller, clientAddress, registerRateLimits } from './http/rate-limits.js';
 import { requestId } from './http/request-id.js';
@@ -193,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(flagRoutes, { services });
   await app.register(healthRoutes, { services });
   await app.register(adminRoutes, { services, prefix: '/admin/v1' });
+  await app.register(logRoutes, { services, prefix: '/admin/v1' });
   await app.register(ofrepRoutes, { services, snapshots, prefix: '/ofrep/v1' });
   await app.register(sdkRoutes, { services, snapshots, streams, prefix: '/sdk/v1' });
   return app;

@@ -15,7 +15,7 @@ import {
   type VexilError,
 } from '@vexil/core';
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
-import { type FlagStore, openStore, storeLocation } from '@vexil/store';
+import { openStore, type StoreEngine, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, loadStoreSettings } from '../config.js';
 import { configHelpText, plainText } from '../config-docs.js';
@@ -34,6 +34,7 @@ import {
   parseTreatmentSpec,
 } from './arguments.js';
 import { callerName } from './caller.js';
+import { addLogCommand } from './log-command.js';
 import {
   formatContextEvaluation,
   formatDoctor,
@@ -113,7 +114,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
    */
   const withStore = async <T>(
     command: Command,
-    work: (admin: FlagAdmin, store: FlagStore) => Promise<T>,
+    work: (admin: FlagAdmin, store: StoreEngine) => Promise<T>,
     access: 'read' | 'create' = 'read',
   ): Promise<T> => {
     const options = command.optsWithGlobals<GlobalOptions>();
@@ -386,6 +387,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     });
 
   registerSegmentCommands(program, { withStore, print, collect, requireProject, readText });
+  addLogCommand(program, { withStore, print, requireProject });
 
   program
     .command('doctor')
