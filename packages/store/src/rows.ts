@@ -9,8 +9,12 @@ import type { NewRow } from './flag-store.js';
 
 /** The default clock: microseconds since the epoch. */
 export function defaultNow(): number {
-  // performance.now() carries sub-millisecond digits, so WTIMEs use all six places.
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  // The wall clock's milliseconds, and performance.now()'s sub-millisecond digits so that
+  // WTIMEs use all six places. Not timeOrigin + performance.now() alone: that monotonic
+  // clock drifts from the wall clock over a process's life (milliseconds were seen), and
+  // WTIMEs are wall-clock times. A fraction that steps back within a millisecond is
+  // handled like any clock going back (nextWTime).
+  return Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
 }
 
 /**
