@@ -13,6 +13,7 @@ import {
 } from '@vexil/core';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
+import { SERVICE_URL_VARIABLE, serviceUrl } from './service-url.js';
 import { TtlCache } from './ttl-cache.js';
 
 export interface AsyncFeatureFlagClientOptions {
@@ -69,13 +70,13 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     super();
     assertProjectName(options.projectName, 'projectName');
     this.projectName = options.projectName;
-    const baseUrl = options.baseUrl ?? process.env.VEXIL_URL;
-    if (baseUrl === undefined || baseUrl === '') {
+    const baseUrl = serviceUrl(options.baseUrl);
+    if (baseUrl === undefined) {
       throw new TypeError(
-        'AsyncFeatureFlagClient needs the Vexil service: pass baseUrl (e.g. http://localhost:8080) or set VEXIL_URL',
+        `AsyncFeatureFlagClient needs the Vexil service: pass baseUrl (e.g. http://localhost:8080) or set ${SERVICE_URL_VARIABLE}`,
       );
     }
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.baseUrl = baseUrl;
     this.url = `${this.baseUrl}/get-feature-flag`;
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? 5000;

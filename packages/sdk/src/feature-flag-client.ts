@@ -31,6 +31,7 @@ import { typeMismatchMessage, VexilClientError, type VexilClientErrorCode } from
 import { ClientEvents } from './client-events.js';
 import { EvaluationReporter, type ReportOptions, type ReportStats } from './evaluation-reporter.js';
 import { compileEntry, type FlagEntry } from './flag-entry.js';
+import { SERVICE_URL_VARIABLE, serviceUrl } from './service-url.js';
 import { SnapshotSync } from './snapshot-sync.js';
 
 /** Where the flag data in use came from. */
@@ -198,10 +199,10 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     this.projectName = options.projectName;
     this.cacheFile = options.cacheFile;
     const offline = options.offline === true;
-    const baseUrl = options.baseUrl ?? process.env.VEXIL_URL;
-    if (!offline && (baseUrl === undefined || baseUrl === '')) {
+    const baseUrl = serviceUrl(options.baseUrl);
+    if (!offline && baseUrl === undefined) {
       throw new TypeError(
-        'FeatureFlagClient needs the Vexil service: pass baseUrl (e.g. http://localhost:8080) or set VEXIL_URL; or pass offline: true with a bootstrap',
+        `FeatureFlagClient needs the Vexil service: pass baseUrl (e.g. http://localhost:8080) or set ${SERVICE_URL_VARIABLE}; or pass offline: true with a bootstrap`,
       );
     }
     const fetchFn = options.fetch ?? globalThis.fetch;
@@ -221,10 +222,10 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
     }
 
     const report = options.reportEvaluations ?? true;
-    if (report !== false && baseUrl !== undefined && baseUrl !== '') {
+    if (report !== false && baseUrl !== undefined) {
       this.reporter = new EvaluationReporter(
         {
-          url: `${baseUrl.replace(/\/+$/, '')}/sdk/v1/evaluations`,
+          url: `${baseUrl}/sdk/v1/evaluations`,
           project: this.projectName,
           headers,
           fetch: fetchFn,
