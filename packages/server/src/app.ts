@@ -32,6 +32,7 @@ import { limitStreams, StreamAdmission } from './http/stream-limits.js';
 import { ServiceMetrics } from './metrics.js';
 import { ProjectSnapshots } from './project-snapshots.js';
 import { storeAddressRedactor, withStoreAddressHidden } from './store-address.js';
+import { StoreHealth } from './store-health.js';
 
 export interface AppOptions {
   config: ServiceConfig;
@@ -104,6 +105,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
+  const health = new StoreHealth();
+  metrics.watchStore(() => ({ stale: health.stale, staleSeconds: health.staleSeconds }));
   metrics.watchExpiredFlags(new ExpiredFlagCounter(store, { timeoutMs: config.storeTimeoutMs }).counts);
   const services: Services = {
     config,
@@ -114,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       flagCacheSize: config.flagCacheSize,
       storeTimeoutMs: config.storeTimeoutMs,
       metrics,
+      health,
     }),
     evaluationLog: config.evaluationLog
       ? // The log's own errors are only logged, with the address: it gets the store as opened.
@@ -135,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         })
       : undefined,
     metrics,
+    health,
   };
   app.decorate('services', services);
 
@@ -170,6 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     flags: services.evaluator.flags,
     storeTimeoutMs: config.storeTimeoutMs,
     refreshMs: config.flagCacheTtlMinutes * MINUTE,
+    health,
     logger: app.log,
   });
   const streams = new EventStreams(config.sseHeartbeatMs);

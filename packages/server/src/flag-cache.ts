@@ -16,6 +16,7 @@ import {
 import type { FlagStore } from '@vexil/store';
 import { LRUCache } from 'lru-cache';
 import { nested } from './nested-map.js';
+import type { StoreHealth } from './store-health.js';
 import { refLabel } from './views.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -61,10 +62,18 @@ export interface FlagCacheOptions {
   size: number;
   /** A store call slower than this fails (504). */
   storeTimeoutMs: number;
+  /** Told of every store read's outcome; while reads fail, flags read before are served from their last data. */
+  health?: StoreHealth | undefined;
 }
 
 /** A flag that does not exist yet is remembered only briefly, so a new flag is served promptly. */
 const MISSING_TTL_MS = 1000;
+/**
+ * While the store does not answer, a flag served from its last data is asked of the
+ * store again at most this often: the requests in between are answered from the
+ * cache at once instead of each waiting for the store's timeout.
+ */
+const STALE_RETRY_MS = 1000;
 
 /**
  * The server's one cache of compiled flags, by flag: the runbook system's flag-data
@@ -79,6 +88,12 @@ export class FlagCache {
   /** Entries held by project snapshots, by key (one holder per key: the flag's project). */
   private readonly pinned = new Map<string, CachedFlag>();
   private readonly keys = new CacheKeys();
+  /**
+   * The last data read of every flag and segment that had a revision, kept whatever
+   * the LRU and the TTL say: what is served while the store does not answer. As
+   * bounded as the store (only real flags get here; the store never deletes one).
+   */
+  private readonly lastKnown = new Map<string, CachedFlag>();
 
   constructor(
     private readonly store: FlagStore,
@@ -130,11 +145,22 @@ export class FlagCache {
   fetch(ref: FlagRef, key = this.keys.of(ref)): Promise<CachedFlag> {
     let pending = this.loading.get(key);
     if (pending === undefined) {
-      const read = this.read(ref, key).then((entry) => {
-        // A read that began before an invalidation answers its own callers but is not kept.
-        if (this.loading.get(key) === pending) this.keep(entry);
-        return entry;
-      });
+      const read = this.read(ref, key).then(
+        (entry) => {
+          this.options.health?.answered();
+          // A read that began before an invalidation answers its own callers but is not kept.
+          if (this.loading.get(key) === pending) this.keep(entry);
+          return entry;
+        },
+        (error: unknown) => {
+          this.options.health?.failed(error);
+          const known = this.lastKnown.get(key);
+          if (known === undefined) throw error;
+          // Served from its last data; asked of the store again shortly.
+          this.entries?.set(key, known, { ttl: Math.min(STALE_RETRY_MS, this.options.ttlMs) });
+          return known;
+        },
+      );
       pending = read.finally(() => {
         if (this.loading.get(key) === pending) this.loading.delete(key);
       });
@@ -191,7 +217,27 @@ export class FlagCache {
     if (this.pinned.get(entry.key) === entry) this.pinned.delete(entry.key);
   }
 
+  /** Whether any flag has data to be served from while the store does not answer. */
+  get servesLastKnown(): boolean {
+    return this.lastKnown.size > 0;
+  }
+
+  /**
+   * The last data read of the project's flags and segments that had a revision (the
+   * store may not be answering): what a project snapshot is made of when the store
+   * cannot list the project.
+   */
+  lastKnownOf(project: string): SnapshotEntry[] {
+    const prefix = `${project}#`;
+    const found: SnapshotEntry[] = [];
+    for (const [key, entry] of this.lastKnown) {
+      if (key.startsWith(prefix) && hasRevision(entry)) found.push(entry);
+    }
+    return found;
+  }
+
   private keep(entry: CachedFlag): void {
+    if (entry.flag !== undefined) this.lastKnown.set(entry.key, entry);
     if (this.entries === undefined) return;
     if (entry.flag === undefined)
       this.entries.set(entry.key, entry, { ttl: Math.min(MISSING_TTL_MS, this.options.ttlMs) });

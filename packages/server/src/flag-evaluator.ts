@@ -2,6 +2,7 @@ import type { CompiledRevision, EvaluationResult, FlagRef, SegmentLookup } from 
 import type { FlagStore } from '@vexil/store';
 import { type CachedFlag, FlagCache } from './flag-cache.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { StoreHealth } from './store-health.js';
 
 export interface FlagEvaluatorOptions {
   /** 0 turns the flag-data cache off. */
@@ -9,6 +10,8 @@ export interface FlagEvaluatorOptions {
   flagCacheSize: number;
   storeTimeoutMs: number;
   metrics?: ServiceMetrics | undefined;
+  /** Told of every store read; while reads fail, flags read before are served from their last data. */
+  health?: StoreHealth | undefined;
 }
 
 export interface FlagEvaluation extends EvaluationResult {
@@ -37,6 +40,7 @@ export class FlagEvaluator {
       ttlMs: options.flagCacheTtlMs,
       size: options.flagCacheSize,
       storeTimeoutMs: options.storeTimeoutMs,
+      health: options.health,
     });
     this.cacheOn = this.flags.enabled;
   }

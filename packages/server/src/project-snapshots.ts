@@ -10,6 +10,7 @@ import {
 import type { FlagChange, FlagStore } from '@vexil/store';
 import type { LogSink } from './evaluation-log.js';
 import { type CachedFlag, FlagCache, hasRevision, type SnapshotEntry } from './flag-cache.js';
+import type { StoreHealth } from './store-health.js';
 import { refLabel } from './views.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -37,6 +38,12 @@ export interface ProjectSnapshotsOptions {
   maxProjects?: number;
   /** A project nobody asked for (and nobody streams) for this long is dropped. */
   idleMs?: number;
+  /**
+   * Told of every project read's outcome. While the store does not answer, a project
+   * is served as last read (or, never read as a whole, from the flag cache's last data
+   * of its flags), and read again in the background instead of on the request's time.
+   */
+  health?: StoreHealth | undefined;
   logger?: LogSink | undefined;
 }
 
@@ -179,7 +186,19 @@ export class ProjectSnapshots {
   private async ensure(project: string): Promise<Entry> {
     const entry = this.entries.get(project);
     if (entry === undefined) return this.load(project);
-    if (this.isStale(entry)) await this.refresh(entry);
+    if (this.isStale(entry)) {
+      if (this.options.health?.stale === true) {
+        // The store is not answering: serve what is held now, try the store meanwhile.
+        void this.refresh(entry).catch(() => undefined);
+      } else {
+        try {
+          await this.refresh(entry);
+        } catch (error) {
+          // Served as last read; read again when next asked for.
+          this.options.health?.failed(error);
+        }
+      }
+    }
     this.touch(entry);
     return entry;
   }
@@ -189,7 +208,16 @@ export class ProjectSnapshots {
     if (pending === undefined) {
       const readAt = Date.now();
       pending = this.readProject(project, false)
-        .then(({ flags, oldest }) => this.entries.get(project) ?? this.insert(project, flags, Math.min(readAt, oldest)))
+        .then(
+          ({ flags, oldest }) => this.entries.get(project) ?? this.insert(project, flags, Math.min(readAt, oldest)),
+          (error: unknown) => {
+            this.options.health?.failed(error);
+            // Never read as a whole: made of the last data of the flags served before, read again when next asked for.
+            const known = this.flags.lastKnownOf(project);
+            if (known.length === 0) throw error;
+            return this.entries.get(project) ?? this.insert(project, new Map(known.map((e) => [e.key, e])), 0);
+          },
+        )
         .finally(() => this.loading.delete(project));
       this.loading.set(project, pending);
     }
@@ -226,6 +254,7 @@ export class ProjectSnapshots {
     fresh: boolean,
   ): Promise<{ flags: Map<string, SnapshotEntry>; oldest: number }> {
     const rows = await this.timed(this.store.listFlags(project), () => `listing the flags of project ${project}`);
+    this.options.health?.answered();
     const flags = new Map<string, SnapshotEntry>();
     let oldest = Number.POSITIVE_INFINITY;
     let next = 0;
