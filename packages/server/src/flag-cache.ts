@@ -148,6 +148,7 @@ export class FlagCache {
       const read = this.read(ref, key).then(
         (entry) => {
           this.options.health?.answered();
+          this.remember(entry);
           // A read that began before an invalidation answers its own callers but is not kept.
           if (this.loading.get(key) === pending) this.keep(entry);
           return entry;
@@ -236,8 +237,14 @@ export class FlagCache {
     return found;
   }
 
+  /** Keeps the entry as the flag's last known data, unless a newer revision is known already. */
+  private remember(entry: CachedFlag): void {
+    if (entry.flag === undefined) return;
+    const known = this.lastKnown.get(entry.key);
+    if (known === undefined || known.wtime <= entry.wtime) this.lastKnown.set(entry.key, entry);
+  }
+
   private keep(entry: CachedFlag): void {
-    if (entry.flag !== undefined) this.lastKnown.set(entry.key, entry);
     if (this.entries === undefined) return;
     if (entry.flag === undefined)
       this.entries.set(entry.key, entry, { ttl: Math.min(MISSING_TTL_MS, this.options.ttlMs) });

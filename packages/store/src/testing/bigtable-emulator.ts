@@ -14,6 +14,14 @@ export interface BigtableEmulator {
   host: string;
   /** Stops the emulator (all its data is gone) and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Freezes the emulator (SIGSTOP): calls hang until their deadline, as with an
+   * unreachable Bigtable, and its data stays (the emulator keeps it in memory only, so
+   * stopping it would bring back an empty one).
+   */
+  pause(): void;
+  /** Lets a paused emulator run again (SIGCONT). */
+  resume(): void;
 }
 
 const DEFAULT_EMULATOR = '/usr/lib/google-cloud-sdk/platform/bigtable-emulator/cbtemulator';
@@ -148,7 +156,17 @@ export async function startBigtableEmulator(): Promise<BigtableEmulator> {
         failure = new Error(`could not start cbtemulator (${binary}): ${early.message}. ${INSTALL_HINT}`);
         break;
       }
-      if (await accepts(port)) return { host: `127.0.0.1:${port}`, stop };
+      if (await accepts(port)) {
+        return {
+          host: `127.0.0.1:${port}`,
+          stop: async () => {
+            child.kill('SIGCONT');
+            await stop();
+          },
+          pause: () => void child.kill('SIGSTOP'),
+          resume: () => void child.kill('SIGCONT'),
+        };
+      }
     }
     await stop();
     lastError = failure ?? new Error(`cbtemulator did not accept connections within ${START_TIMEOUT_MS} ms: ${stderr}`);

@@ -36,6 +36,10 @@ export interface PostgresServer {
   ): Promise<R[]>;
   /** `pg_ctl stop -m fast`, then removes the directory. Safe to call twice. */
   stop(): Promise<void>;
+  /** Shuts the server down (`pg_ctl stop -m fast`), keeping its data: connections fail until `restart`. */
+  halt(): Promise<void>;
+  /** Starts a halted server again, on the same port with the same data. */
+  restart(): Promise<void>;
 }
 
 const SUPERUSER = 'postgres';
@@ -149,6 +153,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   let port = 0;
   let started = false;
+  let startOptions = '';
   const emergencyStop = () => {
     // The test process is exiting without stop(): do not leave a server behind.
     try {
@@ -177,6 +182,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       ].join(' ');
       try {
         await exec('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', options]);
+        startOptions = options;
         break;
       } catch (error) {
         if (attempt >= 3) {
@@ -225,6 +231,12 @@ export async function startPostgres(): Promise<PostgresServer> {
       createDatabase,
       urlFor,
       query,
+      halt: async () => {
+        await exec('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']);
+      },
+      restart: async () => {
+        await exec('pg_ctl', ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', startOptions]);
+      },
       stop: () => {
         stopped ??= (async () => {
           process.removeListener('exit', emergencyStop);
