@@ -67,7 +67,7 @@ async function survivesOutage(outage: Outage): Promise<void> {
         statuses.push({
           phase,
           status: response.statusCode,
-          ...(response.headers['content-type']?.includes('json') && i % 3 !== 0
+          ...(String(response.headers['content-type']).includes('json') && i % 3 !== 0
             ? { requestId: response.json().request_id }
             : {}),
         });
