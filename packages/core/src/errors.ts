@@ -199,6 +199,27 @@ export class RevisionNotFoundError extends VexilError {
   readonly status = 404;
 }
 
+/**
+ * 401 — no API token, or one the service does not know (never issued, or revoked).
+ * The HTTP layer adds `WWW-Authenticate: Bearer`.
+ */
+export class UnauthorizedError extends VexilError {
+  readonly code = 'Unauthorized';
+  readonly status = 401;
+}
+
+/** 403 — a known API token whose scope or projects do not cover what was asked. */
+export class ForbiddenError extends VexilError {
+  readonly code = 'Forbidden';
+  readonly status = 403;
+}
+
+/** 404 — an API token id that names no token. */
+export class TokenNotFoundError extends VexilError {
+  readonly code = 'TokenNotFound';
+  readonly status = 404;
+}
+
 /** 409 — adding a flag that already exists (update it instead). */
 export class FlagExistsError extends VexilError {
   readonly code = 'FlagExists';

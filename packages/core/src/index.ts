@@ -1,3 +1,4 @@
+export * from './access.js';
 export {
   type AnswerFacts,
   answerMetadata,

@@ -1,4 +1,13 @@
 export {
+  ACCESS_ACTIONS,
+  type AccessAction,
+  type AccessEvent,
+  type AccessEventQuery,
+  type AccessStore,
+  type ProjectSettings,
+  type TokenRecord,
+} from './access-store.js';
+export {
   type BigtableReadStats,
   BigtableStore,
   type BigtableStoreOptions,

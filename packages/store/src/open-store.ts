@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '@vexil/core';
+import type { AccessStore } from './access-store.js';
 import { BigtableStore, type BigtableStoreOptions } from './engines/bigtable/bigtable-store.js';
 import { MemoryStore } from './engines/memory/memory-store.js';
 import { redactUrl } from './engines/postgres/postgres-errors.js';
@@ -7,8 +8,11 @@ import { PostgresStore } from './engines/postgres/postgres-store.js';
 import { SqliteStore } from './engines/sqlite/sqlite-store.js';
 import type { EvaluationLogSink } from './evaluation-log-sink.js';
 import type { FlagStore, StoreOptions } from './flag-store.js';
-/** What every engine is, and what openStore opens: a flag store and an evaluation-log sink. */
-export type StoreEngine = FlagStore & EvaluationLogSink;
+/**
+ * What every engine is, and what openStore opens: a flag store, an evaluation-log
+ * sink, and beside them its access store (API tokens, project settings).
+ */
+export type StoreEngine = FlagStore & EvaluationLogSink & { readonly access: AccessStore };
 
 /** The store `vexil serve` keeps when nothing is configured. */
 export const DEFAULT_STORE_SPEC = 'sqlite:./vexil.db';

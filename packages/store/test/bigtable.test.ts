@@ -869,6 +869,8 @@ describe('BigtableStore', () => {
       const side = await cbt('ls', `${tables.flagTableId}_vexil`);
       expect(side).toMatch(/^head\b/m);
       expect(side).toMatch(/^change\b/m);
+      // Tokens and project settings have a table of their own, never the runbook's.
+      expect(await cbt('ls', `${tables.flagTableId}_vexil_access`)).toMatch(/^access\b/m);
       expect((await store.latest('FLAG', feature('kept')))?.fields).toEqual({ Name: 'kept' });
     });
 

@@ -10,6 +10,7 @@ import {
 } from '@vexil/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvaluationLogEntry, NewRow, StoredRow, StoreEngine, StoreOptions } from '../src/index.js';
+import { describeAccessConformance } from './access-conformance.js';
 import { until } from './wait.js';
 
 /**
@@ -143,6 +144,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await handle.cleanup?.();
       }
     });
+
+    describeAccessConformance(open, writerFor);
 
     describe('append and read back', () => {
       it('appends a FLAG and a REVISION row and reads them with latest, get and history', async () => {

@@ -194,7 +194,7 @@ describe('SqliteStore', () => {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
         const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-        expect(tables).toEqual(['evaluation_log', 'flag_rows']);
+        expect(tables).toEqual(['access_records', 'evaluation_log', 'flag_rows']);
         const logColumns = db.prepare("SELECT name FROM pragma_table_info('evaluation_log')").pluck().all();
         expect(logColumns).toEqual(expect.arrayContaining([...LOG_COLUMNS]));
       } finally {

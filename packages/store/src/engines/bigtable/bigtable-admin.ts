@@ -1,6 +1,13 @@
 import type { Table } from '@google-cloud/bigtable';
 import { GRPC, grpcCode, mapError } from './bigtable-errors.js';
-import { type BigtableTables, CHANGE_FAMILY, FAMILY, HEAD_FAMILY, type TableRef } from './bigtable-tables.js';
+import {
+  ACCESS_FAMILY,
+  type BigtableTables,
+  CHANGE_FAMILY,
+  FAMILY,
+  HEAD_FAMILY,
+  type TableRef,
+} from './bigtable-tables.js';
 
 /** The side table's change markers are kept this long (Bigtable's garbage collection drops older ones). */
 const CHANGE_TTL_SECONDS = 7 * 24 * 3600;
@@ -11,7 +18,7 @@ interface Family {
 }
 
 /**
- * Creates the flag, log and side tables and their column families where missing
+ * Creates the flag, log, side and access tables and their column families where missing
  * (`vexil init`). Safe to run again, and alongside another process doing the same.
  * Existing tables (the runbook system's) are left as they are, but for a missing
  * family. Internal to the package.
@@ -25,6 +32,7 @@ export async function ensureTables(tables: BigtableTables): Promise<void> {
       { name: HEAD_FAMILY, rule: { versions: 1 } },
       { name: CHANGE_FAMILY, rule: { age: { seconds: CHANGE_TTL_SECONDS }, versions: 1, union: true } },
     ]),
+    ensureTable(tables, tables.access, [{ name: ACCESS_FAMILY, rule: { versions: 1 } }]),
   ]);
 }
 

@@ -9,9 +9,11 @@ import {
   type RowKind,
   UnavailableError,
 } from '@vexil/core';
+import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import { checkLimit, checkNewRow, compareKeys, copyRef, encodeFields, flagId, prefixEnd, sameRef } from '../../rows.js';
+import { bigtableAccess } from './bigtable-access.js';
 import { ensureTables } from './bigtable-admin.js';
 import { decodeColumns, encodeColumns } from './bigtable-cells.js';
 import { markChange, watchChanges } from './bigtable-change-feed.js';
@@ -40,6 +42,8 @@ export interface BigtableStoreOptions extends Store.StoreOptions {
   logTableId: string;
   /** Vexil's own side table (per-flag heads, the change feed). `{flagTableId}_vexil` by default. */
   sideTableId?: string;
+  /** Vexil's access table (API tokens, project settings). `{flagTableId}_vexil_access` by default. */
+  accessTableId?: string;
   /**
    * `host:port` of a Bigtable emulator (`vexil` reads it from `BIGTABLE_EMULATOR_HOST`);
    * unset means the real service (Application Default Credentials).
@@ -80,6 +84,8 @@ interface Prepared {
  * - Log table (`FF_LOG_TABLE_ID`): one row per evaluation, keyed by `logRowKey`,
  *   columns RequestID, Name, CreatedTimestamp, Type, InstanceID, AssignedValue,
  *   AssignedGroup, CacheFlag (bigtable-rows.ts).
+ * - Access table (`{BT_TABLE_ID}_vexil_access`): API tokens by hash, project
+ *   settings, token and settings changes (bigtable-access.ts).
  * - Side table (`{BT_TABLE_ID}_vexil`), which the runbook system never reads: the
  *   per-flag heads (bigtable-heads.ts) and the change feed (bigtable-change-feed.ts).
  *   `latest` reads the head, then scans forward from the row it names: two rows read
@@ -102,6 +108,9 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
   readonly flagTableId: string;
   readonly logTableId: string;
   readonly sideTableId: string;
+  readonly accessTableId: string;
+  /** Tokens and project settings, in the access table (never the runbook system's tables). */
+  readonly access: AccessStore;
 
   readonly #tables: BigtableTables;
   readonly #heads: FlagHeads;
@@ -121,6 +130,7 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
     this.flagTableId = options.flagTableId;
     this.logTableId = options.logTableId;
     this.sideTableId = options.sideTableId ?? `${options.flagTableId}_vexil`;
+    this.accessTableId = options.accessTableId ?? `${options.flagTableId}_vexil_access`;
     this.#onBackgroundError = options.onBackgroundError;
     this.#tables = new BigtableTables({
       projectId: this.projectId,
@@ -128,11 +138,13 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
       flagTableId: this.flagTableId,
       logTableId: this.logTableId,
       sideTableId: this.sideTableId,
+      accessTableId: this.accessTableId,
       emulatorHost: options.emulatorHost,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       clientOptions: options.clientOptions,
     });
     this.#heads = new FlagHeads(this.#tables, options.now);
+    this.access = bigtableAccess(this.#tables);
   }
 
   /**
@@ -412,8 +424,10 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
   async ping(): Promise<void> {
     this.#tables.checkOpen();
     // One key lookup per table: proves Bigtable answers and that every table exists.
-    const { flags, logs, side } = this.#tables;
-    await Promise.all([flags, logs, side].map((table) => this.#tables.read(table, { keys: ['VEXIL#PING'], limit: 1 })));
+    const { flags, logs, side, access } = this.#tables;
+    await Promise.all(
+      [flags, logs, side, access].map((table) => this.#tables.read(table, { keys: ['VEXIL#PING'], limit: 1 })),
+    );
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { UnavailableError } from '@vexil/core';
 import { mapError } from './bigtable-errors.js';
 
 /**
- * The Bigtable client and the three tables the store uses, with the one way every
+ * The Bigtable client and the four tables the store uses, with the one way every
  * part of the store reads and calls them (deadline, error mapping, read counts).
  * Internal to the package.
  */
@@ -13,6 +13,8 @@ export const FAMILY = 'metadata';
 /** The side table's families: per-flag heads and the change counter; change markers. */
 export const HEAD_FAMILY = 'head';
 export const CHANGE_FAMILY = 'change';
+/** The access table's family: one `fields` column per record (token, project settings, event). */
+export const ACCESS_FAMILY = 'access';
 
 /** A row as read: its key and the newest cell of each column of the family asked for. */
 export interface RawRow {
@@ -32,6 +34,7 @@ export interface TablesOptions {
   flagTableId: string;
   logTableId: string;
   sideTableId: string;
+  accessTableId: string;
   emulatorHost: string | undefined;
   timeoutMs: number;
   clientOptions: BigtableOptions | undefined;
@@ -47,6 +50,7 @@ export class BigtableTables {
   readonly flags: TableRef;
   readonly logs: TableRef;
   readonly side: TableRef;
+  readonly access: TableRef;
   readonly timeoutMs: number;
   readonly #client: Bigtable;
   readonly #where: string;
@@ -70,6 +74,7 @@ export class BigtableTables {
     this.flags = { table: instance.table(options.flagTableId), id: options.flagTableId };
     this.logs = { table: instance.table(options.logTableId), id: options.logTableId };
     this.side = { table: instance.table(options.sideTableId), id: options.sideTableId };
+    this.access = { table: instance.table(options.accessTableId), id: options.accessTableId };
     this.timeoutMs = options.timeoutMs;
     this.#where = `${options.instanceId}/${options.flagTableId}`;
   }

@@ -1,4 +1,6 @@
 import { type FlagRef, flagRowKey, logRowKey, type RowKind, UnavailableError } from '@vexil/core';
+import { type AccessRecordKind, RecordAccessStore } from '../../access/access-records.js';
+import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import { BatchWTimes, checkLimit, checkNewRow, compareKeys, copyRef, encodeFields, flagId } from '../../rows.js';
@@ -20,6 +22,29 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
   readonly #logs = new Map<string, Log.EvaluationLogEntry>();
   #closed = false;
   readonly #watchers = new Set<(changes: readonly Store.FlagChange[]) => void>();
+  readonly #access = new Map<AccessRecordKind, Map<string, string>>();
+  readonly access: AccessStore = new RecordAccessStore({
+    get: async (kind, key) => {
+      this.#checkOpen();
+      return this.#access.get(kind)?.get(key);
+    },
+    put: async (kind, key, json) => {
+      this.#checkOpen();
+      let records = this.#access.get(kind);
+      if (records === undefined) {
+        records = new Map();
+        this.#access.set(kind, records);
+      }
+      records.set(key, json);
+    },
+    list: async (kind, from) => {
+      this.#checkOpen();
+      return [...(this.#access.get(kind) ?? new Map<string, string>())]
+        .filter(([key]) => from === undefined || compareKeys(key, from) >= 0)
+        .sort(([a], [b]) => compareKeys(a, b))
+        .map(([key, json]) => ({ key, json }));
+    },
+  });
 
   constructor(options: Store.StoreOptions = {}) {
     this.#now = options.now;

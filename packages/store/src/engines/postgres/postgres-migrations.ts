@@ -50,6 +50,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE vexil_evaluation_log ADD COLUMN "Reported" boolean NOT NULL DEFAULT false;
   `,
+  // 3: who may do what (API tokens by hash, project settings, token and settings
+  // changes), apart from the runbook system's rows.
+  `
+  CREATE TABLE vexil_access_records (
+    kind   text COLLATE "C" NOT NULL CHECK (kind IN ('token', 'project', 'event')),
+    key    text COLLATE "C" NOT NULL,
+    fields json NOT NULL,
+    PRIMARY KEY (kind, key)
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

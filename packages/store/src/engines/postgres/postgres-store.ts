@@ -1,5 +1,7 @@
 import { type FlagRef, flagRowKey, logRowKey, logRowPrefix, type RowKind, UnavailableError } from '@vexil/core';
 import pg from 'pg';
+import { RecordAccessStore } from '../../access/access-records.js';
+import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import { BatchWTimes, checkLimit, checkNewRow, encodeFields, flagId, lastWTimeOf, prefixEnd } from '../../rows.js';
@@ -46,6 +48,30 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
   /** Watches of this store still reading where they start from. */
   readonly #watchesStarting = new Set<Promise<void>>();
   #closed = false;
+  /** Tokens and project settings, in `vexil_access_records`. */
+  readonly access: AccessStore = new RecordAccessStore({
+    get: async (kind, key) => {
+      const { rows } = await this.#query<{ fields: string }>(
+        'SELECT fields::text AS fields FROM vexil_access_records WHERE kind = $1 AND key = $2',
+        [kind, key],
+      );
+      return rows[0]?.fields;
+    },
+    put: async (kind, key, json) => {
+      await this.#query(
+        `INSERT INTO vexil_access_records (kind, key, fields) VALUES ($1, $2, $3::json)
+         ON CONFLICT (kind, key) DO UPDATE SET fields = excluded.fields`,
+        [kind, key, json],
+      );
+    },
+    list: async (kind, from) => {
+      const { rows } = await this.#query<{ key: string; json: string }>(
+        'SELECT key, fields::text AS json FROM vexil_access_records WHERE kind = $1 AND key >= $2 ORDER BY key',
+        [kind, from ?? ''],
+      );
+      return rows;
+    },
+  });
 
   private constructor(url: string, pool: pg.Pool, clientConfig: pg.ClientConfig, options: PostgresStoreOptions) {
     this.url = url;

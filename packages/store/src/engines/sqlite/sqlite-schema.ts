@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  */
 
 /** The schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /**
  * Migration `i` takes a database from `user_version` i to i + 1. Append new ones;
@@ -72,6 +72,16 @@ const MIGRATIONS: readonly string[] = [
   // (POST /sdk/v1/evaluations), 0 for one the service served.
   `
   ALTER TABLE evaluation_log ADD COLUMN Reported INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 4: who may do what (API tokens by hash, project settings, token and settings
+  // changes), apart from the runbook system's rows.
+  `
+  CREATE TABLE access_records (
+    kind   TEXT NOT NULL CHECK (kind IN ('token', 'project', 'event')),
+    key    TEXT NOT NULL,
+    fields TEXT NOT NULL CHECK (json_valid(fields)),
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
   `,
 ];
 

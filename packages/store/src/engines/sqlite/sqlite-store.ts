@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type FlagRef, flagRowKey, logRowPrefix, type RowKind, UnavailableError } from '@vexil/core';
 import type Database from 'better-sqlite3';
+import { type AccessRecordKind, RecordAccessStore } from '../../access/access-records.js';
+import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import { pollChanges } from '../../poll-changes.js';
@@ -74,6 +76,8 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
   #logWriter: SqliteLogWriter | undefined;
   /** Files only: `:memory:` has no second connection, so its log is written in place. */
   readonly encodedLogs: Log.EncodedLogWriter | undefined;
+  /** Tokens and project settings, in the `access_records` table. */
+  readonly access: AccessStore;
 
   /** Opens (creating if needed) the database at `path`, or `:memory:`. The parent directory must exist; `open` creates it. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -143,6 +147,23 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
       this.#changesSince = db.prepare<[number], FlagRowRecord & { rowid: number }>(
         `SELECT rowid, ${ROW_COLUMNS} FROM flag_rows WHERE rowid > ? ORDER BY rowid LIMIT 1000`,
       );
+
+      const getRecord = db
+        .prepare<[AccessRecordKind, string], string>('SELECT fields FROM access_records WHERE kind = ? AND key = ?')
+        .pluck();
+      const putRecord = db.prepare<[AccessRecordKind, string, string]>(
+        'INSERT OR REPLACE INTO access_records (kind, key, fields) VALUES (?, ?, ?)',
+      );
+      const listRecords = db.prepare<[AccessRecordKind, string], { key: string; json: string }>(
+        'SELECT key, fields AS json FROM access_records WHERE kind = ? AND key >= ? ORDER BY key',
+      );
+      this.access = new RecordAccessStore({
+        get: async (kind, key) => this.#run(() => getRecord.get(kind, key)),
+        put: async (kind, key, json) => {
+          this.#run(() => putRecord.run(kind, key, json));
+        },
+        list: async (kind, from) => this.#run(() => listRecords.all(kind, from ?? '')),
+      });
 
       this.#appendTx = db.transaction((rows: readonly Store.NewRow[]) => this.#appendInTx(rows));
       this.#insertLogsTx = db.transaction((rows: readonly (string | number)[][]) => {

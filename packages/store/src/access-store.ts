@@ -1,0 +1,81 @@
+import type { AccessScope } from '@vexil/core';
+
+/** An API token as kept: never its secret, only the secret's SHA-256 (hex), which is how it is found. */
+export interface TokenRecord {
+  /** Public and short (`tok_…`): what lists, audits and `vexil token revoke` name. */
+  id: string;
+  /** SHA-256 of the secret, hex: the lookup key. */
+  hash: string;
+  /** Who the token belongs to: recorded as the `OwnerID` of every change made with it. */
+  owner: string;
+  scope: AccessScope;
+  /** The projects a read or write token may use; empty for admin (every project). */
+  projects: string[];
+  /** ISO 8601, UTC. */
+  createdTime: string;
+  /** Who created it (a token's owner, an OS user, `bootstrap`). */
+  createdBy: string;
+  /** ISO 8601, UTC; absent while the token is valid. */
+  revokedTime?: string | undefined;
+}
+
+/** A project's access settings. A project with flags and no settings predates them: evaluation is public. */
+export interface ProjectSettings {
+  project: string;
+  /** true: evaluation routes answer without a token; false: they need a `read` token for the project. */
+  publicEvaluation: boolean;
+  /** ISO 8601, UTC. */
+  updatedTime: string;
+  updatedBy: string;
+}
+
+export const ACCESS_ACTIONS = ['token-create', 'token-revoke', 'settings'] as const;
+export type AccessAction = (typeof ACCESS_ACTIONS)[number];
+
+/** A change to tokens or settings, for the audit view (flag changes are recorded on their rows). */
+export interface AccessEvent {
+  /** ISO 8601, UTC. */
+  time: string;
+  action: AccessAction;
+  /** Who did it: a token's owner, or the OS user of a CLI command. */
+  actor: string;
+  /** The token that did it, when over the API. */
+  tokenId?: string | undefined;
+  /** The caller's address, when over the API. */
+  address?: string | undefined;
+  /** The projects concerned: a project's settings, a read or write token's projects; empty for an admin token. */
+  projects: string[];
+  /** What was changed: a token id, a project name. */
+  subject: string;
+  /** A short description: the new scope and projects, the new setting. */
+  detail?: string | undefined;
+}
+
+export interface AccessEventQuery {
+  /** Events at or after this ISO 8601 time. */
+  since?: string | undefined;
+  /** Only events concerning this project. */
+  project?: string | undefined;
+  /** At most this many, the newest ones. */
+  limit?: number | undefined;
+}
+
+/**
+ * Who may do what: API tokens and per-project access settings, kept beside the flags
+ * in the same engine (`StoreEngine.access`) but apart from the runbook system's rows.
+ */
+export interface AccessStore {
+  /** Stores a token, replacing any with the same hash. */
+  putToken(token: TokenRecord): Promise<void>;
+  /** The token whose secret hashes to `hash`, revoked or not. */
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+  /** Every token, revoked ones too, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Marks token `id` revoked at `time` (a token already revoked keeps its time); undefined when there is none. */
+  revokeToken(id: string, time: string): Promise<TokenRecord | undefined>;
+  projectSettings(project: string): Promise<ProjectSettings | undefined>;
+  putProjectSettings(settings: ProjectSettings): Promise<void>;
+  appendAccessEvent(event: AccessEvent): Promise<void>;
+  /** Events in time order (oldest first). */
+  readAccessEvents(query?: AccessEventQuery): Promise<AccessEvent[]>;
+}
