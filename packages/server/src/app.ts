@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import type { StoreEngine } from '@vexil/store';
 import Fastify, {
   type FastifyError,
@@ -6,13 +7,18 @@ import Fastify, {
   type FastifyRequest,
   type onResponseHookHandler,
 } from 'fastify';
+import { registerAccessControl, TokenLookup } from './access/access-control.js';
+import { ensureAdminToken } from './access/bootstrap.js';
+import { ProjectAccess } from './access/project-access.js';
 import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
 import { ExpiredFlagCounter } from './expired-flags.js';
 import { FlagAdmin } from './flag-admin.js';
 import { FlagEvaluator } from './flag-evaluator.js';
+import { accessRoutes } from './http/access-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
+import { adminBrowserAccess } from './http/browser-access.js';
 import { answerClientError } from './http/client-errors.js';
 import { registerDocs } from './http/docs.js';
 import { routeNotFound, toHttpError } from './http/errors.js';
@@ -44,7 +50,7 @@ export interface AppOptions {
   logStream?: { write(line: string): void };
   /** Process metrics (CPU, memory, event loop); on by default. */
   defaultMetrics?: boolean;
-  /** Who a request comes from, for the per-caller limits; the client's address by default. */
+  /** Who a request comes from, for the per-caller limits; the token's id, else the client's address, by default. */
   caller?: Caller;
 }
 
@@ -78,7 +84,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   // Answers never say where the store is: its errors reach the routes with the address hidden (the log keeps it).
   const store = withStoreAddressHidden(options.store, storeAddressRedactor(config));
-  const caller = options.caller ?? clientAddress;
+  const redact = storeAddressRedactor(config);
+  const access = withStoreAddressHidden(options.store.access, redact);
+  // A token's limits are its own wherever it is used from; without one, the address's.
+  const caller: Caller = options.caller ?? ((request) => request.accessToken?.id ?? clientAddress(request));
+  if (config.adminToken !== undefined) await ensureAdminToken(access, config.adminToken);
+  const projects = new ProjectAccess(access, store);
   const logging = options.logger === true;
   const app = Fastify({
     logger: logging
@@ -111,7 +122,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services: Services = {
     config,
     store,
-    admin: new FlagAdmin(store, { side: 'http' }),
+    access,
+    tokens: new TokenLookup(access),
+    projects,
+    admin: new FlagAdmin(store, { side: 'http', projects }),
     evaluator: new FlagEvaluator(store, {
       flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
       flagCacheSize: config.flagCacheSize,
@@ -148,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (answer.serverFault) request.log.error({ err: error }, answer.body.message);
     else request.log.info({ status: answer.status, error: answer.body.error }, answer.body.message);
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+    if (answer.status === 401) reply.header('www-authenticate', 'Bearer realm="vexil"');
     return reply.code(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -179,7 +194,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: app.log,
   });
   const streams = new EventStreams(config.sseHeartbeatMs);
-  // Limits on every input, in place before the first route is added.
+  // Who may call what, then limits on every input, in place before the first route is added.
+  registerAccessControl(app, { tokens: services.tokens, projects, defaultProject: config.defaultProject });
   limitJsonDepth(app, config.jsonMaxDepth);
   await registerRateLimits(app, config, caller);
   limitStreams(app, new StreamAdmission({ perCaller: config.sseMaxPerClient, total: config.sseMaxTotal }), caller);
@@ -199,8 +215,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerDocs(app);
   await app.register(flagRoutes, { services });
   await app.register(healthRoutes, { services });
-  await app.register(adminRoutes, { services, prefix: '/admin/v1' });
-  await app.register(logRoutes, { services, prefix: '/admin/v1' });
+  await app.register(
+    async (admin) => {
+      if (config.adminCorsOrigins !== undefined)
+        await admin.register(cors, adminBrowserAccess(config.adminCorsOrigins));
+      await admin.register(adminRoutes, { services });
+      await admin.register(logRoutes, { services });
+      await admin.register(accessRoutes, { services });
+    },
+    { prefix: '/admin/v1' },
+  );
   await app.register(ofrepRoutes, { services, snapshots, prefix: '/ofrep/v1' });
   await app.register(sdkRoutes, { services, snapshots, streams, prefix: '/sdk/v1' });
   return app;

@@ -81,7 +81,13 @@ export const SERVICE_VARIABLES = {
     parse: numberIn({ min: 0, max: 65535, integer: true }),
     meaning: 'port to listen on',
   },
-  host: { name: 'HOST', default: '0.0.0.0', parse: text, meaning: 'address to listen on' },
+  host: {
+    name: 'HOST',
+    default: '0.0.0.0',
+    parse: text,
+    meaning:
+      'address to listen on; every interface by default, which is safe because writes always need an API token (see [Access](#access))',
+  },
   store: {
     name: 'VEXIL_STORE',
     default: DEFAULT_STORE_SPEC,
@@ -234,6 +240,20 @@ export const SERVICE_VARIABLES = {
     default: String(CHANGE_STREAM_KEEP_ALIVE_MS),
     parse: numberIn({ min: 10, integer: true }),
     meaning: 'interval of the `: keep-alive` comment on open change streams, in ms',
+  },
+  adminToken: {
+    name: 'VEXIL_ADMIN_TOKEN',
+    default: undefined,
+    parse: text,
+    meaning:
+      'an admin API token accepted as given (stored hashed, owner `bootstrap`); unset, and with no token in the store, the first start creates one and prints it once on stderr (see [Access](#access))',
+  },
+  adminCorsOrigins: {
+    name: 'VEXIL_ADMIN_CORS_ORIGINS',
+    default: undefined,
+    parse: origins,
+    meaning:
+      'origins browsers may call the admin API (`/admin/v1`) from, with a token in a header: a comma-separated list; unset, no cross-origin call is allowed',
   },
   corsOrigins: {
     name: 'VEXIL_CORS_ORIGINS',

@@ -33,6 +33,8 @@ import {
 } from '@vexil/core';
 import type { AirflowConfig } from '@vexil/core/runbook';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
+import { ACTOR_FIELDS, type Actor, storeWrittenBy } from './access/actor.js';
+import type { ProjectAccess } from './access/project-access.js';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { parseEvaluationContext } from './evaluation-input.js';
 import { type FlagBatch, type FlagBatchResult, writeFlagBatch } from './flag-batch.js';
@@ -135,18 +137,33 @@ export interface FlagAdminOptions {
   where?: string | undefined;
   /** Who is asking, for the hint of a flag asked for by the wrong type: `-t data` or `flag_type=data`. */
   side?: 'cli' | 'http';
+  /** Projects' access settings: a project whose first flag this admin writes gets public evaluation off. */
+  projects?: ProjectAccess | undefined;
 }
 
 export class FlagAdmin {
   private readonly where: string | undefined;
   private readonly side: 'cli' | 'http';
+  private readonly options: FlagAdminOptions;
 
   constructor(
     readonly store: FlagStore,
     options: FlagAdminOptions = {},
   ) {
+    this.options = options;
     this.where = options.where;
     this.side = options.side ?? 'cli';
+  }
+
+  /**
+   * The same procedures, done by `actor`: every row written records it (OwnerID, and a
+   * different OwnerID given by the caller as OnBehalfOf; see access/actor.ts), and a
+   * project it starts gets its access settings.
+   */
+  actingAs(actor: Actor): FlagAdmin {
+    const projects = this.options.projects;
+    const store = storeWrittenBy(this.store, actor, async (rows) => projects?.settleNewProjects(rows, actor));
+    return new FlagAdmin(store, this.options);
   }
 
   /** Refuses a project without flags, naming the projects there are, rather than answering like an empty one. */
@@ -171,7 +188,7 @@ export class FlagAdmin {
   /** Procedure 4: update an existing flag's metadata (a newer FLAG row). */
   async updateFlag(ref: FlagRef, input: AddFlagInput): Promise<FlagView> {
     const current = await this.requireFlagRow(ref);
-    const metadata = { ...this.parseMetadataRow(current), ...this.metadataFor(ref, input.description) };
+    const metadata = withoutActor({ ...this.parseMetadataRow(current), ...this.metadataFor(ref, input.description) });
     delete metadata.CreatedTime;
     const [row] = await this.store.append([{ kind: 'FLAG', ref, fields: metadata }]);
     return this.flagView(row!, await this.store.latest('REVISION', ref));
@@ -251,7 +268,7 @@ export class FlagAdmin {
     delete revision.Archived;
     revision.Comment = input.Comment ?? `Rollback to ${source.wtime}${old.Comment ? ` (${old.Comment})` : ''}`;
     // The caller made this revision: the copied revision's owner did not.
-    delete revision.OwnerID;
+    for (const field of Object.values(ACTOR_FIELDS)) delete revision[field];
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return this.appendRevision(ref, revision) as Promise<RevisionView>;
   }
@@ -492,7 +509,7 @@ export class FlagAdmin {
     }
     const rows: NewRow[] = [];
     if (input.description !== undefined) {
-      const metadata = { ...this.parseMetadataRow(flagRow), ...this.metadataFor(ref, input.description) };
+      const metadata = withoutActor({ ...this.parseMetadataRow(flagRow), ...this.metadataFor(ref, input.description) });
       delete metadata.CreatedTime;
       rows.push({ kind: 'FLAG', ref, fields: metadata });
     }
@@ -644,7 +661,7 @@ export class FlagAdmin {
     delete revision.CreatedTime;
     delete revision.RollbackOf;
     // The caller made the change: the owner of the revision it copies did not.
-    delete revision.OwnerID;
+    for (const field of Object.values(ACTOR_FIELDS)) delete revision[field];
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return revision as T;
   }
@@ -785,7 +802,9 @@ export function segmentFromInput(
   base: SegmentRevision | undefined,
 ): SegmentRevision {
   const fields: Record<string, unknown> = base ? { ...base } : { Name: ref.name, Type: 'SEGMENT', FormatVersion: 2 };
-  for (const field of ['CreatedTime', 'RollbackOf', 'Archived', 'OwnerID', 'Comment']) delete fields[field];
+  for (const field of ['CreatedTime', 'RollbackOf', 'Archived', 'Comment', ...Object.values(ACTOR_FIELDS)]) {
+    delete fields[field];
+  }
   for (const part of ['Included', 'Excluded', 'Conditions'] as const) {
     if (input[part] === null) delete fields[part];
     else if (input[part] !== undefined) fields[part] = input[part];
@@ -794,6 +813,12 @@ export function segmentFromInput(
   if (input.OwnerID !== undefined) fields.OwnerID = input.OwnerID;
   const segment = parseSegmentRevision(fields, { mode: 'input', flagType: 'segment', name: ref.name });
   return { ...segment, FormatVersion: Math.max(segment.FormatVersion, requiredFormatVersion(segment)) };
+}
+
+/** A copied FLAG row without who wrote the copy's source: the new row records its own writer. */
+function withoutActor<T extends Record<string, unknown>>(metadata: T): T {
+  for (const field of Object.values(ACTOR_FIELDS)) delete metadata[field];
+  return metadata;
 }
 
 /** "flag" or "segment", for messages. */

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@vexil/core';
 import { openStore, storeLocation } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
+import { firstAdminToken, firstTokenNotice } from './access/bootstrap.js';
 import { buildApp } from './app.js';
 import { type ServiceConfig, storeOptions } from './config.js';
 import { seedDemo } from './demo.js';
@@ -17,9 +18,21 @@ export interface RunningService {
 /** Longest a graceful stop may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 20_000;
 
-export async function startService(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<RunningService> {
+export interface StartOptions {
+  demo?: boolean;
+  /** Where the first admin token is shown, once (standard error by default). */
+  notice?: (text: string) => void;
+}
+
+export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
   const store = await openStore(config.store, storeOptions(config));
   try {
+    if (config.adminToken === undefined) {
+      // Shown here, once, and never logged: the log may be kept where many can read it.
+      const first = await firstAdminToken(store.access);
+      if (first !== undefined)
+        (options.notice ?? ((text) => process.stderr.write(text)))(firstTokenNotice(first.secret, first.id));
+    }
     if (options.demo) await seedDemo(new FlagAdmin(store));
     const app = await buildApp({ config, store, logger: true });
     const url = await listen(app, config);
@@ -68,7 +81,7 @@ async function listen(app: FastifyInstance, config: ServiceConfig): Promise<stri
 }
 
 /** `vexil serve`: runs until SIGTERM or SIGINT, then stops gracefully. */
-export async function serveUntilSignalled(config: ServiceConfig, options: { demo?: boolean } = {}): Promise<void> {
+export async function serveUntilSignalled(config: ServiceConfig, options: StartOptions = {}): Promise<void> {
   // Before the store opens: its log writer thread is an isolate of its own and reads the flag too.
   runScavengesOnMainThread();
   const service = await startService(config, options);

@@ -80,7 +80,7 @@ describe('rollback and archive record who ran them, never the copied revision’
   const flag = ['new_checkout', '-p', 'shop', '-t', 'feature'];
   afterAll(() => cli.cleanup());
 
-  it('records the OS user without --owner, and --owner when given', async () => {
+  it('records the OS user as OwnerID always, and --owner, when given, as OnBehalfOf', async () => {
     await cli.run('add-flag', ...flag);
     await cli.json('add-revision', ...flag, '-c', 'false', '--owner', 'jane');
     await cli.json('add-revision', ...flag, '-c', 'true', '--owner', 'jane');
@@ -89,12 +89,16 @@ describe('rollback and archive record who ran them, never the copied revision’
 
     const rolledBack = await cli.json<RevisionView>('rollback', ...flag);
     expect(rolledBack.revision.OwnerID).toBe(me);
+    expect(rolledBack.revision).not.toHaveProperty('OnBehalfOf');
     expect(rolledBack.revision.RollbackOf).toEqual(expect.any(String));
     const archived = await cli.json<RevisionView>('archive', ...flag);
     expect(archived.revision.OwnerID).toBe(me);
     const restored = await cli.json<RevisionView>('rollback', ...flag, '--owner', 'bob');
-    expect(restored.revision.OwnerID).toBe('bob');
+    expect(restored.revision).toMatchObject({ OwnerID: me, OnBehalfOf: 'bob' });
     const archivedByBob = await cli.json<RevisionView>('archive', ...flag, '--owner', 'bob');
-    expect(archivedByBob.revision.OwnerID).toBe('bob');
+    expect(archivedByBob.revision).toMatchObject({ OwnerID: me, OnBehalfOf: 'bob' });
+    // A CLI command records no address and no token: it ran on the store directly.
+    expect(archivedByBob.revision).not.toHaveProperty('ActorAddress');
+    expect(archivedByBob.revision).not.toHaveProperty('TokenID');
   });
 });

@@ -131,6 +131,8 @@ describe('the declarations are the configuration', () => {
       sseMaxPerClient: 100,
       sseMaxTotal: 10_000,
       sseHeartbeatMs: 15_000,
+      adminToken: undefined,
+      adminCorsOrigins: undefined,
       corsOrigins: '*',
       logLevel: 'info',
     });

@@ -1,10 +1,10 @@
 import type { FlagRef } from '@vexil/core';
 import { MemoryStore } from '@vexil/store';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { countExpiredFlags, ExpiredFlagCounter, findExpiredFlags } from '../src/expired-flags.js';
 import { FlagAdmin } from '../src/flag-admin.js';
+import { buildTestApp } from './support/test-token.js';
 
 const DAY = 86_400_000;
 /** Noon UTC on 2026-12-07. */
@@ -94,7 +94,7 @@ describe('expired flags', () => {
     const admin = new FlagAdmin(store);
     await flagExpiring(admin, flag('old'), '2020-01-01');
     await flagExpiring(admin, flag('fresh', 'billing'), '2999-01-01');
-    const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
+    const app = await buildTestApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
     try {
       const body = (await app.inject('/metrics')).body;
       expect(body).toContain('# TYPE vexil_flags_expired gauge');

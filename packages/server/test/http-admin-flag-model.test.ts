@@ -1,7 +1,6 @@
 import { MemoryStore, type StoredRow } from '@vexil/store';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type {
   ContextEvaluationView,
@@ -12,6 +11,7 @@ import type {
   SegmentRevisionView,
   SegmentView,
 } from '../src/index.js';
+import { buildTestApp, TEST_ACTOR } from './support/test-token.js';
 
 /**
  * The admin API over the flag model (docs/flag-model.md): flags of every type,
@@ -45,7 +45,7 @@ describe('admin API: flags of the flag model', () => {
 
   beforeAll(async () => {
     store = new MemoryStore();
-    app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
+    app = await buildTestApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
   });
   afterAll(async () => {
     await app.close();
@@ -100,7 +100,8 @@ describe('admin API: flags of the flag model', () => {
       Treatments: [{ OverrideList: ['qa-1'], PercentRollout: 10, Value: { columns: 3, sidebar: [true, null] } }],
       Variants: { single: { columns: 1 }, wide: { columns: 3, sidebar: [true, null] } },
       Metadata: { owner: 'team-checkout', ticket: 'https://jira.example.com/CHK-1', expires: '2999-12-31' },
-      OwnerID: 'jane',
+      ...TEST_ACTOR,
+      OnBehalfOf: 'jane',
       Salt: 'layout.v2',
       CreatedTime: view.wtime,
     });
@@ -186,7 +187,8 @@ describe('admin API: flags of the flag model', () => {
         Included: ['A1'],
         Excluded: ['A9'],
         Conditions: [{ Attribute: 'email', Operator: 'ends_with', Values: ['@example.com'] }],
-        OwnerID: 'jane',
+        ...TEST_ACTOR,
+        OnBehalfOf: 'jane',
         CreatedTime: created.latestRevision?.wtime,
       });
       const segments = await call<SegmentView[]>(app, 200, { url: `${project}/segments` });
@@ -311,7 +313,7 @@ describe('admin API: flags of the flag model', () => {
 
     it('archives a segment (rules naming it stop matching, new ones are refused) and rolls it back', async () => {
       const archived = await call<SegmentRevisionView>(app, 201, post(`${project}/segments/beta-testers/archive`, {}));
-      expect(archived.revision).toMatchObject({ Archived: true, OwnerID: 'admin-api' });
+      expect(archived.revision).toMatchObject({ Archived: true, ...TEST_ACTOR });
       expect(await call<SegmentView[]>(app, 200, { url: `${project}/segments` })).toEqual([]);
       const evaluated = await call<ContextEvaluationView>(
         app,
@@ -359,7 +361,8 @@ describe('admin API: flags of the flag model', () => {
       );
       expect(disabled.revision).toMatchObject({
         Disabled: true,
-        OwnerID: 'oncall',
+        ...TEST_ACTOR,
+        OnBehalfOf: 'oncall',
         Comment: 'incident 42',
         FormatVersion: 2,
       });
@@ -377,7 +380,8 @@ describe('admin API: flags of the flag model', () => {
 
       const enabled = await call<RevisionView>(app, 201, post(`${project}/flags/feature/boolean-flag/enable`, {}));
       expect(enabled.revision).not.toHaveProperty('Disabled');
-      expect(enabled.revision.OwnerID).toBe('admin-api');
+      expect(enabled.revision).toMatchObject(TEST_ACTOR);
+      expect(enabled.revision).not.toHaveProperty('OnBehalfOf');
       expect(enabled.revision.Rules).toEqual(disabled.revision.Rules);
     });
   });

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { MemoryStore, type StoredRow } from '@vexil/store';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { EvaluationView, FlagView, RevisionView } from '../src/index.js';
 import { CliHarness } from './cli-harness.js';
+import { ADMIN_HEADERS, buildTestApp, TEST_ACTOR } from './support/test-token.js';
 
 const API = '/admin/v1';
 const PROJECT = 'csr-assistant';
@@ -30,7 +30,7 @@ interface ErrorBody {
 
 async function newApp(): Promise<{ app: FastifyInstance; store: MemoryStore }> {
   const store = new MemoryStore();
-  const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
+  const app = await buildTestApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
   return { app, store };
 }
 
@@ -87,7 +87,9 @@ describe('admin API round trip over the runbook sample configs', () => {
       FormatVersion: 1,
       ControlValue: false,
       Comment: 'Rollout to 40%',
-      OwnerID: 'John Smith',
+      // Written by the token's owner, for John Smith whom the config names.
+      ...TEST_ACTOR,
+      OnBehalfOf: 'John Smith',
       Treatments: [{ OverrideList: ['A12345'], PercentRollout: 40, Value: true }],
       CreatedTime: rows[1]!.wtime,
     });
@@ -135,6 +137,7 @@ describe('admin API round trip over the runbook sample configs', () => {
       Name: FLAG,
       Type: 'FEATURE',
       Description: 'Enable multi step API router',
+      ...TEST_ACTOR,
       CreatedTime: flag.wtime,
     });
     expect(flag.latestRevision).toEqual(dagRevision);
@@ -158,7 +161,8 @@ describe('admin API round trip over the runbook sample configs', () => {
       ControlValue: false,
       Treatments: [{ OverrideList: ['A12345', 'B777'], PercentRollout: 60, Value: true }],
       Comment: 'Rollout to 60%',
-      OwnerID: 'jane',
+      ...TEST_ACTOR,
+      OnBehalfOf: 'jane',
       Salt: FLAG,
       CreatedTime: salted.wtime,
     });
@@ -216,9 +220,10 @@ describe('admin API round trip over the runbook sample configs', () => {
     expect(previous.revision.Treatments).toEqual(salted.revision.Treatments);
     expect(previous.revision.Salt).toBe(FLAG);
     expect(previous.revision.Comment).toBe(`Rollback to ${salted.wtime} (Rollout to 60%)`);
-    // The caller made the rollback, not jane who made the revision it copies: "admin-api" until tokens name callers.
-    expect(salted.revision.OwnerID).toBe('jane');
-    expect(previous.revision.OwnerID).toBe('admin-api');
+    // The caller made the rollback (the token's owner), not jane on whose behalf the revision it copies was made.
+    expect(salted.revision.OnBehalfOf).toBe('jane');
+    expect(previous.revision).toMatchObject(TEST_ACTOR);
+    expect(previous.revision).not.toHaveProperty('OnBehalfOf');
 
     const toDag = await call<RevisionView>(app, 201, {
       method: 'POST',
@@ -228,7 +233,8 @@ describe('admin API round trip over the runbook sample configs', () => {
     expect(toDag.revision).toEqual({
       ...dagRevision.revision,
       RollbackOf: dagRevision.wtime,
-      OwnerID: 'ops',
+      ...TEST_ACTOR,
+      OnBehalfOf: 'ops',
       Comment: 'back to the DAG rollout',
       CreatedTime: toDag.wtime,
     });
@@ -269,6 +275,7 @@ describe('admin API round trip over the runbook sample configs', () => {
       Name: FLAG,
       Type: 'FEATURE',
       Description: 'Route through the multi step API',
+      ...TEST_ACTOR,
       CreatedTime: updated.wtime,
     });
     expect(after.latestRevision).toEqual(before.latestRevision);
@@ -280,7 +287,7 @@ describe('admin API round trip over the runbook sample configs', () => {
     const archived = await call<RevisionView>(app, 201, { method: 'POST', url: `${flagPath}/archive` });
     expect(archived.revision.Archived).toBe(true);
     expect(archived.revision.Comment).toBe('Archived');
-    expect(archived.revision.OwnerID).toBe('admin-api');
+    expect(archived.revision).toMatchObject(TEST_ACTOR);
 
     const evaluation = await call<ErrorBody>(app, 404, { url: `${flagPath}/evaluate?instance_id=A12345` });
     expect(evaluation.error).toBe('EmptyFlagDataException');
@@ -712,7 +719,7 @@ describe('admin API documentation', () => {
       const doc = await call<{
         paths: Record<
           string,
-          Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>
+          Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown>; security?: unknown }>
         >;
       }>(app, 200, { url: '/docs/json' });
       const flag = `${API}/projects/{project}/flags/{type}/{name}`;
@@ -738,7 +745,17 @@ describe('admin API documentation', () => {
         [`${segment}/archive`]: ['post'],
         [`${API}/apply`]: ['post'],
         [`${API}/projects/{project}/doctor`]: ['get'],
+        [`${API}/projects/{project}/settings`]: ['get', 'put'],
+        [`${API}/tokens`]: ['get', 'post'],
+        [`${API}/tokens/{id}/revoke`]: ['post'],
+        [`${API}/audit`]: ['get'],
       };
+      const accessPaths = new Set([
+        `${API}/projects/{project}/settings`,
+        `${API}/tokens`,
+        `${API}/tokens/{id}/revoke`,
+        `${API}/audit`,
+      ]);
       const adminPaths = Object.keys(doc.paths).filter((path) => path.startsWith(API));
       expect(adminPaths.sort()).toEqual(Object.keys(expected).sort());
       const errorRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/VexilError' } } } };
@@ -746,12 +763,16 @@ describe('admin API documentation', () => {
         expect(Object.keys(doc.paths[path]!).sort()).toEqual([...methods].sort());
         for (const method of methods) {
           const operation = doc.paths[path]![method]!;
-          expect(operation.tags).toEqual(['admin']);
+          expect(operation.tags).toEqual([accessPaths.has(path) ? 'access' : 'admin']);
           expect(operation.summary).toMatch(/\w/);
-          expect(operation.responses['400']).toMatchObject(errorRef);
+          // Every admin route needs a token, and says so.
+          expect(operation.security).toEqual([{ bearerToken: [] }]);
+          expect(operation.responses['401']).toMatchObject(errorRef);
+          expect(operation.responses['403']).toMatchObject(errorRef);
+          if (path !== `${API}/tokens` || method !== 'get') expect(operation.responses['400']).toMatchObject(errorRef);
           expect(operation.responses['500']).toMatchObject(errorRef);
-          // A POST answers 201 for what it created; evaluating a context creates nothing (200).
-          const creates = method === 'post' && !path.endsWith('/evaluate');
+          // A POST answers 201 for what it created; evaluating a context or revoking a token creates nothing (200).
+          const creates = method === 'post' && !path.endsWith('/evaluate') && !path.endsWith('/revoke');
           const success = operation.responses[creates ? '201' : '200'] as { description: string };
           expect(success.description).not.toBe('Default Response');
         }
@@ -771,8 +792,8 @@ describe('admin API on a listening server', () => {
         fetch(`${base}${API}${path}`, {
           method,
           ...(body === undefined
-            ? {}
-            : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+            ? { headers: ADMIN_HEADERS }
+            : { headers: { ...ADMIN_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
         });
       const added = await send('POST', '/projects/shop/flags', { name: 'new_checkout', type: 'feature' });
       expect(added.status).toBe(201);

@@ -5,9 +5,9 @@ import { InvalidInputError } from '@vexil/core';
 import { MemoryStore } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { checkout, flagUrl, flushLog, provider, serviceWithFlags } from './service-harness.js';
+import { buildTestApp } from './support/test-token.js';
 
 const ids = Array.from({ length: 150 }, (_, i) => `user-${i}`).concat(['qa-1', 'A123456', '', 'ünïcødé id', 'a:b#c']);
 
@@ -443,7 +443,7 @@ describe('OFREP on a store shared by two services', () => {
   it('answers the same bulk ETag on both', async () => {
     const store = new MemoryStore();
     const one = await serviceWithFlags({}, store);
-    const two = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
+    const two = await buildTestApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
     cleanups.push(
       () => one.app.close(),
       () => two.close(),

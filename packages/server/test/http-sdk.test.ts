@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { formatWTime } from '@vexil/core';
 import { MemoryStore, SqliteStore } from '@vexil/store';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
 import { type FlagUpdate, ProjectSnapshots, snapshotVersion } from '../src/project-snapshots.js';
 import { checkout, flushLog, provider, serviceWithFlags } from './service-harness.js';
+import { buildTestApp } from './support/test-token.js';
 import { startVexil } from './support/vexil-process.js';
 
 interface Snapshot {
@@ -129,7 +129,7 @@ async function listeningOnSqlite(env: Env = {}) {
     ControlValue: false,
     Treatments: [{ OverrideList: [], PercentRollout: 10, Value: true }],
   });
-  const app = await buildApp({
+  const app = await buildTestApp({
     config: loadConfig({ VEXIL_STORE: `sqlite:${db}`, VEXIL_CHANGE_POLL_MS: '50', ...env }),
     store: serviceStore,
     defaultMetrics: false,
@@ -202,7 +202,7 @@ describe('GET /sdk/v1/projects/{project}/snapshot', () => {
   it('has the same version on two services sharing one store', async () => {
     const store = new MemoryStore();
     const one = await serviceWithFlags({}, store);
-    const two = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
+    const two = await buildTestApp({ config: loadConfig({ VEXIL_STORE: 'memory:' }), store, defaultMetrics: false });
     cleanups.push(
       () => one.app.close(),
       () => two.close(),

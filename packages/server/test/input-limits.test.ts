@@ -4,11 +4,11 @@ import { MAX_JSON_DEPTH } from '@vexil/core';
 import { MemoryStore } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
 import { nestsDeeperThan } from '../src/http/json-body.js';
 import { checkout, flagUrl, seedFlags, serviceWithFlags } from './service-harness.js';
+import { buildTestApp, TEST_ADMIN_TOKEN } from './support/test-token.js';
 
 /**
  * The limits on every input of `vexil serve` (issue 15, "bounded everything"): each
@@ -30,7 +30,7 @@ async function service(env: Env = {}): Promise<FastifyInstance> {
 async function serviceWithCallers(env: Env = {}): Promise<FastifyInstance> {
   const store = new MemoryStore();
   await seedFlags(new FlagAdmin(store));
-  const app = await buildApp({
+  const app = await buildTestApp({
     config: loadConfig({ VEXIL_STORE: 'memory:', ...env }),
     store,
     defaultMetrics: false,
@@ -160,7 +160,7 @@ describe('connections', () => {
       });
       socket.on('connect', () =>
         socket.write(
-          `POST /admin/v1/apply HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+          `POST /admin/v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
         ),
       );
     });

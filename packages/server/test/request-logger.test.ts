@@ -2,10 +2,10 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { lazyRequestLogger } from '../src/http/request-logger.js';
 import { checkout, flagUrl, serviceWithFlags } from './service-harness.js';
+import { buildTestApp } from './support/test-token.js';
 
 function parent(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -62,7 +62,7 @@ describe('request logging in the service', () => {
   async function logged(level: string) {
     const { store } = await serviceWithFlags();
     const lines: Record<string, unknown>[] = [];
-    const app = await buildApp({
+    const app = await buildTestApp({
       config: loadConfig({ VEXIL_STORE: 'memory:', LOG_LEVEL: level }),
       store,
       logger: true,

@@ -1,9 +1,9 @@
 import type { FlagRef } from '@vexil/core';
 import { MemoryStore, type StoreEngine } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
+import { buildTestApp } from './support/test-token.js';
 
 export const checkout: FlagRef = { project: 'shop', flagType: 'feature', name: 'new_checkout' };
 export const provider: FlagRef = { project: 'shop', flagType: 'data', name: 'llm_provider' };
@@ -29,7 +29,11 @@ export async function seedFlags(admin: FlagAdmin): Promise<void> {
 export async function serviceWithFlags(env: Env = {}, store: StoreEngine = new MemoryStore()) {
   const admin = new FlagAdmin(store);
   await seedFlags(admin);
-  const app = await buildApp({ config: loadConfig({ VEXIL_STORE: 'memory:', ...env }), store, defaultMetrics: false });
+  const app = await buildTestApp({
+    config: loadConfig({ VEXIL_STORE: 'memory:', ...env }),
+    store,
+    defaultMetrics: false,
+  });
   return { app, store, admin };
 }
 

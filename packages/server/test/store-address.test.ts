@@ -2,11 +2,11 @@ import { type FlagRef, TimeoutError, UnavailableError } from '@vexil/core';
 import { MemoryStore, type NewRow } from '@vexil/store';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
 import { HIDDEN_ADDRESS, storeAddressRedactor } from '../src/store-address.js';
 import { checkout, flagUrl, seedFlags } from './service-harness.js';
+import { buildTestApp } from './support/test-token.js';
 
 /** A memory store that fails, once `failure` is set, the way a remote engine's driver does. */
 class DownStore extends MemoryStore {
@@ -115,7 +115,7 @@ describe('a store that fails', () => {
     const store = new DownStore();
     await seedFlags(new FlagAdmin(store));
     const lines: string[] = [];
-    app = await buildApp({
+    app = await buildTestApp({
       config: loadConfig({
         VEXIL_STORE: fault.store,
         LOG_LEVEL: 'error',

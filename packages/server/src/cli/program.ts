@@ -17,6 +17,7 @@ import {
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { openStore, type StoreEngine, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
+import { ProjectAccess } from '../access/project-access.js';
 import { loadConfig, loadStoreSettings } from '../config.js';
 import { configHelpText, plainText } from '../config-docs.js';
 import { SERVICE_VARIABLES } from '../config-variables.js';
@@ -25,6 +26,7 @@ import { hasFindings } from '../doctor.js';
 import { FlagAdmin, flagRef, type RevisionInput } from '../flag-admin.js';
 import { addImportCommand } from '../flagd/import-command.js';
 import { serveUntilSignalled } from '../serve.js';
+import { registerAccessCommands } from './access-commands.js';
 import {
   parseAssignment,
   parseAttribute,
@@ -133,7 +135,12 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     const store = await openStore(options.store, { bigtable });
     if (creating) io.err(`created new store at ${location.label}`);
     try {
-      return await work(new FlagAdmin(store, { where: `in ${location.label}` }), store);
+      // A command's changes are the OS user's: the rows record them as OwnerID (--owner as OnBehalfOf).
+      const admin = new FlagAdmin(store, {
+        where: `in ${location.label}`,
+        projects: new ProjectAccess(store.access, store),
+      }).actingAs({ owner: callerName() });
+      return await work(admin, store);
     } finally {
       await store.close();
     }
@@ -388,6 +395,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
 
   registerSegmentCommands(program, { withStore, print, collect, requireProject, readText });
   addLogCommand(program, { withStore, print, requireProject });
+  registerAccessCommands(program, { withStore, print, collect, requireProject });
 
   program
     .command('doctor')

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@vexil/core';
 import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { actorOf } from '../access/access-control.js';
 import {
   type ArchiveInput,
   type ChangeInput,
@@ -10,7 +11,6 @@ import {
   type RollbackInput,
 } from '../flag-admin.js';
 import {
-  ADMIN_API_OWNER,
   addFlagBody,
   answer,
   applyBody,
@@ -112,12 +112,9 @@ function snakeCase(name: string): string {
 // ---------------------------------------------------------------- routes
 
 export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  const { admin } = services;
+  // Every procedure runs as the request's token owner: its writes record who did them.
+  const adminOf = (request: FastifyRequest) => services.admin.actingAs(actorOf(request));
 
-  app.addHook('onRequest', async (_request) => {
-    // The one place for access control on the admin API: API-token scope checks
-    // (read / write per project / admin) go here, before any route runs. No auth yet.
-  });
   app.addHook('preValidation', async (request) => {
     rejectUnknownQuery(request);
     rejectUnknownProperties(request);
@@ -197,7 +194,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
       },
     },
-    async (request) => admin.doctor(request.params.project),
+    async (request) => adminOf(request).doctor(request.params.project),
   );
 
   app.get<{ Params: ProjectParams; Querystring: { with_revision?: boolean; include_archived?: boolean } }>(
@@ -221,7 +218,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       },
     },
     async (request) =>
-      admin.listFlags(request.params.project, {
+      adminOf(request).listFlags(request.params.project, {
         withRevision: request.query.with_revision === true,
         includeArchived: request.query.include_archived === true,
       }),
@@ -240,7 +237,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     },
     async (request, reply) => {
       const { name, type, description } = request.body;
-      const view = await admin.addFlag(flagRef(request.params.project, type, name), { description });
+      const view = await adminOf(request).addFlag(flagRef(request.params.project, type, name), { description });
       return reply.code(201).send(view);
     },
   );
@@ -255,7 +252,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 200: answer(flagViewSchema, 'the flag, with its revision in force'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.getFlag(ref(request.params)),
+    async (request) => adminOf(request).getFlag(ref(request.params)),
   );
 
   app.patch<{ Params: FlagParams; Body: { description: string } }>(
@@ -269,7 +266,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 200: answer(flagViewSchema, 'the flag with its new metadata'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.updateFlag(ref(request.params), { description: request.body.description }),
+    async (request) => adminOf(request).updateFlag(ref(request.params), { description: request.body.description }),
   );
 
   app.get<{ Params: FlagParams; Querystring: { limit?: number } }>(
@@ -289,7 +286,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
       },
     },
-    async (request) => admin.history(ref(request.params), request.query.limit),
+    async (request) => adminOf(request).history(ref(request.params), request.query.limit),
   );
 
   app.post<{ Params: FlagParams; Body: RevisionInput }>(
@@ -303,7 +300,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 201: answer(revisionViewSchema, 'the new revision, in force from now'), ...errors(400, 404) },
       },
     },
-    async (request, reply) => reply.code(201).send(await admin.addRevision(ref(request.params), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await adminOf(request).addRevision(ref(request.params), request.body)),
   );
 
   app.get<{ Params: FlagParams }>(
@@ -316,7 +314,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 200: answer(revisionViewSchema, 'the revision in force'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.latestRevision(ref(request.params)),
+    async (request) => adminOf(request).latestRevision(ref(request.params)),
   );
 
   app.get<{ Params: RevisionParams }>(
@@ -329,7 +327,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 200: answer(revisionViewSchema, 'the revision'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.getRevision(ref(request.params), request.params.wtime),
+    async (request) => adminOf(request).getRevision(ref(request.params), request.params.wtime),
   );
 
   app.post<{ Params: FlagParams; Body: RollbackInput }>(
@@ -348,9 +346,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     },
     async (request, reply) =>
       reply.code(201).send(
-        await admin.rollback(ref(request.params), {
+        await adminOf(request).rollback(ref(request.params), {
           ...request.body,
-          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
         }),
       ),
   );
@@ -368,9 +365,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     },
     async (request, reply) =>
       reply.code(201).send(
-        await admin.archive(ref(request.params), {
+        await adminOf(request).archive(ref(request.params), {
           ...request.body,
-          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
         }),
       ),
   );
@@ -392,7 +388,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
       },
     },
-    async (request) => admin.evaluate(ref(request.params), request.query.instance_id as string),
+    async (request) => adminOf(request).evaluate(ref(request.params), request.query.instance_id as string),
   );
 
   app.post<{ Params: FlagParams; Body: { context: unknown } }>(
@@ -412,7 +408,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         },
       },
     },
-    async (request) => admin.evaluateContext(ref(request.params), request.body.context),
+    async (request) => adminOf(request).evaluateContext(ref(request.params), request.body.context),
   );
 
   for (const [action, disabled] of [
@@ -437,9 +433,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       },
       async (request, reply) =>
         reply.code(201).send(
-          await admin.setDisabled(ref(request.params), disabled, {
+          await adminOf(request).setDisabled(ref(request.params), disabled, {
             ...request.body,
-            OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
           }),
         ),
     );
@@ -458,9 +453,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     },
     async (request, reply) =>
       reply.code(201).send(
-        await admin.updateMetadata(ref(request.params), {
+        await adminOf(request).updateMetadata(ref(request.params), {
           ...request.body,
-          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
         }),
       ),
   );
@@ -484,7 +478,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       const configs: AirflowConfig[] = request.body.configs.map((config, i) =>
         parseAirflowConfig(JSON.stringify(config), `configs[${i}]`),
       );
-      const rows = await admin.apply(
+      const rows = await adminOf(request).apply(
         configs,
         configs.map((_, i) => `configs[${i}]`),
       );

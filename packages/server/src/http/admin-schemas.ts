@@ -8,15 +8,17 @@ import { CONDITION_OPERATORS, describeFlagTypes, FLAG_NAME_RULE, METADATA_KEYS, 
 const errorDescriptions = {
   400: 'Refused input: the message says what to fix and field names the parameter at fault; nothing was written',
   404: 'No such project (ProjectNotFound, with known_projects), flag or segment (EmptyFlagDataException) or revision (RevisionNotFound)',
+  401: 'No API token, or one this service does not know or that was revoked (Unauthorized; WWW-Authenticate: Bearer)',
+  403: "The token's scope or projects do not cover this request (Forbidden)",
   409: 'The flag or segment already exists (FlagExists)',
   500: 'An unexpected error, or a stored row that does not validate (ValidationError)',
   503: 'The store cannot be reached',
 } as const;
 
-/** The error answers a route can give besides 500 and 503: 400 bad input, 404 no such flag / revision, 409 exists. */
+/** The error answers a route can give besides 401, 403, 500 and 503: 400 bad input, 404 no such flag / revision, 409 exists. */
 export function errors(...statuses: (400 | 404 | 409)[]) {
   const answers: Record<string, { $ref: 'VexilError#'; description: string }> = {};
-  for (const status of [...statuses, 500, 503] as const) {
+  for (const status of [...statuses, 401, 403, 500, 503] as const) {
     answers[status] = { $ref: 'VexilError#', description: errorDescriptions[status] };
   }
   return answers;
@@ -154,7 +156,10 @@ export const revisionSchema = {
     ControlValue: controlValueSchema,
     Treatments: treatmentsSchema,
     Comment: { type: 'string' },
-    OwnerID: { type: 'string' },
+    OwnerID: { type: 'string', description: "who made the change: the token's owner (API) or the OS user (CLI)" },
+    OnBehalfOf: { type: 'string', description: 'the owner the caller named, when not the actor' },
+    ActorAddress: { type: 'string', description: "the caller's address (API)" },
+    TokenID: { type: 'string', description: 'the API token that made the change' },
     CreatedTime: { type: 'string', description: 'equal to the row time (wtime)' },
     HashAlgorithm: hashAlgorithmSchema,
     Salt: { type: 'string', description: 'hashed as Salt:instanceId; absent on rows that hash the bare id' },
@@ -249,7 +254,10 @@ export const segmentRevisionSchema = {
     Excluded: { description: 'targeting keys never in the segment' },
     Conditions: { description: `${conditionsDescription} Segment operators are not allowed here.` },
     Comment: { type: 'string' },
-    OwnerID: { type: 'string' },
+    OwnerID: { type: 'string', description: "who made the change: the token's owner (API) or the OS user (CLI)" },
+    OnBehalfOf: { type: 'string', description: 'the owner the caller named, when not the actor' },
+    ActorAddress: { type: 'string', description: "the caller's address (API)" },
+    TokenID: { type: 'string', description: 'the API token that made the change' },
     CreatedTime: { type: 'string' },
     RollbackOf: { type: 'string' },
     Archived: { description: 'true on an archive revision: the segment has no members' },
@@ -282,7 +290,11 @@ export const segmentViewSchema = {
 } as const;
 
 export const ownerComment = {
-  OwnerID: { type: 'string', description: 'who made the change' },
+  OwnerID: {
+    type: 'string',
+    description:
+      "on whose behalf the change is made: kept as OnBehalfOf; the change's OwnerID is always the token's owner",
+  },
   Comment: { type: 'string', description: 'why' },
 } as const;
 
@@ -291,7 +303,8 @@ export const callerOwnerComment = {
   ...ownerComment,
   OwnerID: {
     type: 'string',
-    description: 'who made the change; "admin-api" when not given (until API tokens name the caller)',
+    description:
+      "on whose behalf the change is made (OnBehalfOf); the change's OwnerID is the token's owner, never the copied revision's",
   },
 } as const;
 
@@ -478,10 +491,3 @@ export interface SegmentParams extends ProjectParams {
 export interface SegmentRevisionParams extends SegmentParams {
   wtime: string;
 }
-
-/**
- * Who a change through the API is recorded as when the body names nobody. Until API
- * tokens exist (their owner will be the caller) the API cannot tell who calls it, and
- * copying the previous revision's owner would name someone who did not make the change.
- */
-export const ADMIN_API_OWNER = 'admin-api';

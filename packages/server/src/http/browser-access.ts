@@ -16,3 +16,19 @@ export function browserAccess(config: ServiceConfig): FastifyCorsOptions {
     maxAge: 600,
   };
 }
+
+/**
+ * CORS for the admin API: closed (no CORS headers, so a browser page of another
+ * origin can neither read an answer nor send a token) unless `VEXIL_ADMIN_CORS_ORIGINS`
+ * names the origins allowed, which then may send `Authorization` (never cookies).
+ */
+export function adminBrowserAccess(origins: readonly string[] | '*'): FastifyCorsOptions {
+  return {
+    origin: origins === '*' ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Vexil-Token'],
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+    credentials: false,
+    maxAge: 600,
+  };
+}

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { BEARER_SCHEME } from '../access/access-control.js';
 
 /** The OpenAPI document (built from the route schemas) at /docs/json, and its UI at /docs. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
@@ -30,9 +31,20 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         description: "Evaluation (the runbook system's /get-feature-flag), the admin API, and operations endpoints.",
         version: '0.1.0',
       },
+      components: {
+        securitySchemes: {
+          [BEARER_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API token (vexil_…) as Authorization: Bearer <token> (or X-Vexil-Token). Scopes: read (evaluation of its projects), write (changes to its projects), admin (everything). Evaluation of a project whose publicEvaluation is on needs none.',
+          },
+        },
+      },
       tags: [
         { name: 'evaluation', description: 'Evaluate flags' },
-        { name: 'admin', description: 'Manage flags and revisions' },
+        { name: 'admin', description: 'Manage flags and revisions (a write token for the project, or admin)' },
+        { name: 'access', description: 'API tokens, project access settings, the audit view (an admin token)' },
         { name: 'operations', description: 'Health and metrics' },
       ],
     },

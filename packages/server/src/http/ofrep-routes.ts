@@ -318,6 +318,8 @@ function toOfrepError(error: unknown, facts: RequestFacts = {}): OfrepError {
   if (error instanceof TargetingKeyMissingError) return new OfrepError(400, 'TARGETING_KEY_MISSING', error.message);
   if (isVexilError(error)) {
     if (error.status === 404) return new OfrepError(404, 'FLAG_NOT_FOUND', error.message);
+    // No token, or not one for this project: OFREP's own 401 and 403.
+    if (error.status === 401 || error.status === 403) return new OfrepError(error.status, 'GENERAL', error.message);
     if (error.status < 500) return new OfrepError(400, 'INVALID_CONTEXT', error.message);
     return new OfrepError(500, 'GENERAL', error.message);
   }
@@ -356,9 +358,6 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRouteOptions> = async (app, { 
         ),
     });
   }
-  app.addHook('onRequest', async (_request) => {
-    // API-token scopes (read per project) will be checked here, for every OFREP route.
-  });
 
   app.setErrorHandler((error, request, reply) => {
     const failure = toOfrepError(error, { contentType: request.headers['content-type'] });

@@ -233,9 +233,6 @@ export const sdkRoutes: FastifyPluginAsync<SdkRouteOptions> = async (app, { serv
   const accepted = metrics.reports.labels('accepted');
 
   await app.register(cors, browserAccess(services.config));
-  app.addHook('onRequest', async (_request) => {
-    // API-token scopes (read / write per project) will be checked here, for every SDK route.
-  });
 
   app.get<{ Params: { project: string } }>(
     '/projects/:project/snapshot',

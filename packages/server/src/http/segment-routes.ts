@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { actorOf } from '../access/access-control.js';
 import { type ArchiveInput, type RollbackInput, type SegmentInput, segmentRef } from '../flag-admin.js';
 import {
-  ADMIN_API_OWNER,
   addSegmentBody,
   answer,
   archiveBody,
@@ -26,7 +26,8 @@ import type { RouteOptions } from './services.js';
  * hooks (access control, unknown properties) they share.
  */
 export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  const { admin } = services;
+  // Every procedure runs as the request's token owner: its writes record who did them.
+  const adminOf = (request: FastifyRequest) => services.admin.actingAs(actorOf(request));
   const segment = (params: SegmentParams) => segmentRef(params.project, params.name);
 
   app.get<{ Params: ProjectParams; Querystring: { include_archived?: boolean } }>(
@@ -51,7 +52,9 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
       },
     },
     async (request) =>
-      admin.listSegments(request.params.project, { includeArchived: request.query.include_archived === true }),
+      adminOf(request).listSegments(request.params.project, {
+        includeArchived: request.query.include_archived === true,
+      }),
   );
 
   app.post<{ Params: ProjectParams; Body: SegmentInput & { name: string } }>(
@@ -67,7 +70,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
     async (request, reply) => {
       const { name, ...input } = request.body;
-      return reply.code(201).send(await admin.addSegment(segmentRef(request.params.project, name), input));
+      return reply.code(201).send(await adminOf(request).addSegment(segmentRef(request.params.project, name), input));
     },
   );
 
@@ -81,7 +84,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         response: { 200: answer(segmentViewSchema, 'the segment'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.getSegment(segment(request.params)),
+    async (request) => adminOf(request).getSegment(segment(request.params)),
   );
 
   app.patch<{ Params: SegmentParams; Body: { description: string } }>(
@@ -95,7 +98,8 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         response: { 200: answer(segmentViewSchema, 'the segment with its new description'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.updateSegment(segment(request.params), { description: request.body.description }),
+    async (request) =>
+      adminOf(request).updateSegment(segment(request.params), { description: request.body.description }),
   );
 
   app.get<{ Params: SegmentParams; Querystring: { limit?: number } }>(
@@ -115,7 +119,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         },
       },
     },
-    async (request) => admin.segmentHistory(segment(request.params), request.query.limit),
+    async (request) => adminOf(request).segmentHistory(segment(request.params), request.query.limit),
   );
 
   app.post<{ Params: SegmentParams; Body: Omit<SegmentInput, 'description'> }>(
@@ -134,7 +138,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
       },
     },
     async (request, reply) => {
-      const view = await admin.updateSegment(segment(request.params), request.body);
+      const view = await adminOf(request).updateSegment(segment(request.params), request.body);
       return reply.code(201).send(view.latestRevision);
     },
   );
@@ -149,7 +153,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         response: { 200: answer(segmentRevisionViewSchema, 'the revision in force'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.latestSegmentRevision(segment(request.params)),
+    async (request) => adminOf(request).latestSegmentRevision(segment(request.params)),
   );
 
   app.get<{ Params: SegmentRevisionParams }>(
@@ -162,7 +166,7 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         response: { 200: answer(segmentRevisionViewSchema, 'the revision'), ...errors(400, 404) },
       },
     },
-    async (request) => admin.getSegmentRevision(segment(request.params), request.params.wtime),
+    async (request) => adminOf(request).getSegmentRevision(segment(request.params), request.params.wtime),
   );
 
   app.post<{ Params: SegmentParams; Body: RollbackInput }>(
@@ -184,9 +188,8 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
     async (request, reply) =>
       reply.code(201).send(
-        await admin.rollbackSegment(segment(request.params), {
+        await adminOf(request).rollbackSegment(segment(request.params), {
           ...request.body,
-          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
         }),
       ),
   );
@@ -204,9 +207,8 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
     async (request, reply) =>
       reply.code(201).send(
-        await admin.archiveSegment(segment(request.params), {
+        await adminOf(request).archiveSegment(segment(request.params), {
           ...request.body,
-          OwnerID: request.body.OwnerID ?? ADMIN_API_OWNER,
         }),
       ),
   );

@@ -1,5 +1,7 @@
-import type { StoreEngine } from '@vexil/store';
+import type { AccessStore, StoreEngine } from '@vexil/store';
 import type { FastifyRequest } from 'fastify';
+import type { TokenLookup } from '../access/access-control.js';
+import type { ProjectAccess } from '../access/project-access.js';
 import type { ServiceConfig } from '../config.js';
 import type { EvaluationLog } from '../evaluation-log.js';
 import type { FlagAdmin } from '../flag-admin.js';
@@ -11,6 +13,11 @@ import type { StoreHealth } from '../store-health.js';
 export interface Services {
   config: ServiceConfig;
   store: StoreEngine;
+  /** Tokens and project settings (the store's access store, its errors' addresses hidden). */
+  access: AccessStore;
+  tokens: TokenLookup;
+  projects: ProjectAccess;
+  /** Procedures as nobody in particular: routes act as the request's token owner with `admin.actingAs(actorOf(request))`. */
   admin: FlagAdmin;
   evaluator: FlagEvaluator;
   /** Served evaluations (/get-feature-flag, OFREP). */
