@@ -116,6 +116,10 @@ if (!existsSync(SUITE)) {
       const store = `sqlite:${join(dir, 'vexil.db')}`;
       const imported = runVexil(['--store', store, 'import', 'flagd', flagsFile, '-p', PROJECT], {});
       expect(imported.status, imported.stderr).toBe(0);
+      // The import started the project, so its evaluation needs a read token; served like flagd (which has no
+      // tokens), it is public, as an operator would set it: the official providers then need no headers.
+      const opened = runVexil(['--store', store, 'project', 'set', PROJECT, '--public-evaluation', 'on'], {});
+      expect(opened.status, opened.stderr).toBe(0);
       service = await startVexil({ VEXIL_STORE: store, VEXIL_DEFAULT_PROJECT: PROJECT });
     });
 

@@ -88,7 +88,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const access = withStoreAddressHidden(options.store.access, redact);
   // A token's limits are its own wherever it is used from; without one, the address's.
   const caller: Caller = options.caller ?? ((request) => request.accessToken?.id ?? clientAddress(request));
-  if (config.adminToken !== undefined) await ensureAdminToken(access, config.adminToken);
+  const bootstrap = config.adminToken === undefined ? undefined : await ensureAdminToken(access, config.adminToken);
   const projects = new ProjectAccess(access, store);
   const logging = options.logger === true;
   const app = Fastify({
@@ -156,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     health,
   };
   app.decorate('services', services);
+  if (bootstrap !== undefined) services.tokens.remember(bootstrap);
 
   app.setErrorHandler((error, request, reply) => {
     const answer = toHttpError(error, request.id, { contentType: request.headers['content-type'] });

@@ -27,15 +27,15 @@ export interface StartOptions {
 export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
   const store = await openStore(config.store, storeOptions(config));
   try {
-    if (config.adminToken === undefined) {
-      // Shown here, once, and never logged: the log may be kept where many can read it.
-      const first = await firstAdminToken(store.access);
-      if (first !== undefined)
-        (options.notice ?? ((text) => process.stderr.write(text)))(firstTokenNotice(first.secret, first.id));
-    }
     if (options.demo) await seedDemo(new FlagAdmin(store));
     const app = await buildApp({ config, store, logger: true });
     const url = await listen(app, config);
+    if (config.adminToken === undefined) {
+      // Once listening (a start that fails makes none), shown once and never logged: logs are read by many.
+      const first = await firstAdminToken(store.access);
+      const notice = options.notice ?? ((text: string) => process.stderr.write(text));
+      if (first !== undefined) notice(firstTokenNotice(first.secret, first.id));
+    }
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {

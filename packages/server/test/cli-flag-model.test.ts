@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '@vexil/store';
 import { afterAll, describe, expect, it } from 'vitest';
+import { callerName } from '../src/cli/caller.js';
 import type {
   ContextEvaluationView,
   DoctorReport,
@@ -76,7 +77,9 @@ describe('vexil CLI: the flag model', () => {
       Included: ['A1', 'A2'],
       Excluded: ['A9'],
       Conditions: [{ Attribute: 'email', Operator: 'ends_with', Values: ['@example.com', '@example.org'] }],
-      OwnerID: 'jane',
+      // Made by whoever ran the command, on behalf of jane.
+      OwnerID: callerName(),
+      OnBehalfOf: 'jane',
     });
     const updated = await cli.json<SegmentView>(
       'segment',
@@ -269,7 +272,12 @@ describe('vexil CLI: the flag model', () => {
       '--comment',
       'incident',
     );
-    expect(disabled.revision).toMatchObject({ Disabled: true, OwnerID: 'oncall', Comment: 'incident' });
+    expect(disabled.revision).toMatchObject({
+      Disabled: true,
+      OwnerID: callerName(),
+      OnBehalfOf: 'oncall',
+      Comment: 'incident',
+    });
     const again = await cli.run('disable', 'boolean-flag', ...p);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already disabled');
@@ -358,7 +366,7 @@ describe('vexil CLI: the flag model', () => {
     expect(latest.revision).not.toHaveProperty('Salt');
     const us = await cli.json<ContextEvaluationView>('eval', 'greeting', '-p', 'runbook', '--attr', 'country=US');
     expect(us).toMatchObject({ value: 'hey', variant: 'yo' });
-    // The row is what the config said: nothing added.
+    // The row is what the config said, and who applied it (the config names no owner).
     const store = await openStore(cli.storeSpec);
     const [row] = await store.history('REVISION', { project: 'runbook', flagType: 'data', name: 'greeting' });
     await store.close();
@@ -374,6 +382,7 @@ describe('vexil CLI: the flag model', () => {
         'Metadata',
         'Rules',
         'CreatedTime',
+        'OwnerID',
       ].sort(),
     );
   });

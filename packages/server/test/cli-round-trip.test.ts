@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '@vexil/store';
 import { afterAll, describe, expect, it } from 'vitest';
+import { callerName } from '../src/cli/caller.js';
 import type { EvaluationView, FlagView, RevisionView } from '../src/index.js';
 import { CliHarness } from './cli-harness.js';
 
@@ -43,7 +44,9 @@ describe('vexil CLI round trip over the runbook sample configs', () => {
       FormatVersion: 1,
       ControlValue: false,
       Comment: 'Rollout to 40%',
-      OwnerID: 'John Smith',
+      // Applied by whoever ran vexil apply, on behalf of John Smith whom the config names.
+      OwnerID: callerName(),
+      OnBehalfOf: 'John Smith',
       Treatments: [{ OverrideList: ['A12345'], PercentRollout: 40, Value: true }],
       CreatedTime: latest.wtime,
     });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliHarness } from './cli-harness.js';
 import { shop } from './support/flagd-shop.js';
+import { ADMIN_HEADERS } from './support/test-token.js';
 import { startVexil } from './support/vexil-process.js';
 
 describe('flags from vexil import flagd, through vexil serve OFREP', () => {
@@ -18,7 +19,8 @@ describe('flags from vexil import flagd, through vexil serve OFREP', () => {
     const ofrep = async (key: string, context: Record<string, unknown>) => {
       const response = await fetch(`${service.url}/ofrep/v1/evaluate/flags/${key}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // The import started the project: its evaluation needs a read token (the test admin token covers it).
+        headers: { ...ADMIN_HEADERS, 'content-type': 'application/json' },
         body: JSON.stringify({ context }),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };

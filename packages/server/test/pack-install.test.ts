@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from './support/test-token.js';
 
 // What a project outside the repository gets: the four packages packed as they would be
 // published, installed from their tarballs (their own dependencies from the registry)
@@ -228,7 +229,13 @@ console.log(value, admin, [${specifiers.map((_, i) => `module${i}`).join(', ')}]
       writeFileSync(
         join(project, 'evaluate.mjs'),
         `import { FeatureFlagClient } from '@vexil/sdk';
-const client = new FeatureFlagClient({ projectName: 'shop', baseUrl: process.argv[2], reportEvaluations: false });
+const client = new FeatureFlagClient({
+  projectName: 'shop',
+  baseUrl: process.argv[2],
+  reportEvaluations: false,
+  // The CLI started the project: its evaluation needs a read token.
+  headers: { authorization: 'Bearer ${TEST_ADMIN_TOKEN}' },
+});
 const ready = await client.ready();
 const details = client.getFlagStringDetails('greeting', 'vip-1', 'fallback');
 client.close();
@@ -246,7 +253,14 @@ console.log(JSON.stringify({ ready, value: details.value, reason: details.reason
 function serve(): Promise<string> {
   const child = spawn(join(project, 'node_modules', '.bin', 'vexil'), ['serve'], {
     cwd: project,
-    env: { ...env, VEXIL_STORE: storeSpec, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: {
+      ...env,
+      VEXIL_STORE: storeSpec,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      VEXIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   service = child;

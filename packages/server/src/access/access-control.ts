@@ -103,13 +103,23 @@ export class TokenLookup {
     const hash = hashTokenSecret(secret);
     const cached = this.#cache.get(hash);
     if (cached !== undefined && cached.until > Date.now()) return cached.token;
-    const token = await this.access.findToken(hash);
-    // Unknown secrets are not kept: a flood of made-up tokens must not fill memory.
-    if (token !== undefined) {
-      if (this.#cache.size >= 10_000) this.#cache.clear();
-      this.#cache.set(hash, { token, until: Date.now() + this.cacheMs });
+    let token: TokenRecord | undefined;
+    try {
+      token = await this.access.findToken(hash);
+    } catch (error) {
+      // The store is down: a token known here keeps working (as flags keep being served), an unknown one cannot be checked.
+      if (cached !== undefined) return cached.token;
+      throw error;
     }
+    // Unknown secrets are not kept: a flood of made-up tokens must not fill memory.
+    if (token !== undefined) this.remember(token);
     return token;
+  }
+
+  /** Keeps a token known (the bootstrap token, as it is stored at start). */
+  remember(token: TokenRecord): void {
+    if (this.#cache.size >= 10_000) this.#cache.clear();
+    this.#cache.set(token.hash, { token, until: Date.now() + this.cacheMs });
   }
 
   /** Drops what is known of a token here at once (it was just revoked by this service). */

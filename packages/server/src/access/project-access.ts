@@ -30,7 +30,15 @@ export class ProjectAccess {
   async isPublic(project: string): Promise<boolean> {
     const cached = this.cachedPublic(project);
     if (cached !== undefined) return cached;
-    const settings = await this.access.projectSettings(project);
+    let settings: ProjectSettings | undefined;
+    try {
+      settings = await this.access.projectSettings(project);
+    } catch (error) {
+      // The store is down: the last known setting stands, so evaluation keeps being served from what is cached.
+      const stale = this.#cache.get(project);
+      if (stale !== undefined) return stale.public;
+      throw error;
+    }
     const answer = settings === undefined ? true : settings.publicEvaluation;
     if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
     this.#cache.set(project, { public: answer, until: Date.now() + this.cacheMs });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ADMIN_HEADERS } from './test-token.js';
 import { runVexil, startVexil, type VexilProcess } from './vexil-process.js';
 
 const FLAG = ['replicated', '-p', 'fleet', '-t', 'feature'];
@@ -49,7 +50,8 @@ export function describeReplicaPropagation(
   });
 
   async function valueOn(replica: VexilProcess, id: string, flag?: string): Promise<boolean> {
-    const response = await fetch(`${replica.url}${query(id, flag)}`);
+    // The project was started by the CLI, so its evaluation needs a read token: the test admin token covers it.
+    const response = await fetch(`${replica.url}${query(id, flag)}`, { headers: ADMIN_HEADERS });
     expect(response.status).toBe(200);
     return ((await response.json()) as { flag_value: boolean }).flag_value;
   }
@@ -58,7 +60,7 @@ export function describeReplicaPropagation(
   async function ofrepValueOn(replica: VexilProcess, id: string): Promise<boolean> {
     const response = await fetch(`${replica.url}/ofrep/v1/evaluate/flags/segmented`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN_HEADERS, 'content-type': 'application/json' },
       body: JSON.stringify({ context: { targetingKey: id, project_name: 'fleet' } }),
     });
     expect(response.status).toBe(200);
@@ -84,7 +86,7 @@ export function describeReplicaPropagation(
     expect(await valueOn(b, 'vip')).toBe(false); // cached on b from here on
     const response = await fetch(`${a.url}/admin/v1/projects/fleet/flags/feature/replicated/revisions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ADMIN_HEADERS, 'content-type': 'application/json' },
       body: JSON.stringify({
         ControlValue: false,
         Treatments: [{ OverrideList: ['vip'], PercentRollout: 0, Value: true }],

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_ADMIN_TOKEN } from './test-token.js';
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -21,7 +22,15 @@ export function startVexil(
   nodeArgs: string[] = [],
 ): Promise<VexilProcess> {
   const child = spawn(process.execPath, [...nodeArgs, cliPath, 'serve', ...args], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // The test admin token, so that a first start prints no token and tests can write with it.
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      VEXIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
