@@ -745,6 +745,7 @@ describe('admin API documentation', () => {
         [`${segment}/archive`]: ['post'],
         [`${API}/apply`]: ['post'],
         [`${API}/projects/{project}/doctor`]: ['get'],
+        [`${API}/projects/{project}/log`]: ['get'],
         [`${API}/projects/{project}/settings`]: ['get', 'put'],
         [`${API}/tokens`]: ['get', 'post'],
         [`${API}/tokens/{id}/revoke`]: ['post'],

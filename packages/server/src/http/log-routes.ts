@@ -30,6 +30,7 @@ export const logRoutes: FastifyPluginAsync<RouteOptions> = async (app, { service
         response: {
           200: {
             type: 'object',
+            description: "the project's evaluation log rows",
             properties: {
               entries: {
                 type: 'array',
