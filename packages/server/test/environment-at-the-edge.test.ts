@@ -8,12 +8,12 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /**
  * Where the sources may read `process.env`: the `vexil` command (the edge, which hands
  * values to the libraries as options), the SDK's documented defaults (`VEXIL_URL` when
- * no `baseUrl` is passed; Merino's `MERINO_*` variables when no `environ` is passed),
+ * no `baseUrl` is passed, read in service-url.ts only; Merino's `MERINO_*` variables when no `environ` is passed),
  * and the test harness finding the engines' binaries.
  */
 const ALLOWED: readonly { file: RegExp; line?: RegExp }[] = [
   { file: /^packages\/server\/src\/cli(\.ts$|\/)/ },
-  { file: /^packages\/sdk\/src\//, line: /process\.env\.VEXIL_URL\b/ },
+  { file: /^packages\/sdk\/src\/service-url\.ts$/, line: /process\.env\[SERVICE_URL_VARIABLE\]/ },
   { file: /^packages\/sdk\/src\/flag-files\.ts$/, line: /options\.environ \?\? process\.env\b/ },
   { file: /^packages\/store\/src\/testing\// },
 ];
