@@ -1,5 +1,4 @@
 import type { AccessStore, StoreEngine } from '@vexil/store';
-import type { FastifyRequest } from 'fastify';
 import type { TokenLookup } from '../access/access-control.js';
 import type { ProjectAccess } from '../access/project-access.js';
 import type { ServiceConfig } from '../config.js';
@@ -27,12 +26,6 @@ export interface Services {
   metrics: ServiceMetrics;
   /** Whether the store answers: while it does not, flags are served from the last data read. */
   health: StoreHealth;
-  /**
-   * Whether the caller may report evaluations for `project` (the report's project is
-   * in its body, so this is asked once the body is read): throws to refuse. Where API
-   * tokens plug in ("a `read` token for that project"); undefined: anyone may.
-   */
-  authorizeReport?: ((request: FastifyRequest, project: string) => void | Promise<void>) | undefined;
 }
 
 export interface RouteOptions {
