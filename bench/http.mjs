@@ -149,6 +149,9 @@ async function seed(storeSpec) {
       { env },
     );
   }
+  // A project Vexil creates is evaluated only with a read token; the runbook API is called
+  // without one, as for the runbook's own projects (README, Access).
+  await run(process.execPath, [CLI, 'project', 'set', PROJECT, '--public-evaluation', 'on'], { env });
 }
 
 // ---------------------------------------------------------------- child processes

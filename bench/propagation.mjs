@@ -115,6 +115,15 @@ async function main() {
   const first = join(dir, 'revision-0.json');
   writeFileSync(first, revisionConfig(0, false));
   await apply([addFlag, first]);
+  // A project Vexil creates is evaluated only with a read token; the runbook's projects are
+  // evaluated without one (README, Access), as this bench's client is.
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'project', 'set', PROJECT, '--public-evaluation', 'on'], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vexil project set exited ${code}`))));
+  });
 
   const service = await serve();
   const client = new FeatureFlagClient({ projectName: PROJECT, baseUrl: service.url, reportEvaluations: false });
