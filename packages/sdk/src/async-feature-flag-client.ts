@@ -13,6 +13,7 @@ import {
 } from '@vexil/core';
 import { requestError, statusError, VexilClientError } from './client-errors.js';
 import { ClientEvents } from './client-events.js';
+import { requestHeaders } from './request-headers.js';
 import { SERVICE_URL_VARIABLE, serviceUrl } from './service-url.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -23,6 +24,8 @@ export interface AsyncFeatureFlagClientOptions {
   baseUrl?: string | undefined;
   /** Sent with every request (e.g. an `authorization` header). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** An API token, sent as `Authorization: Bearer …`: needed where the project's evaluation is not public. */
+  token?: string | undefined;
   /** A get whose request has not answered within this gives the last known value or the default. Default 5000 ms. */
   timeoutMs?: number | undefined;
   /** Values kept in memory, at most (least recently used go first). Default 100; 0 turns the cache off. */
@@ -78,7 +81,7 @@ export class AsyncFeatureFlagClient extends ClientEvents<AsyncFeatureFlagClientE
     }
     this.baseUrl = baseUrl;
     this.url = `${this.baseUrl}/get-feature-flag`;
-    this.headers = options.headers ?? {};
+    this.headers = requestHeaders(options.headers, options.token);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.cache = new TtlCache(options.cacheSize ?? 100, options.cacheTtlMs ?? 300_000);

@@ -31,6 +31,7 @@ import { typeMismatchMessage, VexilClientError, type VexilClientErrorCode } from
 import { ClientEvents } from './client-events.js';
 import { EvaluationReporter, type ReportOptions, type ReportStats } from './evaluation-reporter.js';
 import { compileEntry, type FlagEntry } from './flag-entry.js';
+import { requestHeaders } from './request-headers.js';
 import { SERVICE_URL_VARIABLE, serviceUrl } from './service-url.js';
 import { SnapshotSync } from './snapshot-sync.js';
 
@@ -51,6 +52,12 @@ export interface FeatureFlagClientOptions {
   baseUrl?: string | undefined;
   /** Sent with every request (e.g. an `authorization` header). */
   headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * An API token (`vexil token create --scope read -p PROJECT`), sent as
+   * `Authorization: Bearer …`: needed for evaluation reports, and for the snapshot and
+   * stream of a project whose evaluation is not public.
+   */
+  token?: string | undefined;
   /** Each request (stream connect, snapshot poll, report) must answer within this. Default 5000 ms. */
   timeoutMs?: number | undefined;
   /** `ready()` resolves false when the service's snapshot has not arrived by then. Default 5000 ms. */
@@ -206,7 +213,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
       );
     }
     const fetchFn = options.fetch ?? globalThis.fetch;
-    const headers = options.headers ?? {};
+    const headers = requestHeaders(options.headers, options.token);
     const timeoutMs = options.timeoutMs ?? 5000;
 
     // Flag data to start with: the cache file when there is one, else the bootstrap.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
 import { FeatureFlagClient, type FeatureFlagClientOptions, type ProjectSnapshot } from '../src/index.js';
 import {
   checkout,
@@ -22,7 +23,8 @@ function client(options: Partial<FeatureFlagClientOptions> & { baseUrl: string }
     }
     return fetch(input, init);
   };
-  const created = new FeatureFlagClient({ projectName: PROJECT, fetch: counting, ...options });
+  // Reports need a read token for the project (an admin token covers it).
+  const created = new FeatureFlagClient({ projectName: PROJECT, fetch: counting, token: TEST_ADMIN_TOKEN, ...options });
   cleanups.push(() => created.close());
   return { flags: created, reports };
 }

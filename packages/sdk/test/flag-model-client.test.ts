@@ -19,6 +19,7 @@ import {
   springSale,
   sqliteFiles,
 } from '../../server/test/flag-model-harness.js';
+import { TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
 import { AsyncFeatureFlagClient, FeatureFlagClient, FeatureFlags, flagsFromSnapshot } from '../src/index.js';
 import { VexilProvider } from '../src/openfeature.js';
 import { checkout, nextEvent, seedFlags, testResources } from './service-harness.js';
@@ -134,7 +135,8 @@ describe('FeatureFlagClient evaluates the flag model in process as the service d
 
   it('reports evaluations of every type, and of contexts without a targeting key', async () => {
     const svc = await modelService();
-    const flags = client(svc.url, { reportEvaluations: { flushIntervalMs: 20 } });
+    // Reports need a read token for the project (an admin token covers it).
+    const flags = client(svc.url, { reportEvaluations: { flushIntervalMs: 20 }, token: TEST_ADMIN_TOKEN });
     await flags.ready();
     flags.getFlagNumber(discount.name, 'beta-1', -1);
     flags.getFlagJson(layout.name, 'qa-1', {});

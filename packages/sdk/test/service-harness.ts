@@ -9,6 +9,7 @@ import { buildApp } from '../../server/src/app.js';
 import { type Env, loadConfig } from '../../server/src/config.js';
 import { FlagAdmin } from '../../server/src/flag-admin.js';
 import { checkout, provider, seedFlags as seedServerFlags } from '../../server/test/service-harness.js';
+import { TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
 
 export const PROJECT = 'shop';
 export { checkout, provider };
@@ -42,7 +43,13 @@ export async function startService(
   const admin = new FlagAdmin(store);
   if (options.seed !== false && options.store === undefined) await seedFlags(admin);
   const app = await buildApp({
-    config: loadConfig({ VEXIL_STORE: 'memory:', VEXIL_LOG_FLUSH_MS: '20', ...options.env }),
+    config: loadConfig({
+      VEXIL_STORE: 'memory:',
+      VEXIL_LOG_FLUSH_MS: '20',
+      // The token the tests that report evaluations send (reports always need one).
+      VEXIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      ...options.env,
+    }),
     store,
     defaultMetrics: false,
   });

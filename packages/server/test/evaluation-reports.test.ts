@@ -100,6 +100,32 @@ describe('evaluation reports that cannot lie', () => {
     expect(metrics).toContain('vexil_evaluation_reports_total{outcome="time-outside-window"} 2');
   });
 
+  it('a report without a read token is refused (401) and logs nothing, even for a project evaluated without tokens', async () => {
+    const { store } = await start();
+    const anonymous = await app!.inject({
+      method: 'POST',
+      url: '/sdk/v1/evaluations',
+      payload: { project: 'shop', evaluations: [evaluation({ instanceId: 'stranger-1' })] },
+      headers: { authorization: null } as unknown as Record<string, string>,
+    });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(anonymous.json()).toMatchObject({
+      error: 'Unauthorized',
+      status: 401,
+      detail: expect.stringMatching(/read token/),
+    });
+    // The same project's evaluation needs no token: only the log's record is protected.
+    const served = await app!.inject({
+      url: flagUrl(checkout, 'served-1'),
+      headers: { authorization: null } as unknown as Record<string, string>,
+    });
+    expect(served.statusCode).toBe(200);
+    await flushLog(app!);
+    const rows = await store.readLogs({ project: 'shop' });
+    expect(rows.map((row) => row.instanceId)).toEqual(['served-1']);
+  });
+
   it('served evaluations are logged apart from reported ones', async () => {
     const { store } = await start();
     expect((await app!.inject(flagUrl(checkout, 'served-1'))).statusCode).toBe(200);

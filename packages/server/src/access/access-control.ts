@@ -28,9 +28,11 @@ const TOKEN_HEADER = 'x-vexil-token';
 /**
  * What a route needs. `admin`: an admin token. `write`: a write token for the
  * route's project (or admin). `read`: a read token for the project (or more), or
- * nothing when the project's evaluation is public. `none`: health, metrics, docs.
+ * nothing when the project's evaluation is public. `report`: a read token for the
+ * project, always — evaluation reports go into the log, the record of who saw what, so
+ * a stranger may not write them even for a public project. `none`: health, metrics, docs.
  */
-type RouteAccess = 'admin' | 'write' | 'read' | 'none';
+type RouteAccess = 'admin' | 'write' | 'read' | 'report' | 'none';
 
 /** The one table of who may call what, by route URL (as registered). */
 export function routeAccess(url: string | undefined): RouteAccess {
@@ -41,6 +43,7 @@ export function routeAccess(url: string | undefined): RouteAccess {
     }
     return 'admin';
   }
+  if (url === '/sdk/v1/evaluations') return 'report';
   if (url.startsWith('/get-feature-flag') || url.startsWith('/ofrep/') || url.startsWith('/sdk/')) return 'read';
   return 'none';
 }
@@ -136,7 +139,12 @@ function unauthorized(reply: FastifyReply, message: string): UnauthorizedError {
   });
 }
 
-const SCOPE_WORDS: Record<AccessScope, string> = { read: 'a read', write: 'a write', admin: 'an admin' };
+const SCOPE_WORDS: Record<AccessScope | 'report', string> = {
+  read: 'a read',
+  report: 'a read',
+  write: 'a write',
+  admin: 'an admin',
+};
 
 /** Whether `token` may do what needs `scope` on every project of `projects`. */
 function covers(token: TokenRecord, scope: AccessScope, projects: readonly string[]): boolean {
@@ -213,7 +221,7 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
         return done(new ForbiddenError(`this endpoint needs an admin token; token ${token.id} is ${token.scope}`));
       }
       if (need !== 'admin') {
-        const scope = need;
+        const scope = need === 'report' ? 'read' : need;
         if (!covers(token, scope, named ?? [])) {
           const what = named === undefined || named.length === 0 ? 'this request' : `project ${named.join(', ')}`;
           return done(
