@@ -181,7 +181,8 @@ async function main() {
       const at = Date.now();
       const answer = await call(reportAgent, `${service.url}/sdk/v1/evaluations`, { method: 'POST', body: flood });
       reports.sent++;
-      if (answer.status === 202 || answer.status === 429) {
+      // Refused: 401 (a stranger has no read token), 429 (rate-limited), or 202 with every row refused.
+      if (answer.status === 202 || answer.status === 429 || answer.status === 401) {
         reports.refusedOrLimited++;
         if (answer.status === 202 && JSON.parse(answer.text).accepted !== 0) reports.acceptedLies = true;
       } else if (!inOutage(at)) reports.failedOutsideOutages++;
