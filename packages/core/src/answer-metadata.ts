@@ -14,7 +14,8 @@ export interface AnswerFacts {
  * Whether answers of `revision` carry its own `Metadata` (docs/flag-model.md#where-it-shows):
  * so does every revision that uses the flag model, as OpenFeature's suite expects. A
  * revision in the runbook format answers what it answered before the flag model existed
- * (`runbookAnswerMetadata`), so that every runbook answer stays unchanged.
+ * (`runbookAnswerMetadata`), so that every runbook answer stays unchanged. A compiled
+ * revision holds the answer as `ownMetadata`.
  */
 export function answersOwnMetadata(revision: Revision): boolean {
   return requiredFormatVersion(revision as unknown as Readonly<Record<string, unknown>>) === 2;
@@ -27,8 +28,8 @@ export function runbookAnswerMetadata(facts: AnswerFacts): Readonly<RevisionMeta
 
 /** OFREP's `metadata` (and the OpenFeature providers' `flagMetadata`) for an answer of `compiled`. */
 export function answerMetadata(
-  compiled: Pick<CompiledRevision, 'revision' | 'metadata'>,
+  compiled: Pick<CompiledRevision, 'ownMetadata' | 'metadata'>,
   facts: AnswerFacts,
 ): Readonly<RevisionMetadata> {
-  return answersOwnMetadata(compiled.revision) ? compiled.metadata : runbookAnswerMetadata(facts);
+  return compiled.ownMetadata ? compiled.metadata : runbookAnswerMetadata(facts);
 }

@@ -1,3 +1,4 @@
+import { answersOwnMetadata } from './answer-metadata.js';
 import { EmptyFlagDataException, InvalidInputError, TargetingKeyMissingError } from './errors.js';
 import type { EvaluationContext, SegmentLookup } from './evaluation-context.js';
 import { targetingKeyOf } from './evaluation-context.js';
@@ -44,6 +45,11 @@ export interface CompiledRevision {
   canAnswer(group: string, value: ResultValue): boolean;
   /** The revision's `Metadata` (frozen), `{}` without it. */
   readonly metadata: Readonly<RevisionMetadata>;
+  /**
+   * Whether its answers carry `metadata` (the revision uses the flag model) rather than
+   * the runbook format's facts: see `answerMetadata`. Decided once, here, not per answer.
+   */
+  readonly ownMetadata: boolean;
   /**
    * What the digest of an id depends on (algorithm and salt): revisions with the same
    * scope hash every id alike, so a cache of digests can be shared by scope.
@@ -126,6 +132,7 @@ class KeyHasher {
 const NO_METADATA: Readonly<RevisionMetadata> = Object.freeze({});
 
 class Compiled implements CompiledRevision {
+  readonly ownMetadata: boolean;
   readonly archived: boolean;
   readonly disabled: boolean;
   readonly targetsNobody: boolean;
@@ -151,6 +158,7 @@ class Compiled implements CompiledRevision {
     this.hashScope = `${algorithm}:${saltPrefix}`;
     this.hasher = new KeyHasher(algorithm, saltPrefix);
     this.metadata = revision.Metadata === undefined ? NO_METADATA : Object.freeze({ ...revision.Metadata });
+    this.ownMetadata = answersOwnMetadata(revision);
     const variants = revision.Variants;
     // Every answer is made here, once: the groups made are the groups there can be.
     const groups = new Set<string>();

@@ -2,7 +2,6 @@ export * from './access.js';
 export {
   type AnswerFacts,
   answerMetadata,
-  answersOwnMetadata,
   runbookAnswerMetadata,
 } from './answer-metadata.js';
 export * from './change-stream.js';

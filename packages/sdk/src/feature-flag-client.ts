@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import {
-  answersOwnMetadata,
   assertProjectName,
   CHANGE_STREAM_KEEP_ALIVE_MS,
   type EvaluationReason as CoreEvaluationReason,
@@ -134,7 +133,7 @@ export interface FlagEvaluationDetails<T extends FlagValue> {
   noValue?: boolean;
   /**
    * The revision's `Metadata` (owner, ticket, expiry, …; `{}` without), for a revision
-   * that uses the flag model (core's `answersOwnMetadata`); a runbook-format revision's
+   * that uses the flag model (`CompiledRevision.ownMetadata`); a runbook-format revision's
    * details are as before the flag model.
    */
   metadata?: Readonly<Record<string, string | number | boolean>>;
@@ -505,7 +504,7 @@ export class FeatureFlagClient extends ClientEvents<FeatureFlagClientEventMap> {
           };
           if (result.variant !== undefined && result.variant !== result.group) details.variant = result.variant;
           if (result.value === null) details.noValue = true;
-          if (answersOwnMetadata(compiled.revision)) details.metadata = compiled.metadata;
+          if (compiled.ownMetadata) details.metadata = compiled.metadata;
           return details;
         }
       }
