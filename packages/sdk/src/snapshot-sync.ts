@@ -24,6 +24,7 @@ import { type AskedFor, requestError, statusError, VexilClientError } from './cl
  */
 
 export interface SyncOptions {
+  /** The service, without trailing slashes (as `serviceUrl` gives it). */
   baseUrl: string;
   project: string;
   headers: Readonly<Record<string, string>>;
@@ -78,9 +79,9 @@ export class SnapshotSync {
     private readonly options: SyncOptions,
     private readonly handlers: SyncHandlers,
   ) {
-    const base = `${options.baseUrl.replace(/\/+$/, '')}/sdk/v1/projects/${encodeURIComponent(options.project)}`;
+    const base = `${options.baseUrl}/sdk/v1/projects/${encodeURIComponent(options.project)}`;
     this.snapshotUrl = `${base}/snapshot`;
-    this.asked = { project: options.project, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    this.asked = { project: options.project, baseUrl: options.baseUrl };
     this.streamUrl = `${base}/stream`;
   }
 
