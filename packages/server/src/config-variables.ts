@@ -183,7 +183,7 @@ export const SERVICE_VARIABLES = {
     default: '0',
     parse: numberIn({ min: 0, integer: true }),
     meaning:
-      'requests per minute per caller (today the client address) on every route but `/healthz`, `/readyz`, `/metrics` and the evaluation reports; past it, 429 with `Retry-After` (0: no limit)',
+      'requests per minute per caller (the API token presented, else the client address) on every route but `/healthz`, `/readyz`, `/metrics` and the evaluation reports; past it, 429 with `Retry-After` (0: no limit)',
   },
   reportRateLimit: {
     name: 'VEXIL_REPORT_RATE_LIMIT',

@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServiceConfig } from '../config.js';
 
 /**
- * Who is asking, for the limits kept per caller (rate limits, open change streams).
- * Today the client's address; once API tokens exist, the token's owner.
+ * Who is asking, for the limits kept per caller (rate limits, open change streams):
+ * buildApp's default is the presented token's id, else the client's address.
  */
 export type Caller = (request: FastifyRequest) => string;
 
