@@ -1,5 +1,7 @@
 // Before the tests: the engines the store tests start by themselves — PostgreSQL's
-// server binaries (initdb, pg_ctl) and Google's Bigtable emulator with the cbt CLI.
+// server binaries (initdb, pg_ctl) and Google's Bigtable emulator with the cbt CLI —
+// and Debian's Chromium, which the browser tests drive with playwright-core (browser
+// downloads are not possible on these machines, so Playwright's own install is not used).
 // The machine image has them; where one is missing, install it from Debian's packages
 // (or the Google Cloud CLI's, where that repository is configured). No test skips an
 // engine, so a missing one fails loudly here with what to do.
@@ -23,6 +25,11 @@ const checks = [
     packages: ['google-cloud-cli-bigtable-emulator'],
   },
   { name: 'cbt CLI', found: () => onPath('cbt'), packages: ['google-cloud-cli-cbt'] },
+  {
+    name: 'Chromium',
+    found: () => Boolean(process.env.CHROMIUM) || existsSync('/usr/bin/chromium'),
+    packages: ['chromium'],
+  },
 ];
 
 function onPath(command) {
