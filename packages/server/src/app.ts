@@ -19,6 +19,7 @@ import { FlagEvaluator } from './flag-evaluator.js';
 import { accessRoutes } from './http/access-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { adminBrowserAccess } from './http/browser-access.js';
+import { callerRoutes } from './http/caller-routes.js';
 import { answerClientError } from './http/client-errors.js';
 import { registerDocs } from './http/docs.js';
 import { routeNotFound, toHttpError } from './http/errors.js';
@@ -223,6 +224,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await admin.register(adminRoutes, { services });
       await admin.register(logRoutes, { services });
       await admin.register(accessRoutes, { services });
+      await admin.register(callerRoutes, { services });
     },
     { prefix: '/admin/v1' },
   );

@@ -69,7 +69,7 @@ describe('access control', () => {
     const read = await token('read', ['shop']);
     const write = await token('write', ['shop']);
     const other = await token('write', ['payments'], 'payments-bot');
-    expect((await send({ url: flags, headers: bearer(read) })).statusCode).toBe(403);
+    expect((await send({ method: 'POST', url: archiveUrl, headers: bearer(read) })).statusCode).toBe(403);
     expect((await send({ method: 'POST', url: archiveUrl, headers: bearer(other) })).statusCode).toBe(403);
     expect((await send({ url: `${API}/tokens`, headers: bearer(write) })).statusCode).toBe(403);
     expect((await send({ url: `${API}/audit`, headers: bearer(write) })).statusCode).toBe(403);

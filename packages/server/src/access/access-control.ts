@@ -30,17 +30,28 @@ const TOKEN_HEADER = 'x-vexil-token';
  * route's project (or admin). `read`: a read token for the project (or more), or
  * nothing when the project's evaluation is public. `report`: a read token for the
  * project, always — evaluation reports go into the log, the record of who saw what, so
- * a stranger may not write them even for a public project. `none`: health, metrics, docs.
+ * a stranger may not write them even for a public project. `view`: a read token for
+ * the project (or more), always — the admin API's reading routes (flags, history,
+ * log, previews): what a project holds is never public, even where its evaluation is.
+ * `token`: any valid token (who am I, which projects may I see). `none`: health,
+ * metrics, docs, the dashboard's files.
  */
-type RouteAccess = 'admin' | 'write' | 'read' | 'report' | 'none';
+type RouteAccess = 'admin' | 'write' | 'read' | 'report' | 'view' | 'token' | 'none';
 
-/** The one table of who may call what, by route URL (as registered). */
-export function routeAccess(url: string | undefined): RouteAccess {
+/** Project routes that answer without writing anything, though they are POSTs (a context or a draft goes in the body). */
+const READING_POSTS = ['/evaluate', '/impact'];
+
+/** The one table of who may call what, by route URL (as registered) and method. */
+export function routeAccess(url: string | undefined, method = 'GET'): RouteAccess {
   if (url === undefined) return 'none';
   if (url.startsWith('/admin/')) {
-    if (url === '/admin/v1/apply' || (url.startsWith('/admin/v1/projects/:project/') && !url.endsWith('/settings'))) {
-      return 'write';
+    if (url === '/admin/v1/whoami' || url === '/admin/v1/projects') return 'token';
+    if (url.startsWith('/admin/v1/projects/:project/') && !url.endsWith('/settings')) {
+      const reads =
+        method === 'GET' || method === 'HEAD' || (method === 'POST' && READING_POSTS.some((end) => url.endsWith(end)));
+      return reads ? 'view' : 'write';
     }
+    if (url === '/admin/v1/apply') return 'write';
     return 'admin';
   }
   if (url === '/sdk/v1/evaluations') return 'report';
@@ -139,9 +150,11 @@ function unauthorized(reply: FastifyReply, message: string): UnauthorizedError {
   });
 }
 
-const SCOPE_WORDS: Record<AccessScope | 'report', string> = {
+const SCOPE_WORDS: Record<AccessScope | 'report' | 'view' | 'token', string> = {
   read: 'a read',
   report: 'a read',
+  view: 'a read',
+  token: 'an API',
   write: 'a write',
   admin: 'an admin',
 };
@@ -176,7 +189,8 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
   const { tokens, projects, defaultProject } = options;
 
   app.addHook('onRoute', (route) => {
-    const need = routeAccess(route.url);
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    const need = routeAccess(route.url, method);
     if (need === 'none' || route.schema === undefined) return;
     const bearer = { [BEARER_SCHEME]: [] as string[] };
     route.schema = {
@@ -188,7 +202,7 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
 
   // A CORS preflight carries no token; it changes nothing and is answered by the CORS plugin (admin: only when configured).
   const needOf = (request: FastifyRequest) =>
-    request.method === 'OPTIONS' ? 'none' : routeAccess(request.routeOptions.url);
+    request.method === 'OPTIONS' ? 'none' : routeAccess(request.routeOptions.url, request.method);
 
   const authenticate: onRequestHookHandler = (request, reply, done) => {
     const need = needOf(request);
@@ -220,8 +234,8 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
       if (need === 'admin' && token.scope !== 'admin') {
         return done(new ForbiddenError(`this endpoint needs an admin token; token ${token.id} is ${token.scope}`));
       }
-      if (need !== 'admin') {
-        const scope = need === 'report' ? 'read' : need;
+      if (need !== 'admin' && need !== 'token') {
+        const scope = need === 'report' || need === 'view' ? 'read' : need;
         if (!covers(token, scope, named ?? [])) {
           const what = named === undefined || named.length === 0 ? 'this request' : `project ${named.join(', ')}`;
           return done(

@@ -37,14 +37,22 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
             type: 'http',
             scheme: 'bearer',
             description:
-              'An API token (vexil_…) as Authorization: Bearer <token> (or X-Vexil-Token). Scopes: read (evaluation of its projects), write (changes to its projects), admin (everything). Evaluation of a project whose publicEvaluation is on needs none.',
+              'An API token (vexil_…) as Authorization: Bearer <token> (or X-Vexil-Token). Scopes: read (evaluation of its projects, and the reading routes of the admin API for them), write (changes to its projects), admin (everything). Evaluation of a project whose publicEvaluation is on needs none.',
           },
         },
       },
       tags: [
         { name: 'evaluation', description: 'Evaluate flags' },
-        { name: 'admin', description: 'Manage flags and revisions (a write token for the project, or admin)' },
-        { name: 'access', description: 'API tokens, project access settings, the audit view (an admin token)' },
+        {
+          name: 'admin',
+          description:
+            'Manage flags and revisions: reading routes need a read token for the project, changes a write token (or admin)',
+        },
+        {
+          name: 'access',
+          description:
+            'Who the token is and which projects it sees (any token); API tokens, project access settings, the audit view (an admin token)',
+        },
         { name: 'operations', description: 'Health and metrics' },
       ],
     },
