@@ -22,6 +22,13 @@ export interface BigtableEmulator {
   pause(): void;
   /** Lets a paused emulator run again (SIGCONT). */
   resume(): void;
+  /** Stops the emulator process, keeping its port: calls fail at once (connection refused). */
+  halt(): Promise<void>;
+  /**
+   * Starts a new emulator on the same port (halting the running one first, if any). It
+   * comes back empty: its data lived in the old process's memory.
+   */
+  restart(): Promise<void>;
 }
 
 const DEFAULT_EMULATOR = '/usr/lib/google-cloud-sdk/platform/bigtable-emulator/cbtemulator';
@@ -124,6 +131,47 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+interface Launched {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns cbtemulator on `port` and waits until it accepts connections; throws with its output when it does not. */
+async function launch(binary: string, port: number): Promise<Launched> {
+  const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    }
+    await exited(child);
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let failure: Error | undefined;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      failure = new Error(`cbtemulator (${binary}) exited with ${child.exitCode ?? child.signalCode}: ${stderr}`);
+      break;
+    }
+    const early = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
+    if (early !== undefined) {
+      failure = new Error(`could not start cbtemulator (${binary}): ${early.message}. ${INSTALL_HINT}`);
+      break;
+    }
+    if (await accepts(port)) return { child, stop };
+  }
+  await stop();
+  throw failure ?? new Error(`cbtemulator did not accept connections within ${START_TIMEOUT_MS} ms: ${stderr}`);
+}
+
 /** Starts `cbtemulator -host 127.0.0.1 -port <free port>` and waits until it accepts connections. */
 export async function startBigtableEmulator(): Promise<BigtableEmulator> {
   const binary = findCbtEmulator();
@@ -131,45 +179,31 @@ export async function startBigtableEmulator(): Promise<BigtableEmulator> {
   // A port picked free can be taken before the emulator binds it: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(port)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited(child);
-    };
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    let failure: Error | undefined;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        failure = new Error(`cbtemulator (${binary}) exited with ${child.exitCode ?? child.signalCode}: ${stderr}`);
-        break;
-      }
-      const early = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
-      if (early !== undefined) {
-        failure = new Error(`could not start cbtemulator (${binary}): ${early.message}. ${INSTALL_HINT}`);
-        break;
-      }
-      if (await accepts(port)) {
-        return {
-          host: `127.0.0.1:${port}`,
-          stop: async () => {
-            child.kill('SIGCONT');
-            await stop();
-          },
-          pause: () => void child.kill('SIGSTOP'),
-          resume: () => void child.kill('SIGCONT'),
-        };
-      }
+    let current: Launched;
+    try {
+      current = await launch(binary, port);
+    } catch (error) {
+      lastError = error;
+      continue;
     }
-    await stop();
-    lastError = failure ?? new Error(`cbtemulator did not accept connections within ${START_TIMEOUT_MS} ms: ${stderr}`);
+    let halted = false;
+    return {
+      host: `127.0.0.1:${port}`,
+      stop: async () => {
+        if (!halted) await current.stop();
+      },
+      pause: () => void current.child.kill('SIGSTOP'),
+      resume: () => void current.child.kill('SIGCONT'),
+      halt: async () => {
+        await current.stop();
+        halted = true;
+      },
+      restart: async () => {
+        if (!halted) await current.stop();
+        current = await launch(binary, port);
+        halted = false;
+      },
+    };
   }
   throw lastError;
 }
