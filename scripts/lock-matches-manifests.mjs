@@ -11,6 +11,7 @@ export const MANIFESTS = [
   'packages/store/package.json',
   'packages/server/package.json',
   'packages/sdk/package.json',
+  'packages/dashboard/package.json',
 ];
 const FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 

@@ -1,0 +1,94 @@
+import { ApiError } from './api-error.js';
+import { storedToken } from './session.js';
+import type {
+  Activity,
+  AuditEntry,
+  ContextEvaluation,
+  FlagView,
+  Impact,
+  ProjectSummary,
+  RevisionView,
+  SegmentRevisionView,
+  SegmentView,
+  StaleFlag,
+  ValueFlagType,
+  Whoami,
+} from './types.js';
+
+/** Called when the service answers 401: the token is unknown or revoked, so the dashboard signs out. */
+let onUnauthorized: (message: string) => void = () => {};
+export function whenUnauthorized(handler: (message: string) => void): void {
+  onUnauthorized = handler;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'omit',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+  if (!response.ok) {
+    const error = new ApiError(response.status, parsed);
+    if (response.status === 401) onUnauthorized(error.message);
+    throw error;
+  }
+  return parsed as T;
+}
+
+const enc = encodeURIComponent;
+const admin = '/admin/v1';
+const projectPath = (project: string) => `${admin}/projects/${enc(project)}`;
+const flagPath = (project: string, type: string, name: string) =>
+  `${projectPath(project)}/flags/${enc(type)}/${enc(name)}`;
+const segmentPath = (project: string, name: string) => `${projectPath(project)}/segments/${enc(name)}`;
+
+export const api = {
+  whoami: (token?: string) => request<Whoami>('GET', `${admin}/whoami`, undefined, token),
+  projects: async () => (await request<{ projects: ProjectSummary[] }>('GET', `${admin}/projects`)).projects,
+  flags: (project: string) =>
+    request<FlagView[]>('GET', `${projectPath(project)}/flags?with_revision=true&include_archived=true`),
+  flag: (project: string, type: string, name: string) => request<FlagView>('GET', flagPath(project, type, name)),
+  addFlag: (project: string, body: { name: string; type: string; description?: string }) =>
+    request<FlagView>('POST', `${projectPath(project)}/flags`, body),
+  history: (project: string, type: string, name: string) =>
+    request<RevisionView[]>('GET', `${flagPath(project, type, name)}/revisions`),
+  addRevision: (project: string, type: string, name: string, body: unknown) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/revisions`, body),
+  rollback: (project: string, type: string, name: string, to: string, comment?: string) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/rollback`, {
+      to,
+      ...(comment ? { Comment: comment } : {}),
+    }),
+  archive: (project: string, type: string, name: string) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/archive`, {}),
+  setDisabled: (project: string, type: string, name: string, disabled: boolean) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/${disabled ? 'disable' : 'enable'}`, {}),
+  evaluate: (project: string, type: string, name: string, context: unknown) =>
+    request<ContextEvaluation>('POST', `${flagPath(project, type, name)}/evaluate`, { context }),
+  impact: (project: string, type: string, name: string, revision: unknown, days: number) =>
+    request<Impact>('POST', `${flagPath(project, type, name)}/impact`, { revision, days }),
+  activity: (project: string, type: ValueFlagType, name: string, minutes: number) =>
+    request<Activity>('GET', `${flagPath(project, type, name)}/activity?minutes=${minutes}`),
+  stale: (project: string, days: number) =>
+    request<{ flags: StaleFlag[] } | StaleFlag[]>('GET', `${projectPath(project)}/stale?days=${days}`),
+  segments: (project: string) =>
+    request<SegmentView[]>('GET', `${projectPath(project)}/segments?include_archived=true`),
+  segment: (project: string, name: string) => request<SegmentView>('GET', segmentPath(project, name)),
+  segmentHistory: (project: string, name: string) =>
+    request<SegmentRevisionView[]>('GET', `${segmentPath(project, name)}/revisions`),
+  addSegment: (project: string, body: Record<string, unknown>) =>
+    request<SegmentView>('POST', `${projectPath(project)}/segments`, body),
+  addSegmentRevision: (project: string, name: string, body: unknown) =>
+    request<SegmentRevisionView>('POST', `${segmentPath(project, name)}/revisions`, body),
+  audit: (project: string | undefined, limit = 200) =>
+    request<AuditEntry[]>(
+      'GET',
+      `${admin}/audit?limit=${limit}${project === undefined ? '' : `&project=${enc(project)}`}`,
+    ),
+};
