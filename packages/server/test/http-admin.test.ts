@@ -746,6 +746,7 @@ describe('admin API documentation', () => {
         [`${API}/apply`]: ['post'],
         [`${API}/projects/{project}/doctor`]: ['get'],
         [`${API}/projects/{project}/log`]: ['get'],
+        [`${API}/projects/{project}/flag-summaries`]: ['get'],
         [`${API}/projects/{project}/settings`]: ['get', 'put'],
         [`${API}/tokens`]: ['get', 'post'],
         [`${API}/tokens/{id}/revoke`]: ['post'],

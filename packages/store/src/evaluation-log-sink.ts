@@ -23,7 +23,15 @@ export interface LogQuery {
   project: string;
   flagType?: string;
   flagName?: string;
+  /** Only rows logged at or after this time (UTC `YYYY-MM-DD HH:MM:SS.ffffff`, as `time`). */
+  since?: string;
   limit?: number;
+}
+
+/** A flag of a project, as the log names it. */
+export interface LogFlag {
+  flagType: string;
+  flagName: string;
 }
 
 /**
@@ -58,4 +66,11 @@ export interface EvaluationLogSink {
 
   /** Log rows in key order (flag, then instance id). */
   readLogs(query: LogQuery): Promise<EvaluationLogEntry[]>;
+
+  /**
+   * The newest `time` of each flag's log rows, in the order the flags are given
+   * (undefined for a flag with none): when each was last evaluated. One call for a
+   * whole project's flags, never a query per flag from the caller.
+   */
+  lastLogTimes(project: string, flags: readonly LogFlag[]): Promise<(string | undefined)[]>;
 }

@@ -24,6 +24,7 @@ export type {
   EncodedLogWriter,
   EvaluationLogEntry,
   EvaluationLogSink,
+  LogFlag,
   LogQuery,
 } from './evaluation-log-sink.js';
 export type {

@@ -138,6 +138,17 @@ export function checkLimit(limit: number | undefined): number | undefined {
   return limit;
 }
 
+/** A log query's time bound: undefined for none; otherwise a time in the log's format. @internal */
+export function checkSince(since: string | undefined): string | undefined {
+  if (since === undefined) return undefined;
+  if (typeof since !== 'string' || !isWTime(since)) {
+    throw new InvalidInputError(`since must be a UTC time YYYY-MM-DD HH:MM:SS.ffffff, got ${JSON.stringify(since)}`, {
+      field: 'since',
+    });
+  }
+  return since;
+}
+
 /** Orders strings by code point, which is the byte order of their UTF-8 (and so SQLite's and Bigtable's). @internal */
 export function compareKeys(a: string, b: string): number {
   if (a === b) return 0;

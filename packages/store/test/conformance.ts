@@ -840,6 +840,58 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.readLogs({ project: PROJECT })).toHaveLength(6);
         expect(ids(await store.readLogs({ project: `${PROJECT}-2` }))).toEqual(['feature/a/u9']);
       });
+
+      it('reads only rows at or after `since`, for a flag, a type or the project, with a limit applied after it', async () => {
+        const store = await open();
+        const at = (i: number) => formatWTime(T0 + i * HOUR);
+        await store.appendLogs([
+          logEntry({ flagName: 'a', instanceId: 'u1', requestId: 'r1', time: at(0) }),
+          logEntry({ flagName: 'a', instanceId: 'u1', requestId: 'r2', time: at(2) }),
+          logEntry({ flagName: 'a', instanceId: 'u2', requestId: 'r3', time: at(1) }),
+          logEntry({ flagName: 'a', instanceId: 'u3', requestId: 'r4', time: at(3) }),
+          logEntry({ flagName: 'ab', instanceId: 'u1', requestId: 'r5', time: at(3) }),
+          logEntry({ flagType: 'data', flagName: 'a', instanceId: 'u1', value: 'x', requestId: 'r6', time: at(0) }),
+        ]);
+        const ids = (list: EvaluationLogEntry[]) => list.map((e) => `${e.flagName}/${e.instanceId}/${e.requestId}`);
+        const flagA = { project: PROJECT, flagType: 'feature', flagName: 'a' };
+        expect(ids(await store.readLogs({ ...flagA, since: at(1) }))).toEqual(['a/u1/r2', 'a/u2/r3', 'a/u3/r4']);
+        // Inclusive: a row logged at exactly `since` is read.
+        expect(ids(await store.readLogs({ ...flagA, since: at(3) }))).toEqual(['a/u3/r4']);
+        expect(ids(await store.readLogs({ ...flagA, since: at(1), limit: 1 }))).toEqual(['a/u1/r2']);
+        expect(await store.readLogs({ ...flagA, since: at(4) })).toEqual([]);
+        expect(ids(await store.readLogs({ project: PROJECT, flagType: 'feature', since: at(2) }))).toEqual([
+          'a/u1/r2',
+          'a/u3/r4',
+          'ab/u1/r5',
+        ]);
+        expect(ids(await store.readLogs({ project: PROJECT, since: at(3), limit: 1 }))).toEqual(['a/u3/r4']);
+        await expect(store.readLogs({ ...flagA, since: 'yesterday' })).rejects.toMatchObject({ field: 'since' });
+      });
+
+      it("names each flag's newest log time, in the order asked, and nothing for a flag never logged", async () => {
+        const store = await open();
+        const at = (i: number) => formatWTime(T0 + i * HOUR);
+        expect(await store.lastLogTimes(PROJECT, [{ flagType: 'feature', flagName: 'a' }])).toEqual([undefined]);
+        await store.appendLogs([
+          logEntry({ flagName: 'a', instanceId: 'u9', requestId: 'r1', time: at(0) }),
+          logEntry({ flagName: 'a', instanceId: 'u1', requestId: 'r2', time: at(5) }),
+          logEntry({ flagName: 'a', instanceId: 'u5', requestId: 'r3', time: at(2) }),
+          logEntry({ flagName: 'ab', instanceId: 'u1', requestId: 'r4', time: at(1) }),
+          logEntry({ flagType: 'data', flagName: 'a', instanceId: 'u1', value: 'x', requestId: 'r5', time: at(7) }),
+          logEntry({ project: `${PROJECT}-2`, flagName: 'b', instanceId: 'u1', time: at(9) }),
+          logEntry({ flagName: 'reported', instanceId: 'u1', reported: true, time: at(4) }),
+        ]);
+        expect(
+          await store.lastLogTimes(PROJECT, [
+            { flagType: 'data', flagName: 'a' },
+            { flagType: 'feature', flagName: 'b' },
+            { flagType: 'feature', flagName: 'a' },
+            { flagType: 'feature', flagName: 'ab' },
+            { flagType: 'feature', flagName: 'reported' },
+          ]),
+        ).toEqual([at(7), undefined, at(5), at(1), at(4)]);
+        expect(await store.lastLogTimes(PROJECT, [])).toEqual([]);
+      });
     });
 
     describe('change feed', () => {

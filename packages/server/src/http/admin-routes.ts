@@ -33,6 +33,7 @@ import {
   rollbackBody,
   updateFlagBody,
 } from './admin-schemas.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { segmentRoutes } from './segment-routes.js';
 import type { RouteOptions } from './services.js';
 
@@ -460,6 +461,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
   );
 
   await app.register(segmentRoutes, { services });
+  await app.register(dashboardRoutes, { services });
 
   app.post<{ Body: { configs: unknown[] } }>(
     '/apply',

@@ -5,6 +5,7 @@ import {
   flagRowPrefix,
   logRowKey,
   logRowPrefix,
+  parseLogRowKey,
   projectRowPrefix,
   type RowKind,
   UnavailableError,
@@ -12,7 +13,17 @@ import {
 import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
-import { checkLimit, checkNewRow, compareKeys, copyRef, encodeFields, flagId, prefixEnd, sameRef } from '../../rows.js';
+import {
+  checkLimit,
+  checkNewRow,
+  checkSince,
+  compareKeys,
+  copyRef,
+  encodeFields,
+  flagId,
+  prefixEnd,
+  sameRef,
+} from '../../rows.js';
 import { bigtableAccess } from './bigtable-access.js';
 import { ensureTables } from './bigtable-admin.js';
 import { decodeColumns, encodeColumns } from './bigtable-cells.js';
@@ -393,8 +404,11 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
   async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     this.#tables.checkOpen();
     const limit = checkLimit(query.limit);
+    const since = checkSince(query.since);
     if (limit === 0) return [];
-    const byKey = query.flagType !== undefined || query.flagName === undefined;
+    // The time is the key's last part, after ids of any length: no key range or prefix
+    // selects it, so rows before `since` are read and passed over here.
+    const byKey = since === undefined && (query.flagType !== undefined || query.flagName === undefined);
     const options: GetRowsOptions = {
       prefix: logRowPrefix(query.project, query.flagType, query.flagType === undefined ? undefined : query.flagName),
       filter: familyFilter(FAMILY),
@@ -409,9 +423,32 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
       if (entry === undefined || entry.project !== query.project) continue;
       if (query.flagType !== undefined && entry.flagType !== query.flagType) continue;
       if (query.flagName !== undefined && entry.flagName !== query.flagName) continue;
+      if (since !== undefined && entry.time < since) continue;
       out.push(entry);
     }
     return out;
+  }
+
+  async lastLogTimes(project: string, flags: readonly Log.LogFlag[]): Promise<(string | undefined)[]> {
+    this.#tables.checkOpen();
+    if (flags.length === 0) return [];
+    // The log's keys hold the time but are ordered by instance id: the newest time of a
+    // flag is found by reading the keys of the project's log (no cell values) once.
+    const rows = await this.#tables.read(this.#tables.logs, { prefix: logRowPrefix(project), filter: KEYS_ONLY });
+    const newest = new Map<string, string>();
+    for (const raw of rows) {
+      let key: ReturnType<typeof parseLogRowKey>;
+      try {
+        key = parseLogRowKey(raw.key);
+      } catch {
+        continue; // not the runbook's key layout
+      }
+      if (key.project !== project) continue;
+      const id = `${key.flagType}#${key.flagName}`;
+      const known = newest.get(id);
+      if (known === undefined || key.time > known) newest.set(id, key.time);
+    }
+    return flags.map((flag) => newest.get(`${flag.flagType}#${flag.flagName}`));
   }
 
   watch(

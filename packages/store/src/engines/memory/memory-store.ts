@@ -3,7 +3,16 @@ import { type AccessRecordKind, RecordAccessStore } from '../../access/access-re
 import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
-import { BatchWTimes, checkLimit, checkNewRow, compareKeys, copyRef, encodeFields, flagId } from '../../rows.js';
+import {
+  BatchWTimes,
+  checkLimit,
+  checkNewRow,
+  checkSince,
+  compareKeys,
+  copyRef,
+  encodeFields,
+  flagId,
+} from '../../rows.js';
 
 /**
  * A FlagStore in process memory, for unit tests of the layers above the store. It
@@ -141,6 +150,7 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
   async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     this.#checkOpen();
     const limit = checkLimit(query.limit);
+    const since = checkSince(query.since);
     const keys = [...this.#logs.keys()].sort(compareKeys);
     const out: Log.EvaluationLogEntry[] = [];
     for (const key of keys) {
@@ -149,9 +159,22 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
       if (entry.project !== query.project) continue;
       if (query.flagType !== undefined && entry.flagType !== query.flagType) continue;
       if (query.flagName !== undefined && entry.flagName !== query.flagName) continue;
+      if (since !== undefined && entry.time < since) continue;
       out.push({ ...entry });
     }
     return out;
+  }
+
+  async lastLogTimes(project: string, flags: readonly Log.LogFlag[]): Promise<(string | undefined)[]> {
+    this.#checkOpen();
+    const newest = new Map<string, string>();
+    for (const entry of this.#logs.values()) {
+      if (entry.project !== project) continue;
+      const id = `${entry.flagType}#${entry.flagName}`;
+      const known = newest.get(id);
+      if (known === undefined || entry.time > known) newest.set(id, entry.time);
+    }
+    return flags.map((flag) => newest.get(`${flag.flagType}#${flag.flagName}`));
   }
 
   watch(

@@ -60,6 +60,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, key)
   );
   `,
+  // 4: a flag's log rows by time: its last evaluation is one index lookup (max), and
+  // its rows since a time a range of the index. Byte order (COLLATE "C"), as the key.
+  `
+  CREATE INDEX vexil_evaluation_log_by_flag_time
+    ON vexil_evaluation_log (project, flag_type, flag_name, ("CreatedTimestamp" COLLATE "C"));
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -4,7 +4,16 @@ import { RecordAccessStore } from '../../access/access-records.js';
 import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
-import { BatchWTimes, checkLimit, checkNewRow, encodeFields, flagId, lastWTimeOf, prefixEnd } from '../../rows.js';
+import {
+  BatchWTimes,
+  checkLimit,
+  checkNewRow,
+  checkSince,
+  encodeFields,
+  flagId,
+  lastWTimeOf,
+  prefixEnd,
+} from '../../rows.js';
 import { type FlagRowRecord, flagRowRecord, type LogRecord, logEntryOf, storedRowOf } from '../../sql-records.js';
 import { redactUrl, toStoreError } from './postgres-errors.js';
 import { LOCK_APPEND, migrate, POSTGRES_SCHEMA_VERSION } from './postgres-migrations.js';
@@ -286,17 +295,45 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
 
   async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     const limit = checkLimit(query.limit) ?? null;
+    const since = checkSince(query.since) ?? '';
     const lo = logRowPrefix(query.project, query.flagType, query.flagType === undefined ? undefined : query.flagName);
+    if (query.flagType !== undefined && query.flagName !== undefined) {
+      // One flag: plain equalities, so its rows since `since` are a range of the flag-time index.
+      const { rows } = await this.#query<LogRecord>(
+        `SELECT row_key, project, flag_type, flag_name, "RequestID", "InstanceID", "CreatedTimestamp",
+                "AssignedValue"::text AS "AssignedValue", "AssignedGroup", "CacheFlag", "Reported"
+         FROM vexil_evaluation_log
+         WHERE project = $1 AND flag_type = $2 AND flag_name = $3 AND ("CreatedTimestamp" COLLATE "C") >= $4
+           AND row_key >= $5 AND row_key < $6
+         ORDER BY row_key LIMIT $7`,
+        [query.project, query.flagType, query.flagName, since, lo, prefixEnd(lo), limit],
+      );
+      return rows.map(logEntryOf);
+    }
     const { rows } = await this.#query<LogRecord>(
       `SELECT row_key, project, flag_type, flag_name, "RequestID", "InstanceID", "CreatedTimestamp",
               "AssignedValue"::text AS "AssignedValue", "AssignedGroup", "CacheFlag", "Reported"
        FROM vexil_evaluation_log
        WHERE row_key >= $1 AND row_key < $2 AND project = $3
          AND ($4::text IS NULL OR flag_type = $4) AND ($5::text IS NULL OR flag_name = $5)
+         AND ("CreatedTimestamp" COLLATE "C") >= $7
        ORDER BY row_key LIMIT $6`,
-      [lo, prefixEnd(lo), query.project, query.flagType ?? null, query.flagName ?? null, limit],
+      [lo, prefixEnd(lo), query.project, query.flagType ?? null, query.flagName ?? null, limit, since],
     );
     return rows.map(logEntryOf);
+  }
+
+  async lastLogTimes(project: string, flags: readonly Log.LogFlag[]): Promise<(string | undefined)[]> {
+    if (flags.length === 0) return [];
+    // One round trip; each flag's newest time is one lookup at the end of its stretch of the flag-time index.
+    const { rows } = await this.#query<{ time: string | null }>(
+      `SELECT (SELECT max("CreatedTimestamp" COLLATE "C") FROM vexil_evaluation_log AS l
+               WHERE l.project = $1 AND l.flag_type = f.flag_type AND l.flag_name = f.flag_name) AS time
+       FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS f(flag_type, flag_name, n)
+       ORDER BY f.n`,
+      [project, flags.map((flag) => flag.flagType), flags.map((flag) => flag.flagName)],
+    );
+    return rows.map((row) => row.time ?? undefined);
   }
 
   /**

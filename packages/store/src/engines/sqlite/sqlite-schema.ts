@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  */
 
 /** The schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 /**
  * Migration `i` takes a database from `user_version` i to i + 1. Append new ones;
@@ -82,6 +82,13 @@ const MIGRATIONS: readonly string[] = [
     fields TEXT NOT NULL CHECK (json_valid(fields)),
     PRIMARY KEY (kind, key)
   ) WITHOUT ROWID;
+  `,
+  // 5: the log's flag index ends with the time: a flag's last evaluation is one index
+  // SEARCH (max), and a flag's rows since a time a range of it. It replaces the flag
+  // index, so a logged evaluation still updates one index.
+  `
+  DROP INDEX evaluation_log_by_flag;
+  CREATE INDEX evaluation_log_by_flag_time ON evaluation_log (project, flag_type, flag_name, CreatedTimestamp);
   `,
 ];
 

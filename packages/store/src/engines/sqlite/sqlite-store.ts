@@ -7,7 +7,16 @@ import type { AccessStore } from '../../access-store.js';
 import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import { pollChanges } from '../../poll-changes.js';
-import { BatchWTimes, checkLimit, checkNewRow, encodeFields, lastWTimeOf, prefixEnd, sameRef } from '../../rows.js';
+import {
+  BatchWTimes,
+  checkLimit,
+  checkNewRow,
+  checkSince,
+  encodeFields,
+  lastWTimeOf,
+  prefixEnd,
+  sameRef,
+} from '../../rows.js';
 import {
   type FlagRowRecord,
   flagRowRecord,
@@ -66,6 +75,8 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
   readonly #insert: Database.Statement<[FlagRowRecord]>;
   readonly #insertLog: Database.Statement<[(string | number)[]]>;
   readonly #readLogs: Database.Statement<[Record<string, string | number | null>], LogRecord>;
+  readonly #readFlagLogs: Database.Statement<[Record<string, string | number>], LogRecord>;
+  readonly #lastLogTime: Database.Statement<[string, string, string], string | null>;
   readonly #ping: Database.Statement<[], number>;
   readonly #lastRowId: Database.Statement<[], number>;
   readonly #changesSince: Database.Statement<[number], FlagRowRecord & { rowid: number }>;
@@ -139,8 +150,24 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
          WHERE project = @project AND row_key >= @lo AND row_key < @hi
            AND (@flagType IS NULL OR flag_type = @flagType)
            AND (@flagName IS NULL OR flag_name = @flagName)
+           AND CreatedTimestamp >= @since
          ORDER BY row_key LIMIT @limit`,
       );
+      // One flag's rows: plain equalities (no "IS NULL OR"), so the time range is read from the flag index.
+      this.#readFlagLogs = db.prepare<[Record<string, string | number>], LogRecord>(
+        `SELECT row_key, project, flag_type, flag_name, RequestID, CreatedTimestamp, InstanceID,
+                AssignedValue, AssignedGroup, CacheFlag, Reported
+         FROM evaluation_log
+         WHERE project = @project AND flag_type = @flagType AND flag_name = @flagName
+           AND CreatedTimestamp >= @since AND row_key >= @lo AND row_key < @hi
+         ORDER BY row_key LIMIT @limit`,
+      );
+      this.#lastLogTime = db
+        .prepare<[string, string, string], string | null>(
+          `SELECT max(CreatedTimestamp) FROM evaluation_log
+           WHERE project = ? AND flag_type = ? AND flag_name = ?`,
+        )
+        .pluck();
       this.#ping = db.prepare<[], number>('SELECT 1').pluck();
       // Rows are only ever appended, so rowid order is append order: the rowid is the change marker.
       this.#lastRowId = db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM flag_rows').pluck();
@@ -256,18 +283,30 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
 
   async readLogs(query: Log.LogQuery): Promise<Log.EvaluationLogEntry[]> {
     const limit = checkLimit(query.limit) ?? -1;
+    const since = checkSince(query.since) ?? '';
     const lo = logRowPrefix(query.project, query.flagType, query.flagType === undefined ? undefined : query.flagName);
+    const { project, flagType, flagName } = query;
+    return this.#run(() => {
+      const records =
+        flagType !== undefined && flagName !== undefined
+          ? this.#readFlagLogs.all({ lo, hi: prefixEnd(lo), project, flagType, flagName, since, limit })
+          : this.#readLogs.all({
+              lo,
+              hi: prefixEnd(lo),
+              project,
+              flagType: flagType ?? null,
+              flagName: flagName ?? null,
+              since,
+              limit,
+            });
+      return records.map(logEntryOf);
+    });
+  }
+
+  async lastLogTimes(project: string, flags: readonly Log.LogFlag[]): Promise<(string | undefined)[]> {
+    // One index SEARCH per flag (max over the flag index's last column), all in this one call.
     return this.#run(() =>
-      this.#readLogs
-        .all({
-          lo,
-          hi: prefixEnd(lo),
-          project: query.project,
-          flagType: query.flagType ?? null,
-          flagName: query.flagName ?? null,
-          limit,
-        })
-        .map(logEntryOf),
+      flags.map((flag) => this.#lastLogTime.get(project, flag.flagType, flag.flagName) ?? undefined),
     );
   }
 
