@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Alias } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-const PACKAGES = ['core', 'store', 'server', 'sdk'];
+const PACKAGES = ['core', 'store', 'server', 'sdk', 'web'];
 
 interface Manifest {
   name: string;
