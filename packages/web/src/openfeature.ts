@@ -54,7 +54,8 @@ export class VexilWebProvider implements Provider {
   }
 
   async initialize(context?: EvaluationContext): Promise<void> {
-    if (context !== undefined) void this.client.setContext(contextOf(context));
+    // The answers for the application's context, not the client's first one.
+    if (context !== undefined) await this.client.setContext(contextOf(context));
     if (!(await this.client.ready())) {
       throw new GeneralError(
         `Vexil: no answers for project ${this.client.project} (${this.client.lastError?.message ?? 'no answer in time'})`,

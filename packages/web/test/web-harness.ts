@@ -1,6 +1,7 @@
 import type { FlagRef } from '@vexil/core';
 import { MemoryStore } from '@vexil/store';
 import { type Service, seedFlags, startService } from '../../sdk/test/service-harness.js';
+import type { RevisionInput } from '../../server/src/flag-admin.js';
 // Tests only: the package's sources never import server or SDK test code.
 import { seedModelFlags } from '../../server/test/flag-model-harness.js';
 import { TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
@@ -23,7 +24,7 @@ export async function admin(service: Service, method: string, path: string, body
   const response = await fetch(`${service.url}/admin/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
@@ -40,7 +41,7 @@ export async function closeProject(service: Service, project: string): Promise<s
 }
 
 /** Adds a revision through the service's admin API (what `vexil add-revision` does). */
-export async function addRevision(service: Service, ref: FlagRef, revision: Record<string, unknown>): Promise<void> {
+export async function addRevision(service: Service, ref: FlagRef, revision: RevisionInput): Promise<void> {
   await service.admin.addRevision(ref, revision);
 }
 
