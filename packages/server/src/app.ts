@@ -21,6 +21,7 @@ import { adminRoutes } from './http/admin-routes.js';
 import { adminBrowserAccess } from './http/browser-access.js';
 import { callerRoutes } from './http/caller-routes.js';
 import { answerClientError } from './http/client-errors.js';
+import { registerDashboard } from './http/dashboard-files.js';
 import { registerDocs } from './http/docs.js';
 import { routeNotFound, toHttpError } from './http/errors.js';
 import { EventStreams } from './http/event-streams.js';
@@ -53,6 +54,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** Who a request comes from, for the per-caller limits; the token's id, else the client's address, by default. */
   caller?: Caller;
+  /** Where the dashboard's built files are; packages/server/dashboard/ by default. */
+  dashboardDir?: string;
 }
 
 const MINUTE = 60_000;
@@ -215,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await registerDocs(app);
+  await registerDashboard(app, options.dashboardDir);
   await app.register(flagRoutes, { services });
   await app.register(healthRoutes, { services });
   await app.register(

@@ -106,14 +106,6 @@ describe('framework and connection errors answer with the service error body', (
     });
   });
 
-  it('redirects GET / to the API documentation at /docs', async () => {
-    const service_ = await service();
-    const root = await service_.inject('/');
-    expect(root.statusCode).toBe(302);
-    expect(root.headers.location).toBe('/docs');
-    expect((await service_.inject('/docs')).statusCode).toBeLessThan(400);
-  });
-
   it('431 for headers too large and 400 for bytes that are not HTTP, over a real connection', async () => {
     const service_ = await service();
     await service_.listen({ port: 0, host: '127.0.0.1' });

@@ -61,6 +61,4 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  // Until the dashboard exists, the API's documentation is the most useful thing at the root.
-  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs', 302));
 }
