@@ -1,4 +1,4 @@
-import type { FlagView, StaleFlag, ValueFlagType } from './api/types.js';
+import type { FlagSummary, StaleFlag, ValueFlagType } from './api/types.js';
 import { describeRevision } from './words/describe-revision.js';
 
 /** One line of the flags page, everything it shows and filters on, computed once per load. */
@@ -11,9 +11,12 @@ export interface FlagRow {
   owner: string;
   ticket: string;
   expires: string;
-  lastChange: string | undefined;
+  lastChange: string;
   changedBy: string | undefined;
-  lastEvaluation: string | null | undefined;
+  lastEvaluation: string | null;
+  revisionCount: number;
+  /** Why the revision in force does not validate, when it does not. */
+  problem: string | undefined;
   archived: boolean;
   disabled: boolean;
   stale: string[];
@@ -39,26 +42,27 @@ export const NO_FILTER: FlagFilter = {
   disabledOnly: false,
 };
 
-export function flagRows(flags: readonly FlagView[], stale: readonly StaleFlag[] = []): FlagRow[] {
+export function flagRows(flags: readonly FlagSummary[], stale: readonly StaleFlag[] = []): FlagRow[] {
   const staleByKey = new Map(stale.map((s) => [`${s.flagType}/${s.name}`, s.reasons]));
   return flags.map((flag) => {
     const revision = flag.latestRevision?.revision;
-    const metadata = revision?.Metadata ?? {};
     const key = `${flag.flagType}/${flag.name}`;
     const row: FlagRow = {
       key,
       flagType: flag.flagType,
       name: flag.name,
-      description: typeof flag.metadata.Description === 'string' ? flag.metadata.Description : '',
+      description: flag.description ?? '',
       rules: revision === undefined ? 'no revision yet' : describeRevision(revision),
-      owner: String(metadata.owner ?? ''),
-      ticket: String(metadata.ticket ?? ''),
-      expires: String(metadata.expires ?? ''),
-      lastChange: flag.lastChange?.time ?? revision?.CreatedTime ?? flag.latestRevision?.wtime,
-      changedBy: flag.lastChange?.actor ?? revision?.OwnerID,
-      lastEvaluation: flag.lastEvaluation,
+      owner: String(flag.metadata.owner ?? ''),
+      ticket: String(flag.metadata.ticket ?? ''),
+      expires: String(flag.metadata.expires ?? ''),
+      lastChange: flag.lastChange.time,
+      changedBy: flag.lastChange.owner,
+      lastEvaluation: flag.lastEvaluated,
+      revisionCount: flag.revisionCount,
+      problem: flag.problem === undefined ? undefined : flag.problem.message,
       archived: flag.archived,
-      disabled: flag.disabled ?? revision?.Disabled === true,
+      disabled: flag.disabled,
       stale: staleByKey.get(key) ?? [],
       haystack: '',
     };

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { FlagView } from '../src/api/types.js';
+import type { FlagSummary } from '../src/api/types.js';
 import { filterFlags, flagRows, NO_FILTER, ownersOf } from '../src/flag-list.js';
 
-function flag(name: string, fields: Partial<FlagView> & { owner?: string; disabled?: boolean } = {}): FlagView {
-  const { owner, disabled, ...rest } = fields;
+function flag(name: string, fields: Partial<FlagSummary> & { owner?: string } = {}): FlagSummary {
+  const { owner, ...rest } = fields;
   return {
-    project: 'shop',
     flagType: 'feature',
     name,
-    wtime: '2026-01-01 00:00:00.000000',
-    metadata: { Name: name, Type: 'FEATURE', Description: `about ${name}` },
-    archived: false,
+    description: `about ${name}`,
+    createdTime: '2026-01-01 00:00:00.000000',
     latestRevision: {
-      project: 'shop',
-      flagType: 'feature',
-      name,
       wtime: '2026-01-02 00:00:00.000000',
       revision: {
         Name: name,
@@ -22,11 +17,15 @@ function flag(name: string, fields: Partial<FlagView> & { owner?: string; disabl
         FormatVersion: 2,
         ControlValue: false,
         Treatments: [{ OverrideList: [], PercentRollout: 40, Value: true }],
-        ...(owner === undefined ? {} : { Metadata: { owner } }),
-        ...(disabled === undefined ? {} : { Disabled: disabled }),
-        OwnerID: 'alice',
+        ...(rest.disabled === true ? { Disabled: true } : {}),
       },
     },
+    revisionCount: 3,
+    lastChange: { time: '2026-01-02 00:00:00.000000', kind: 'revision', owner: 'alice' },
+    archived: false,
+    disabled: false,
+    metadata: owner === undefined ? {} : { owner },
+    lastEvaluated: null,
     ...rest,
   };
 }
@@ -34,7 +33,7 @@ function flag(name: string, fields: Partial<FlagView> & { owner?: string; disabl
 const rows = flagRows(
   [
     flag('checkout', { owner: 'team-pay' }),
-    flag('search', { owner: 'team-find', disabled: true }),
+    flag('search', { owner: 'team-find', disabled: true, lastEvaluated: '2026-01-03 00:00:00.000000' }),
     flag('legacy', { archived: true }),
     { ...flag('ratio'), flagType: 'number' },
   ],
@@ -50,6 +49,8 @@ describe('the flags page list', () => {
       owner: 'team-pay',
       changedBy: 'alice',
       lastChange: '2026-01-02 00:00:00.000000',
+      lastEvaluation: null,
+      revisionCount: 3,
       stale: ['not evaluated for 30 days'],
     });
   });

@@ -4,6 +4,7 @@ import type {
   Activity,
   AuditEntry,
   ContextEvaluation,
+  FlagSummary,
   FlagView,
   Impact,
   ProjectSummary,
@@ -51,8 +52,8 @@ const segmentPath = (project: string, name: string) => `${projectPath(project)}/
 export const api = {
   whoami: (token?: string) => request<Whoami>('GET', `${admin}/whoami`, undefined, token),
   projects: async () => (await request<{ projects: ProjectSummary[] }>('GET', `${admin}/projects`)).projects,
-  flags: (project: string) =>
-    request<FlagView[]>('GET', `${projectPath(project)}/flags?with_revision=true&include_archived=true`),
+  flagSummaries: async (project: string) =>
+    (await request<{ flags: FlagSummary[] }>('GET', `${projectPath(project)}/flag-summaries`)).flags,
   flag: (project: string, type: string, name: string) => request<FlagView>('GET', flagPath(project, type, name)),
   addFlag: (project: string, body: { name: string; type: string; description?: string }) =>
     request<FlagView>('POST', `${projectPath(project)}/flags`, body),

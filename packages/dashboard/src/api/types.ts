@@ -33,11 +33,30 @@ export interface FlagView {
   metadata: FlagMetadata;
   archived: boolean;
   latestRevision?: RevisionView;
-  /** The summary view's extras; absent from older servers. */
-  revisionCount?: number;
-  disabled?: boolean;
-  lastEvaluation?: string | null;
-  lastChange?: { time?: string; actor?: string } | null;
+}
+
+/** One flag of `GET …/flag-summaries`: everything the flags page shows, from one project scan. */
+export interface FlagSummary {
+  flagType: ValueFlagType;
+  name: string;
+  description?: string;
+  createdTime: string;
+  latestRevision?: { wtime: string; revision: Revision };
+  revisionCount: number;
+  lastChange: {
+    time: string;
+    kind: 'flag' | 'revision';
+    owner?: string;
+    onBehalfOf?: string;
+    tokenId?: string;
+    comment?: string;
+  };
+  archived: boolean;
+  disabled: boolean;
+  metadata: Record<string, string | number | boolean>;
+  lastEvaluated: string | null;
+  /** Only when the revision in force does not validate. */
+  problem?: { message: string; field?: string };
 }
 
 export interface SegmentRevisionView {

@@ -130,14 +130,6 @@ export function FlagPage({ params }: { params: Params }) {
                   <dd>{String(value)}</dd>
                 </Fragment>
               ))}
-              {flag.lastEvaluation !== undefined && (
-                <>
-                  <dt>Last evaluation</dt>
-                  <dd>
-                    <TimeAgo time={flag.lastEvaluation} />
-                  </dd>
-                </>
-              )}
             </dl>
             <details>
               <summary>The revision as stored (JSON)</summary>

@@ -25,7 +25,7 @@ export function FlagsPage({ params }: { params: { project: string } }) {
   const project = decodeURIComponent(params.project);
   const { whoami } = useAuth();
   const loaded = useLoad(async () => {
-    const [flags, stale] = await Promise.all([api.flags(project), staleOf(project)]);
+    const [flags, stale] = await Promise.all([api.flagSummaries(project), staleOf(project)]);
     return flagRows(flags, stale);
   }, [project]);
   const [filter, setFilter] = useState<FlagFilter>(NO_FILTER);
@@ -140,19 +140,17 @@ export function FlagsPage({ params }: { params: { project: string } }) {
                   <td data-label="Type">{row.flagType}</td>
                   <td data-label="Rules" class="rules">
                     {row.rules}
+                    {row.problem !== undefined && <div class="error small">does not validate: {row.problem}</div>}
                     {row.stale.length > 0 && <div class="hint small">{row.stale.join('; ')}</div>}
                   </td>
                   <td data-label="Owner">{row.owner}</td>
                   <td data-label="Last change">
                     <TimeAgo time={row.lastChange} />
                     {row.changedBy !== undefined && <span class="muted small"> by {row.changedBy}</span>}
+                    <div class="muted small">{row.revisionCount} revisions</div>
                   </td>
                   <td data-label="Last evaluation">
-                    {row.lastEvaluation === undefined ? (
-                      <span class="muted">—</span>
-                    ) : (
-                      <TimeAgo time={row.lastEvaluation} />
-                    )}
+                    <TimeAgo time={row.lastEvaluation} />
                   </td>
                   <td data-label="Metadata" class="small">
                     {row.ticket !== '' && <div>ticket {linkOrText(row.ticket)}</div>}

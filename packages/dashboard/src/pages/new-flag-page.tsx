@@ -7,7 +7,7 @@ import { useAuth } from '../auth.js';
 import { Field, FormError, type FormErrors } from '../components/field.js';
 import { useProjects } from '../projects.js';
 
-/** Adds a flag (no revision yet), then opens the form for its first revision. */
+/** Adds a flag (no revision yet), then opens the form for its first revision. Fields are named as the API's errors name them. */
 export function NewFlagPage({ params }: { params: { project?: string } }) {
   const { whoami } = useAuth();
   const projects = useProjects();
@@ -18,7 +18,7 @@ export function NewFlagPage({ params }: { params: { project?: string } }) {
   const [description, setDescription] = useState('');
   const [error, setError] = useState<ApiError | undefined>();
   const [other, setOther] = useState<string | undefined>();
-  const errors: FormErrors = { error, fields: ['project', 'name', 'type', 'description'] };
+  const errors: FormErrors = { error, fields: ['project_name', 'flag_name', 'flag_type', 'description'] };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -49,7 +49,7 @@ export function NewFlagPage({ params }: { params: { project?: string } }) {
             {other}
           </p>
         )}
-        <Field label="Project" field="project" errors={errors}>
+        <Field label="Project" field="project_name" errors={errors}>
           {(attrs) => (
             <input
               {...attrs}
@@ -59,7 +59,7 @@ export function NewFlagPage({ params }: { params: { project?: string } }) {
             />
           )}
         </Field>
-        <Field label="Name" field="name" errors={errors}>
+        <Field label="Name" field="flag_name" errors={errors}>
           {(attrs) => (
             <input
               {...attrs}
@@ -69,7 +69,7 @@ export function NewFlagPage({ params }: { params: { project?: string } }) {
             />
           )}
         </Field>
-        <Field label="Type" field="type" errors={errors}>
+        <Field label="Type" field="flag_type" errors={errors}>
           {(attrs) => (
             <select {...attrs} value={type} onChange={(e) => setType((e.currentTarget as HTMLSelectElement).value)}>
               {VALUE_FLAG_TYPES.map((t) => (

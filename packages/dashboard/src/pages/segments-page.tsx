@@ -19,7 +19,7 @@ export function SegmentsPage({ params }: { params: { project: string } }) {
   const [description, setDescription] = useState('');
   const [error, setError] = useState<ApiError | undefined>();
   const [failure, setFailure] = useState<unknown>();
-  const errors: FormErrors = { error, fields: ['name', 'description'] };
+  const errors: FormErrors = { error, fields: ['flag_name', 'description'] };
   const base = `/p/${encodeURIComponent(project)}/segments`;
 
   const create = async (event: Event) => {
@@ -80,7 +80,7 @@ export function SegmentsPage({ params }: { params: { project: string } }) {
           <h2>New segment</h2>
           <FormError errors={errors} />
           <ErrorNote error={failure} />
-          <Field label="Name" field="name" errors={errors}>
+          <Field label="Name" field="flag_name" errors={errors}>
             {(attrs) => (
               <input {...attrs} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
             )}
