@@ -69,7 +69,8 @@ class SnapshotSync:
         self._on_sync = on_sync
         self._on_change = on_change
         self._closed = threading.Event()
-        self._connection: http.client.HTTPConnection | None = None
+        # The stream's socket, taken before getresponse() (which may let the connection drop it).
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name=f"vexil-sync-{project}", daemon=True)
 
     def start(self) -> None:
@@ -77,10 +78,10 @@ class SnapshotSync:
 
     def close(self, timeout: float = 5.0) -> None:
         self._closed.set()
-        connection = self._connection
-        if connection is not None and connection.sock is not None:
+        sock = self._socket
+        if sock is not None:
             try:
-                connection.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
@@ -114,7 +115,6 @@ class SnapshotSync:
         url = urllib.parse.urlsplit(self._stream_url)
         factory = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
         connection = factory(url.hostname or "localhost", url.port, timeout=self._timeout)
-        self._connection = connection
         headers = {"Accept": "text/event-stream", **self._headers}
         if self._flags.version is not None:
             headers["Last-Event-ID"] = self._flags.version
@@ -122,6 +122,10 @@ class SnapshotSync:
         try:
             target = url.path + (f"?{url.query}" if url.query else "")
             connection.request("GET", target, headers=headers)
+            sock = connection.sock
+            self._socket = sock
+            if self._closed.is_set():
+                return False, None
             response = connection.getresponse()
             if response.status != 200:
                 answer = Response(response.status, response.read(), {})
@@ -133,9 +137,9 @@ class SnapshotSync:
                     f"{what}: the answer is {content_type or 'not typed'}, not text/event-stream (a proxy in the way?)",
                     operation="stream",
                 )
-            if connection.sock is not None:
+            if sock is not None:
                 # Connected: from now on the read timeout is the idle timeout (keep-alives come every 15 s).
-                connection.sock.settimeout(self._idle_timeout)
+                sock.settimeout(self._idle_timeout)
             parser = EventParser()
             while not self._closed.is_set():
                 raw = response.readline()
@@ -167,7 +171,7 @@ class SnapshotSync:
                 )
             return synced, request_error(error, "stream", what, self._timeout)
         finally:
-            self._connection = None
+            self._socket = None
             connection.close()
 
     def _on_event(self, event: Event) -> bool | VexilClientError | None:
