@@ -20,9 +20,13 @@ const modules = readdirSync(join(clientDir, 'tests'))
   .map((name) => `tests.${name.slice(0, -3)}`)
   .sort();
 
-function runPython(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runPython(
+  args: string[],
+  env: Record<string, string>,
+  cwd = clientDir,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', args, { cwd: clientDir, env: { ...process.env, ...env } });
+    const child = spawn('python3', args, { cwd, env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -40,7 +44,10 @@ describe('the Python client (clients/python) against vexil serve', () => {
   let service: VexilProcess;
 
   beforeAll(async () => {
-    service = await startVexil({ VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}`, VEXIL_CHANGE_POLL_MS: '100' });
+    // --demo: examples/python runs against the demo project.
+    service = await startVexil({ VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}`, VEXIL_CHANGE_POLL_MS: '100' }, [
+      '--demo',
+    ]);
   });
   afterAll(async () => {
     await service?.stop();
@@ -49,6 +56,22 @@ describe('the Python client (clients/python) against vexil serve', () => {
 
   it('has test modules to run', () => {
     expect(modules).toEqual(expect.arrayContaining(['tests.test_conformance_vectors', 'tests.test_service_local']));
+  });
+
+  it.each(['app.py', 'app_async.py'])('examples/python/%s prints the demo flags for qa-1 and A123456', async (file) => {
+    const examples = fileURLToPath(new URL('../../../examples/python/', import.meta.url));
+    const { code, output } = await runPython(
+      [file],
+      { VEXIL_URL: service.url, PYTHONPATH: clientDir, PYTHONDONTWRITEBYTECODE: '1' },
+      examples,
+    );
+    expect(code, output).toBe(0);
+    expect(output.trim().split('\n').sort()).toEqual([
+      'llm_provider for A123456: claude',
+      'llm_provider for qa-1: openai',
+      'new_checkout is disabled for A123456.',
+      'new_checkout is enabled for qa-1.',
+    ]);
   });
 
   it.each(modules)('%s passes, with no test skipped', { timeout: 180_000 }, async (module) => {
