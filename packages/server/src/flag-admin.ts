@@ -219,11 +219,20 @@ export class FlagAdmin {
    * metadata in force over; see updateMetadata to change it alone).
    */
   async addRevision(ref: FlagRef, input: RevisionInput): Promise<RevisionView> {
+    const revision = await this.draftRevision(ref, input);
+    return this.appendRevision(ref, revision) as Promise<RevisionView>;
+  }
+
+  /**
+   * What addRevision checks, with the same errors, writing nothing: the revision it
+   * would write (for previews of a draft).
+   */
+  async draftRevision(ref: FlagRef, input: RevisionInput): Promise<Revision> {
     refuseSegment(ref);
     const revision = this.revisionFromInput(ref, input);
     await this.requireFlagRow(ref);
     await this.refuseUnusableSegments(ref.project, revision);
-    return this.appendRevision(ref, revision) as Promise<RevisionView>;
+    return revision;
   }
 
   /** Procedure 6: the revision in force. */
@@ -630,7 +639,8 @@ export class FlagAdmin {
   }
 
   /** The project's segments that `names` name, compiled; a segment missing or invalid is unknown to the lookup. */
-  private async segmentLookup(project: string, names: readonly string[]): Promise<SegmentLookup> {
+  /** The project's segments `names` as evaluation finds them: their newest revisions, compiled. */
+  async segmentLookup(project: string, names: readonly string[]): Promise<SegmentLookup> {
     const entries = await Promise.all(
       names.map(async (name) => {
         const row = await this.store.latest('REVISION', { project, flagType: 'segment', name });

@@ -747,6 +747,7 @@ describe('admin API documentation', () => {
         [`${API}/projects/{project}/doctor`]: ['get'],
         [`${API}/projects/{project}/log`]: ['get'],
         [`${API}/projects/{project}/flag-summaries`]: ['get'],
+        [`${flag}/impact`]: ['post'],
         [`${API}/projects/{project}/settings`]: ['get', 'put'],
         [`${API}/tokens`]: ['get', 'post'],
         [`${API}/tokens/{id}/revoke`]: ['post'],
@@ -780,7 +781,8 @@ describe('admin API documentation', () => {
           if (!inputless.has(`${method} ${path}`)) expect(operation.responses['400']).toMatchObject(errorRef);
           expect(operation.responses['500']).toMatchObject(errorRef);
           // A POST answers 201 for what it created; evaluating a context or revoking a token creates nothing (200).
-          const creates = method === 'post' && !path.endsWith('/evaluate') && !path.endsWith('/revoke');
+          const creates =
+            method === 'post' && !path.endsWith('/evaluate') && !path.endsWith('/impact') && !path.endsWith('/revoke');
           const success = operation.responses[creates ? '201' : '200'] as { description: string };
           expect(success.description).not.toBe('Default Response');
         }

@@ -1,7 +1,18 @@
-import { assertProjectName } from '@vexil/core';
-import type { FastifyPluginAsync } from 'fastify';
+import { assertProjectName, InvalidInputError } from '@vexil/core';
+import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
+import { IMPACT_MAX_DAYS, IMPACT_MAX_ROWS, previewImpact } from '../change-impact.js';
+import { flagRef, type RevisionInput } from '../flag-admin.js';
 import { summarizeFlags } from '../flag-summaries.js';
-import { answer, errors, type ProjectParams, projectParams, revisionSchema } from './admin-schemas.js';
+import {
+  answer,
+  errors,
+  type FlagParams,
+  flagParams,
+  type ProjectParams,
+  projectParams,
+  revisionBody,
+  revisionSchema,
+} from './admin-schemas.js';
 import type { RouteOptions } from './services.js';
 
 /**
@@ -70,6 +81,79 @@ const flagSummarySchema = {
   },
 } as const;
 
+const groupValue = { description: "a value of the flag, or null (the caller's default)" } as const;
+
+const impactSchema = {
+  type: 'object',
+  required: ['instances', 'changed', 'unchanged', 'transitions', 'since', 'truncated', 'rows'],
+  properties: {
+    instances: { type: 'integer', description: 'distinct instance ids in the log rows read' },
+    changed: { type: 'integer', description: 'of them, those the draft would answer another value' },
+    unchanged: { type: 'integer' },
+    transitions: {
+      type: 'array',
+      description: 'every from → to pair where the group or the value changes, most instance ids first',
+      items: {
+        type: 'object',
+        required: ['from', 'to', 'fromGroup', 'fromValue', 'toGroup', 'toValue', 'valueChanged', 'count'],
+        properties: {
+          from: { type: 'string', description: 'group (value) of their newest logged answer, e.g. control (false)' },
+          to: { type: 'string', description: 'group (value) the draft would answer' },
+          fromGroup: { type: 'string' },
+          fromValue: groupValue,
+          toGroup: { type: 'string' },
+          toValue: groupValue,
+          valueChanged: { type: 'boolean' },
+          count: { type: 'integer' },
+        },
+      },
+    },
+    since: { ...wtimeText, description: 'the log was read from this time on (UTC)' },
+    truncated: {
+      type: 'boolean',
+      description: `true: more than ${IMPACT_MAX_ROWS} rows were logged since then; the figures are of the first ${IMPACT_MAX_ROWS} read (by instance id)`,
+    },
+    rows: {
+      type: 'object',
+      description: 'the rows read, by source',
+      properties: { served: { type: 'integer' }, reported: { type: 'integer' } },
+    },
+  },
+} as const;
+
+const DRAFT_FIELDS = Object.keys(revisionBody.properties);
+
+/**
+ * Names a draft's unknown fields: Fastify's Ajv would drop them silently inside the
+ * body, and a misspelt `Treatment` must not pass for "no treatments" (as on the write route).
+ */
+const rejectUnknownDraftFields: preValidationHookHandler = (request, _reply, done) => {
+  const draft = (request.body as { revision?: unknown } | undefined)?.revision;
+  if (typeof draft === 'object' && draft !== null && !Array.isArray(draft)) {
+    const unknown = Object.keys(draft).filter((key) => !DRAFT_FIELDS.includes(key));
+    if (unknown.length > 0) {
+      return done(
+        new InvalidInputError(
+          `unknown propert${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((key) => JSON.stringify(key)).join(', ')} in the draft revision; the allowed properties are ${DRAFT_FIELDS.join(', ')}`,
+          { field: unknown[0] },
+        ),
+      );
+    }
+  }
+  done();
+};
+
+function daysOf(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > IMPACT_MAX_DAYS) {
+    throw new InvalidInputError(
+      `days must be a whole number from 1 to ${IMPACT_MAX_DAYS}, got ${JSON.stringify(value)}`,
+      { field: 'days' },
+    );
+  }
+  return value;
+}
+
 export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { store } = services;
 
@@ -105,6 +189,42 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { s
       const flags = await summarizeFlags(store, project);
       if (flags === undefined) await services.admin.requireProject(project);
       return { project, flags: flags ?? [] };
+    },
+  );
+
+  app.post<{ Params: FlagParams; Body: { revision: RevisionInput; days?: unknown } }>(
+    '/projects/:project/flags/:type/:name/impact',
+    {
+      schema: {
+        summary:
+          'Change impact: what a draft revision would answer the instance ids seen in the evaluation log lately (nothing is written)',
+        description:
+          'The draft is checked exactly as POST …/revisions checks it (the same errors). Each instance id the log holds for the flag ' +
+          'in the last `days` days (served and reported rows) is evaluated with the draft as /get-feature-flag would (the context ' +
+          '{targetingKey: id}: rules on other attributes see none) and compared with its newest logged answer. ' +
+          'A read token for the project may ask: it changes nothing.',
+        tags: ['admin'],
+        params: flagParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['revision'],
+          properties: {
+            revision: { ...revisionBody, description: 'the draft, exactly as POST …/revisions takes it' },
+            days: {
+              description: `how many days of the log to read: a whole number from 1 to ${IMPACT_MAX_DAYS} (1 by default)`,
+            },
+          },
+        },
+        response: { 200: answer(impactSchema, 'what the draft would change'), ...errors(400, 404) },
+      },
+      preValidation: rejectUnknownDraftFields,
+    },
+    async (request) => {
+      const { project, type, name } = request.params;
+      const ref = flagRef(project, type, name);
+      const days = daysOf(request.body.days);
+      return previewImpact(services.admin, store, ref, request.body.revision, days);
     },
   );
 };
