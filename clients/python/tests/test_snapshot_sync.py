@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +121,31 @@ class ChangeStream(unittest.TestCase):
         self.assertEqual(client.version, held)
         self.assertEqual(stub.last_event_ids[1], held)
         self.assertIn("a change was missed", logs.output[0])
+
+
+@unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+class AfterFork(unittest.TestCase):
+    def test_a_forked_child_follows_the_stream_on_its_own_threads_keeping_the_flags_held(self) -> None:
+        flags = [flag("a", True)]
+        snapshot = {"project": "p", "version": version_of(flags), "flags": flags}
+        stub = StreamStub([[("snapshot", snapshot)], [("ready", {"version": snapshot["version"]})]])
+        self.addCleanup(stub.stop)
+        client = FeatureFlagClient("p", stub.url, local_evaluation=True, report_evaluations=False)
+        self.addCleanup(client.close)
+        self.assertTrue(client.ready())
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit status only
+            sync = client._sync
+            ok = client.get_flag_boolean("a", "A1", False) is True and sync is not None and sync._thread.is_alive()
+            # Its stream request is sent once its socket is set.
+            ok = ok and wait_until(lambda: sync._socket is not None, timeout=5)
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        # The child connected with the version it held (the parent's stream is still the first).
+        self.assertTrue(wait_until(lambda: len(stub.last_event_ids) >= 2, timeout=5))
+        self.assertEqual(stub.last_event_ids[1], snapshot["version"])
+        self.assertIs(client.get_flag_boolean("a", "A1", False), True)
 
 
 class EventStreamFormat(unittest.TestCase):

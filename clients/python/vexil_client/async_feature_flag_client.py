@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from .client_base import ClientBase, Target
+from .client_base import ClientBase, Target, value_or_default
 from .remote_flags import Outcome
 
 J = TypeVar("J", dict, list)  # type: ignore[type-arg]
@@ -64,9 +64,17 @@ class AsyncFeatureFlagClient(ClientBase):
             stream_idle_timeout=stream_idle_timeout,
             clock=clock,
         )
+        self._max_workers = max_workers
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="vexil-get")
         # Requests in flight by cache key, per event loop (a future belongs to its loop).
         self._inflight: dict[tuple[int, str], asyncio.Future[Outcome]] = {}
+
+    def _after_fork_in_child(self) -> None:
+        # The pool's threads are the parent's: a child gets a pool of its own.
+        if hasattr(self, "_executor"):
+            self._executor = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="vexil-get")
+            self._inflight = {}
+        super()._after_fork_in_child()
 
     async def get_flag_boolean(self, flag_name: str, instance_id: Target, default_value: bool) -> bool:
         """The value of feature flag ``flag_name`` for ``instance_id`` (never raises)."""
@@ -127,7 +135,7 @@ class AsyncFeatureFlagClient(ClientBase):
                 return self._failed(flag_name, self._not_ready(flag_name), default)
             key, cached = self._cached(flag_type, flag_name, instance_id)
             if cached is not None and cached[1]:
-                return default if cached[0] is None else cached[0]
+                return value_or_default(cached[0], default)
             outcome = await self._fetch(key, flag_type, flag_name, instance_id)
             return self._answer(outcome, cached, default)
         except asyncio.CancelledError:

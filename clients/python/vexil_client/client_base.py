@@ -3,8 +3,11 @@ local evaluation, the remote cache's bookkeeping and the record of problems."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 import threading
+import weakref
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Union
@@ -29,6 +32,19 @@ Target = Union[str, int, Mapping[str, Any]]
 with local evaluation, a whole evaluation context: ``{"targetingKey": id, **attributes}``."""
 
 _KINDS = {"feature": "a bool", "data": "a str", "number": "an int or float", "json": "a dict or list"}
+
+
+def _call(method: weakref.WeakMethod) -> None:  # type: ignore[type-arg]
+    bound = method()
+    if bound is not None:
+        bound()
+
+
+def value_or_default(value: Any, default: Any) -> Any:
+    """A value answered (a JSON object or array as the caller's own copy: the cache keeps its own), or the default for None."""
+    if value is None:
+        return default
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 class ClientBase:
@@ -69,35 +85,60 @@ class ClientBase:
         self._synced = threading.Event()
         self._settled = threading.Event()
         self._change_listeners: list[Callable[[list[str]], None]] = []
+        if hasattr(os, "register_at_fork"):
+            # A weak reference: a client dropped by its program is not kept alive by the hook.
+            method = weakref.WeakMethod(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=lambda: _call(method))
         if not local_evaluation:
             return
         self._local = LocalFlags(self.project_name)
+        self._report_options: dict[str, Any] | None = None
         if report_evaluations is not False:
-            options = dict(report_evaluations) if isinstance(report_evaluations, Mapping) else {}
+            self._report_options = dict(report_evaluations) if isinstance(report_evaluations, Mapping) else {}
+        self._sync_options = {
+            "streaming": streaming,
+            "poll_interval": poll_interval,
+            "reconnect_delay": reconnect_delay,
+            "max_reconnect_delay": max_reconnect_delay,
+            "stream_idle_timeout": stream_idle_timeout,
+        }
+        self._start_threads()
+
+    def _start_threads(self) -> None:
+        assert self._local is not None
+        if self._report_options is not None:
             self._reporter = EvaluationReporter(
                 url=f"{self.base_url}/sdk/v1/evaluations",
                 project=self.project_name,
                 headers=self._headers,
-                timeout=timeout,
+                timeout=self.timeout,
                 on_error=self._record,
-                **options,
+                **self._report_options,
             )
         self._sync = SnapshotSync(
             base_url=self.base_url,
             project=self.project_name,
             headers=self._headers,
             flags=self._local,
-            timeout=timeout,
-            streaming=streaming,
-            poll_interval=poll_interval,
-            reconnect_delay=reconnect_delay,
-            max_reconnect_delay=max_reconnect_delay,
-            stream_idle_timeout=stream_idle_timeout,
+            timeout=self.timeout,
             on_error=self._sync_error,
             on_sync=self._on_sync,
             on_change=self._on_change,
+            **self._sync_options,
         )
         self._sync.start()
+
+    def _after_fork_in_child(self) -> None:
+        """Threads do not survive fork(): a client made before a pre-forking server forks its
+        workers (gunicorn --preload, uWSGI) starts its own again in each child, keeping the
+        flags it holds. The parent's queued reports stay the parent's."""
+        self._remote.cache.reset_lock()
+        if self._local is None or self._closed:
+            return
+        self._local.reset_lock()
+        if self._sync is not None:
+            self._sync.abandon_after_fork()
+        self._start_threads()
 
     # ------------------------------------------------------------ state
 
@@ -247,11 +288,11 @@ class ClientBase:
 
     def _answer(self, outcome: Outcome, cached: tuple[Any, bool] | None, default: Any) -> Any:
         if outcome.error is None:
-            return default if outcome.value is None else outcome.value
+            return value_or_default(outcome.value, default)
         self._record(outcome.error)
         if not outcome.authoritative and cached is not None:
             # The service is down, slow or failing: the last value known for this flag and id.
-            return default if cached[0] is None else cached[0]
+            return value_or_default(cached[0], default)
         return default
 
     def _failed(self, flag_name: Any, error: BaseException, default: Any) -> Any:

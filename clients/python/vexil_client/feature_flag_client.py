@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .client_base import ClientBase, Target
+from .client_base import ClientBase, Target, value_or_default
 
 J = TypeVar("J", dict, list)  # type: ignore[type-arg]
 
@@ -123,7 +123,7 @@ class FeatureFlagClient(ClientBase):
                 return self._failed(flag_name, self._not_ready(flag_name), default)
             key, cached = self._cached(flag_type, flag_name, instance_id)
             if cached is not None and cached[1]:
-                return default if cached[0] is None else cached[0]
+                return value_or_default(cached[0], default)
             outcome = self._remote.fetch(flag_type, flag_name, instance_id)
             return self._answer(outcome, cached, default)
         except Exception as error:  # noqa: BLE001 - a get never raises

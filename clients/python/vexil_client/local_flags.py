@@ -102,6 +102,10 @@ class LocalFlags:
         self._lock = threading.Lock()
         self.version: str | None = None
 
+    def reset_lock(self) -> None:
+        """A new lock, after fork(): another thread of the parent may have held the old one."""
+        self._lock = threading.Lock()
+
     @property
     def loaded(self) -> bool:
         return self._maps is not None

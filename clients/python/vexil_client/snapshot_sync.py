@@ -87,6 +87,20 @@ class SnapshotSync:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
+    def abandon_after_fork(self) -> None:
+        """In a forked child: closes this process's copy of the parent's stream socket.
+
+        Not shut down — that would end the parent's stream too; closing the copy only
+        lets the connection end when the parent closes it.
+        """
+        self._closed.set()
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
     # ------------------------------------------------------------ the loop
 
     def _run(self) -> None:

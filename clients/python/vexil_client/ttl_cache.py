@@ -23,6 +23,10 @@ class TtlCache:
         self._entries: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def reset_lock(self) -> None:
+        """A new lock, after fork(): another thread of the parent may have held the old one."""
+        self._lock = threading.Lock()
+
     def get(self, key: str) -> tuple[Any, bool] | None:
         """(value, fresh) for the key, which becomes the most recently used; None when absent."""
         with self._lock:

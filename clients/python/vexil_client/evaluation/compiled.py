@@ -9,16 +9,25 @@ says.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Segments, Test, compile_condition, ConditionError, targeting_key
+from .dates import valid_date
 from .hashing import HASH_ALGORITHMS, basis_points, bucket_index
 from .json_values import is_finite_number, json_depth_ok, json_equal
 
 FLAG_TYPES = {"FEATURE": "feature", "DATA": "data", "NUMBER": "number", "JSON": "json"}
 MAX_INSTANCE_ID_LENGTH = 1000
+
+_FLAG_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,199}", re.ASCII)
+_VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", re.ASCII)
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_EXPIRES = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+MAX_METADATA_KEYS = 50
+MAX_METADATA_TEXT = 1000
 
 
 class InvalidRevision(ValueError):
@@ -81,6 +90,8 @@ class CompiledRevision:
                 raise InvalidRevision("Variants", "must be an object of at least one {name: value}")
             pairs: list[tuple[str, Any]] = []
             for name, value in variants.items():
+                if _VARIANT_NAME.fullmatch(name) is None:
+                    raise InvalidRevision(f"Variants.{name}", "is not a variant name (1-100 letters, digits, _, - or .)")
                 if not value_of_type(value, flag_type):
                     raise InvalidRevision(f"Variants.{name}", f"must be a value of a {flag_type} flag")
                 if any(json_equal(value, other) for _, other in pairs):
@@ -149,6 +160,7 @@ class CompiledRevision:
         if disabled is not None and not isinstance(disabled, bool):
             raise InvalidRevision("Disabled", "must be true or false")
         self._disabled = disabled is True
+        _check_metadata(revision.get("Metadata"))
 
         segment_names: list[str] = []
         rules: list[_Rule] = []
@@ -284,25 +296,46 @@ class CompiledSegment:
         return len(self._conditions) > 0 and all(test(context, {}) for test in self._conditions)
 
 
+def _check_metadata(metadata: Any) -> None:
+    """Metadata as docs/flag-model.md#revision-fields allows it (absent or null: none)."""
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_KEYS:
+        raise InvalidRevision("Metadata", f"must be an object of at most {MAX_METADATA_KEYS} keys")
+    for key, value in metadata.items():
+        if _METADATA_KEY.fullmatch(key) is None:
+            raise InvalidRevision(f"Metadata.{key}", "is not a metadata key (1-100 letters, digits, _, - or .)")
+        if isinstance(value, str):
+            if len(value) > MAX_METADATA_TEXT:
+                raise InvalidRevision(f"Metadata.{key}", f"is longer than {MAX_METADATA_TEXT} characters")
+        elif not (isinstance(value, bool) or is_finite_number(value)):
+            raise InvalidRevision(f"Metadata.{key}", "must be a string, number or boolean")
+    expires = metadata.get("expires")
+    if expires is not None:
+        match = _EXPIRES.fullmatch(expires) if isinstance(expires, str) else None
+        if match is None or not valid_date(*(int(part) for part in match.groups())):
+            raise InvalidRevision("Metadata.expires", "must be a real date YYYY-MM-DD")
+
+
 def _check_header(revision: Any, flag_type: str | None, name: str | None) -> str:
+    """The revision's flag type after checking Type, Name and FormatVersion (against the row's when known)."""
     if not isinstance(revision, dict):
         raise InvalidRevision("revision", "must be an object")
     stored = revision.get("Type")
-    if flag_type is None:
-        if stored == "SEGMENT":
-            return "segment"
-        if stored not in FLAG_TYPES:
-            raise InvalidRevision("Type", "must be FEATURE, DATA, NUMBER, JSON or SEGMENT")
-        return FLAG_TYPES[stored]
-    expected = "SEGMENT" if flag_type == "segment" else flag_type.upper()
-    if stored != expected:
-        raise InvalidRevision("Type", f"must be {expected} for a {flag_type} flag")
-    if name is not None and revision.get("Name") != name:
-        raise InvalidRevision("Name", f"must be {name}, the flag's name")
-    version = revision.get("FormatVersion", 1)
+    kind = "segment" if stored == "SEGMENT" else FLAG_TYPES.get(stored) if isinstance(stored, str) else None
+    if kind is None:
+        raise InvalidRevision("Type", "must be FEATURE, DATA, NUMBER, JSON or SEGMENT")
+    if flag_type is not None and kind != flag_type:
+        raise InvalidRevision("Type", f"is {stored} but the flag type is {flag_type}")
+    stored_name = revision.get("Name")
+    if not isinstance(stored_name, str) or _FLAG_NAME.fullmatch(stored_name) is None:
+        raise InvalidRevision("Name", "must be a name of 1-200 lower-case letters, digits, _, - or .")
+    if name is not None and stored_name != name:
+        raise InvalidRevision("Name", f"is {stored_name} but the flag is {name}")
+    version = revision.get("FormatVersion")
     if version is not None and not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
         raise InvalidRevision("FormatVersion", "must be a whole number of at least 1")
-    return flag_type
+    return kind
 
 
 def compile_flag(revision: Any, flag_type: str | None = None, name: str | None = None) -> CompiledRevision | None:

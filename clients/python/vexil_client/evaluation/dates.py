@@ -43,7 +43,7 @@ def _days_from_civil(year: int, month: int, day: int) -> int:
     return era * 146097 + doe - 719468
 
 
-def _valid_date(year: int, month: int, day: int) -> bool:
+def valid_date(year: int, month: int, day: int) -> bool:
     return 1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)
 
 
@@ -54,7 +54,7 @@ def parse_date_text(text: str) -> Fraction | None:
     match = _DATE_TIME.fullmatch(text)
     if match is not None:
         year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-        if not _valid_date(year, month, day) or hour > 23 or minute > 59 or second > 59:
+        if not valid_date(year, month, day) or hour > 23 or minute > 59 or second > 59:
             return None
         offset = 0
         zone = match.group(8)
@@ -72,7 +72,7 @@ def parse_date_text(text: str) -> Fraction | None:
     match = _DATE.fullmatch(text)
     if match is not None:
         year, month, day = (int(match.group(i)) for i in range(1, 4))
-        if not _valid_date(year, month, day):
+        if not valid_date(year, month, day):
             return None
         return Fraction(_days_from_civil(year, month, day) * 86400)
     return None

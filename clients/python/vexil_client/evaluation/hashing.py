@@ -31,7 +31,8 @@ def basis_points(percent: Any) -> int | None:
 
 def hash_position(algorithm: str, key: str) -> tuple[int, int]:
     """The digest of the key's UTF-8 bytes as an unsigned integer, with its bit count."""
-    digest = hashlib.new(algorithm, key.encode("utf-8")).digest()
+    # Bucketing, not security: usedforsecurity=False keeps md5 and sha1 working on FIPS-mode Pythons.
+    digest = hashlib.new(algorithm, key.encode("utf-8"), usedforsecurity=False).digest()
     return int.from_bytes(digest, "big"), len(digest) * 8
 
 
