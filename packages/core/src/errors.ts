@@ -226,6 +226,15 @@ export class FlagExistsError extends VexilError {
   readonly status = 409;
 }
 
+/**
+ * 409 — a write based on a revision (`expectedLatest`) when another one was written
+ * since: someone else changed the flag first, and nothing was written.
+ */
+export class RevisionConflictError extends VexilError {
+  readonly code = 'RevisionConflict';
+  readonly status = 409;
+}
+
 /** 504 — a backend call took longer than allowed. */
 export class TimeoutError extends VexilError {
   readonly code = 'TimeoutError';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertFlagName,
   assertProjectName,
@@ -19,6 +20,7 @@ import {
   parseRevision,
   parseSegmentRevision,
   type Revision,
+  RevisionConflictError,
   type RevisionMetadata,
   RevisionNotFoundError,
   requiredFormatVersion,
@@ -49,11 +51,15 @@ import {
   type SegmentView,
 } from './views.js';
 
+/** Rounds of a change made from the revision in force before a stream of concurrent writes wins (409). */
+const CHANGE_ATTEMPTS = 10;
+
 /**
  * The runbook system's management procedures 1–11, written once over any FlagStore.
  * The CLI and the admin API both call these, so they validate and answer alike.
  * Every procedure validates everything before it writes, so bad input changes nothing.
  */
+
 export interface AddFlagInput {
   description?: string | undefined;
 }
@@ -62,7 +68,7 @@ export interface AddFlagInput {
  * A revision as a caller writes it; Name and Type come from the flag. The flag
  * model's fields (docs/flag-model.md) are optional; core checks them all.
  */
-export interface RevisionInput {
+export interface RevisionInput extends ExpectedLatestInput {
   /** A value of the flag's type, or null: "no value, use the caller's default". */
   ControlValue: unknown;
   Treatments?: unknown;
@@ -84,7 +90,17 @@ export interface RevisionInput {
 }
 
 /** Who made a change that copies the revision in force (kill switch, metadata, archive), and why. */
-export interface ChangeInput {
+/**
+ * Optimistic concurrency for every revision write: the WTIME of the revision the
+ * caller based the change on (`null`: the flag had none). When another revision was
+ * written since, the write is refused with RevisionConflictError (409) and nothing is
+ * written. Left out, the write is unconditional.
+ */
+export interface ExpectedLatestInput {
+  expectedLatest?: string | null | undefined;
+}
+
+export interface ChangeInput extends ExpectedLatestInput {
   OwnerID?: string | undefined;
   Comment?: string | undefined;
 }
@@ -94,7 +110,7 @@ export interface MetadataInput extends ChangeInput {
   Metadata: unknown;
 }
 
-export interface RollbackInput {
+export interface RollbackInput extends ExpectedLatestInput {
   /** WTIME of the revision to republish; by default the one before the newest. */
   to?: string | undefined;
   OwnerID?: string | undefined;
@@ -220,7 +236,7 @@ export class FlagAdmin {
    */
   async addRevision(ref: FlagRef, input: RevisionInput): Promise<RevisionView> {
     const revision = await this.draftRevision(ref, input);
-    return this.appendRevision(ref, revision) as Promise<RevisionView>;
+    return this.appendRevision(ref, revision, input.expectedLatest) as Promise<RevisionView>;
   }
 
   /**
@@ -259,11 +275,21 @@ export class FlagAdmin {
    */
   async rollback(ref: FlagRef, input: RollbackInput = {}): Promise<RevisionView> {
     await this.requireFlagRow(ref);
+    return this.changeInForce(ref, input, async () => this.rollbackRevision(ref, input));
+  }
+
+  private async rollbackRevision(
+    ref: FlagRef,
+    input: RollbackInput,
+  ): Promise<{ revision: Revision | SegmentRevision; basedOn: string | null }> {
     let source: StoredRow | undefined;
+    let basedOn: string | null;
     if (input.to !== undefined) {
       source = await this.requireRevisionRow(ref, input.to, 'to');
+      basedOn = (await this.store.latest('REVISION', ref))?.wtime ?? null;
     } else {
-      const [, previous] = await this.store.history('REVISION', ref, { limit: 2 });
+      const [newest, previous] = await this.store.history('REVISION', ref, { limit: 2 });
+      basedOn = newest?.wtime ?? null;
       if (!previous) {
         throw new RevisionNotFoundError(`${kindOf(ref)} ${refLabel(ref)} has no earlier revision to roll back to`, {
           field: 'to',
@@ -279,7 +305,7 @@ export class FlagAdmin {
     // The caller made this revision: the copied revision's owner did not.
     for (const field of Object.values(ACTOR_FIELDS)) delete revision[field];
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
-    return this.appendRevision(ref, revision) as Promise<RevisionView>;
+    return { revision, basedOn };
   }
 
   /** One revision by its WTIME, as history lists it (shown as stored, like history). */
@@ -291,16 +317,18 @@ export class FlagAdmin {
   /** What the runbook system lacked (procedures 10, 11): archive by a revision; history stays. Segments archive alike. */
   async archive(ref: FlagRef, input: ArchiveInput = {}): Promise<RevisionView> {
     await this.requireFlagRow(ref);
-    const latest = await this.store.latest('REVISION', ref);
-    const base: Revision | SegmentRevision = latest ? this.parseRevisionRow(latest) : emptyRevision(ref);
-    if (base.Archived === true) {
-      throw new InvalidInputError(`${kindOf(ref)} ${refLabel(ref)} is already archived; roll back to restore it`, {
-        field: ref.flagType === 'segment' ? 'segment_name' : 'flag_name',
-      });
-    }
-    const revision = this.copyForChange(base, input, input.Comment ?? 'Archived');
-    revision.Archived = true;
-    return this.appendRevision(ref, revision) as Promise<RevisionView>;
+    return this.changeInForce(ref, input, async () => {
+      const latest = await this.store.latest('REVISION', ref);
+      const base: Revision | SegmentRevision = latest ? this.parseRevisionRow(latest) : emptyRevision(ref);
+      if (base.Archived === true) {
+        throw new InvalidInputError(`${kindOf(ref)} ${refLabel(ref)} is already archived; roll back to restore it`, {
+          field: ref.flagType === 'segment' ? 'segment_name' : 'flag_name',
+        });
+      }
+      const revision = this.copyForChange(base, input, input.Comment ?? 'Archived');
+      revision.Archived = true;
+      return { revision, basedOn: latest?.wtime ?? null };
+    });
   }
 
   /**
@@ -309,17 +337,23 @@ export class FlagAdmin {
    * they are, so a flag can always be switched off, whatever its segments became.
    */
   async setDisabled(ref: FlagRef, disabled: boolean, input: ChangeInput = {}): Promise<RevisionView> {
-    const old = await this.revisionInForce(ref, disabled ? 'disable' : 'enable');
-    if ((old.Disabled === true) === disabled) {
-      throw new InvalidInputError(
-        `flag ${refLabel(ref)} is already ${disabled ? 'disabled' : 'enabled'}; nothing was written`,
-        { field: 'Disabled' },
+    return this.changeInForce(ref, input, async () => {
+      const { revision: old, wtime } = await this.revisionInForce(ref, disabled ? 'disable' : 'enable');
+      if ((old.Disabled === true) === disabled) {
+        throw new InvalidInputError(
+          `flag ${refLabel(ref)} is already ${disabled ? 'disabled' : 'enabled'}; nothing was written`,
+          { field: 'Disabled' },
+        );
+      }
+      const revision = this.copyForChange(
+        old,
+        input,
+        input.Comment ?? (disabled ? 'Disabled (kill switch)' : 'Enabled'),
       );
-    }
-    const revision = this.copyForChange(old, input, input.Comment ?? (disabled ? 'Disabled (kill switch)' : 'Enabled'));
-    if (disabled) revision.Disabled = true;
-    else delete revision.Disabled;
-    return this.appendRevision(ref, this.withFormatVersion(revision)) as Promise<RevisionView>;
+      if (disabled) revision.Disabled = true;
+      else delete revision.Disabled;
+      return { revision: this.withFormatVersion(revision), basedOn: wtime };
+    });
   }
 
   /**
@@ -341,29 +375,31 @@ export class FlagAdmin {
         field: 'Metadata',
       });
     }
-    const old = await this.revisionInForce(ref, 'edit the metadata of');
-    const metadata: Record<string, unknown> = { ...(old.Metadata ?? {}) };
-    for (const [key, value] of entries) {
-      if (value === null) delete metadata[key];
-      else metadata[key] = value;
-    }
-    const set = entries.filter(([, value]) => value !== null).map(([key]) => key);
-    const removed = entries.filter(([, value]) => value === null).map(([key]) => key);
-    const summary = [
-      set.length > 0 ? `set ${set.join(', ')}` : '',
-      removed.length > 0 ? `removed ${removed.join(', ')}` : '',
-    ]
-      .filter((part) => part !== '')
-      .join('; ');
-    const revision = this.copyForChange(old, input, input.Comment ?? `Metadata: ${summary}`) as Revision;
-    if (Object.keys(metadata).length === 0) delete revision.Metadata;
-    else revision.Metadata = metadata as RevisionMetadata;
-    const checked = parseRevision(this.withFormatVersion(revision), {
-      mode: 'input',
-      flagType: ref.flagType,
-      name: ref.name,
+    return this.changeInForce(ref, input, async () => {
+      const { revision: old, wtime } = await this.revisionInForce(ref, 'edit the metadata of');
+      const metadata: Record<string, unknown> = { ...(old.Metadata ?? {}) };
+      for (const [key, value] of entries) {
+        if (value === null) delete metadata[key];
+        else metadata[key] = value;
+      }
+      const set = entries.filter(([, value]) => value !== null).map(([key]) => key);
+      const removed = entries.filter(([, value]) => value === null).map(([key]) => key);
+      const summary = [
+        set.length > 0 ? `set ${set.join(', ')}` : '',
+        removed.length > 0 ? `removed ${removed.join(', ')}` : '',
+      ]
+        .filter((part) => part !== '')
+        .join('; ');
+      const revision = this.copyForChange(old, input, input.Comment ?? `Metadata: ${summary}`) as Revision;
+      if (Object.keys(metadata).length === 0) delete revision.Metadata;
+      else revision.Metadata = metadata as RevisionMetadata;
+      const checked = parseRevision(this.withFormatVersion(revision), {
+        mode: 'input',
+        flagType: ref.flagType,
+        name: ref.name,
+      });
+      return { revision: checked, basedOn: wtime };
     });
-    return this.appendRevision(ref, checked) as Promise<RevisionView>;
   }
 
   /** `vexil doctor`: every row of a project that does not validate, with its key, and what to clean up. */
@@ -651,7 +687,7 @@ export class FlagAdmin {
   }
 
   /** The newest revision of a flag, which a change copies: it must exist and not be archived. */
-  private async revisionInForce(ref: FlagRef, what: string): Promise<Revision> {
+  private async revisionInForce(ref: FlagRef, what: string): Promise<{ revision: Revision; wtime: string }> {
     refuseSegment(ref);
     await this.requireFlagRow(ref);
     const latest = await this.store.latest('REVISION', ref);
@@ -662,7 +698,7 @@ export class FlagAdmin {
         field: 'flag_name',
       });
     }
-    return old;
+    return { revision: old, wtime: latest.wtime };
   }
 
   /** A copy of a stored revision for a new one: its time, source and owner are the new revision's own. */
@@ -679,9 +715,38 @@ export class FlagAdmin {
   private async appendRevision(
     ref: FlagRef,
     revision: Revision | SegmentRevision,
+    expectedLatest?: string | null,
   ): Promise<RevisionView | SegmentRevisionView> {
-    const [row] = await this.store.append([{ kind: 'REVISION', ref, fields: revision }]);
+    const [row] = await this.store.append([
+      { kind: 'REVISION', ref, fields: revision, ...(expectedLatest === undefined ? {} : { expectedLatest }) },
+    ]);
     return this.revisionView(row!);
+  }
+
+  /**
+   * A change made from the revision in force (rollback, archive, kill switch,
+   * metadata) is written on condition that no other revision landed since it was
+   * read, so a concurrent write is never silently undone: the change is made again
+   * from the newer revision. A caller that named its own `expectedLatest` gets the
+   * conflict instead, to resolve it.
+   */
+  private async changeInForce(
+    ref: FlagRef,
+    input: ExpectedLatestInput,
+    change: () => Promise<{ revision: Revision | SegmentRevision; basedOn: string | null }>,
+  ): Promise<RevisionView> {
+    for (let attempt = 1; ; attempt++) {
+      const { revision, basedOn } = await change();
+      const expected = input.expectedLatest !== undefined ? input.expectedLatest : basedOn;
+      try {
+        return (await this.appendRevision(ref, revision, expected)) as RevisionView;
+      } catch (error) {
+        if (!(error instanceof RevisionConflictError) || input.expectedLatest !== undefined) throw error;
+        if (attempt >= CHANGE_ATTEMPTS) throw error;
+        // Jittered, so writers that lost together do not collide again in lockstep.
+        await sleep(Math.random() * 5 * attempt);
+      }
+    }
   }
 
   /**

@@ -25,6 +25,13 @@ export interface NewRow {
   kind: RowKind;
   ref: FlagRef;
   fields: Readonly<Record<string, unknown>>;
+  /**
+   * Optimistic concurrency: the WTIME of the newest stored row of this kind the
+   * writer based the row on (`null`: none). When another row of the kind was stored
+   * (or is being stored) since, the whole batch is refused with RevisionConflictError
+   * and nothing is written.
+   */
+  expectedLatest?: string | null;
 }
 
 /** A row as stored: its decoded key, and its columns decoded to values (not yet validated). */

@@ -1,4 +1,12 @@
-import { FLAG_TYPES, type FlagRef, formatWTime, InvalidInputError, isWTime, parseWTime } from '@vexil/core';
+import {
+  FLAG_TYPES,
+  type FlagRef,
+  formatWTime,
+  InvalidInputError,
+  isWTime,
+  parseWTime,
+  RevisionConflictError,
+} from '@vexil/core';
 import type { NewRow } from './flag-store.js';
 
 /**
@@ -112,6 +120,13 @@ export function checkNewRow(row: NewRow, index: number): void {
       });
     }
   }
+  const expected = row.expectedLatest;
+  if (expected !== undefined && expected !== null && (typeof expected !== 'string' || !isWTime(expected))) {
+    throw new InvalidInputError(
+      `${where}: expectedLatest ${JSON.stringify(expected)} must be the WTIME of a revision (YYYY-MM-DD HH:MM:SS.ffffff) or null for none`,
+      { field: 'expectedLatest' },
+    );
+  }
   if (typeof row.fields !== 'object' || row.fields === null || Array.isArray(row.fields)) {
     throw new InvalidInputError(`${where}: fields must be an object of columns`, { field: 'fields' });
   }
@@ -180,4 +195,20 @@ export function sameRef(a: FlagRef, b: FlagRef): boolean {
 /** A copy holding the three parts only, so a stored row never shares the caller's object. @internal */
 export function copyRef(ref: FlagRef): FlagRef {
   return { project: ref.project, flagType: ref.flagType, name: ref.name };
+}
+
+/**
+ * Refuses a row whose `expectedLatest` is not the newest stored row of its kind
+ * (`newest`, undefined when there is none): someone else wrote first.
+ */
+export function checkExpectedLatest(row: NewRow, newest: string | undefined): void {
+  const expected = row.expectedLatest;
+  if (expected === undefined || (expected ?? undefined) === newest) return;
+  const what = row.kind === 'REVISION' ? 'revision' : 'FLAG row';
+  throw new RevisionConflictError(
+    `${row.ref.project}/${row.ref.flagType}/${row.ref.name} changed since you read it: its newest ${what} is ${
+      newest ?? 'none'
+    }, not expectedLatest ${expected ?? 'null (none)'}. Nothing was written; read the flag again and retry`,
+    { field: 'expectedLatest' },
+  );
 }

@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   logRowKey,
   parseWTime,
+  RevisionConflictError,
   storedFlagType,
   UnavailableError,
 } from '@vexil/core';
@@ -654,6 +655,93 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         // FLAG rows sort before REVISION rows: ROWTYPE comes before the flag in the key.
         const kinds = scanned.map((r) => r.kind);
         expect(kinds.lastIndexOf('FLAG')).toBeLessThan(kinds.indexOf('REVISION'));
+      });
+    });
+
+    describe('concurrent writers', () => {
+      const WRITERS = 8;
+      const EACH = 10;
+
+      /** `WRITERS` connections to one store's data: other processes' where the engine has them. */
+      async function writers(store: StoreEngine): Promise<StoreEngine[]> {
+        const all = [store];
+        while (all.length < WRITERS) all.push(await writerFor(store));
+        return all;
+      }
+
+      it('loses no revision of many writers appending to one flag at once, and keeps strict time order', async () => {
+        const store = await open({});
+        const ref = feature('contended');
+        await store.append([flagRow(ref)]);
+        const connections = await writers(store);
+        await Promise.all(
+          connections.map(async (writer, w) => {
+            for (let i = 0; i < EACH; i++) await writer.append([revisionRow(ref, { Comment: `w${w}-${i}` })]);
+          }),
+        );
+        const history = await store.history('REVISION', ref);
+        expect(history).toHaveLength(WRITERS * EACH);
+        const comments = history.map((row) => String(row.fields.Comment));
+        expect(new Set(comments).size).toBe(WRITERS * EACH);
+        const times = history.map(micros);
+        for (let i = 1; i < times.length; i++) expect(times[i - 1]).toBeGreaterThan(times[i]!);
+        // Each writer's own revisions read back in the order it wrote them.
+        for (let w = 0; w < WRITERS; w++) {
+          const own = comments.filter((comment) => comment.startsWith(`w${w}-`)).reverse();
+          expect(own).toEqual(Array.from({ length: EACH }, (_, i) => `w${w}-${i}`));
+        }
+        expect((await store.latest('REVISION', ref))?.wtime).toBe(history[0]?.wtime);
+      });
+
+      it('lets exactly one of several writers based on the same revision through (expectedLatest); the others write nothing', async () => {
+        const store = await open({});
+        const ref = feature('optimistic');
+        const [, base] = await store.append([flagRow(ref), revisionRow(ref, { Comment: 'base' })]);
+        const connections = await writers(store);
+        const results = await Promise.allSettled(
+          connections.map((writer, w) =>
+            writer.append([{ ...revisionRow(ref, { Comment: `edit ${w}` }), expectedLatest: base!.wtime }]),
+          ),
+        );
+        const won = results.filter((result) => result.status === 'fulfilled');
+        const refused = results.filter((result) => result.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(refused).toHaveLength(WRITERS - 1);
+        for (const result of refused) {
+          expect(result.reason).toBeInstanceOf(RevisionConflictError);
+          expect(result.reason).toMatchObject({ code: 'RevisionConflict', status: 409, field: 'expectedLatest' });
+        }
+        const history = await store.history('REVISION', ref);
+        expect(history.map((row) => row.fields.Comment)).toEqual([
+          (won[0] as PromiseFulfilledResult<StoredRow[]>).value[0]!.fields.Comment,
+          'base',
+        ]);
+      });
+
+      it('writes on expectedLatest when it names the newest row of the kind, null when there is none; refuses a stale or malformed one, writing nothing of its batch', async () => {
+        const store = await open({});
+        const ref = feature('expected');
+        const other = feature('bystander');
+        await store.append([flagRow(ref), flagRow(other)]);
+        const [first] = await store.append([{ ...revisionRow(ref, { Comment: 'first' }), expectedLatest: null }]);
+        await expect(
+          store.append([{ ...revisionRow(ref, { Comment: 'also first' }), expectedLatest: null }]),
+        ).rejects.toThrow(/changed since you read it: its newest revision is .*, not expectedLatest null/);
+        const [second] = await store.append([
+          { ...revisionRow(ref, { Comment: 'second' }), expectedLatest: first!.wtime },
+        ]);
+        await expect(
+          store.append([
+            revisionRow(other, { Comment: 'bystander' }),
+            { ...revisionRow(ref, { Comment: 'stale' }), expectedLatest: first!.wtime },
+          ]),
+        ).rejects.toBeInstanceOf(RevisionConflictError);
+        await expect(
+          store.append([{ ...revisionRow(ref, { Comment: 'bad' }), expectedLatest: 'yesterday' }]),
+        ).rejects.toMatchObject({ code: 'InvalidInput', status: 400, field: 'expectedLatest' });
+        expect((await store.history('REVISION', ref)).map((row) => row.fields.Comment)).toEqual(['second', 'first']);
+        expect(await store.history('REVISION', other)).toEqual([]);
+        expect((await store.latest('REVISION', ref))?.wtime).toBe(second!.wtime);
       });
     });
 

@@ -64,6 +64,13 @@ interface FlagOptions {
   type?: string;
 }
 
+/** Options of the commands that change the revision in force. */
+interface ChangeOptions extends FlagOptions {
+  owner?: string;
+  comment?: string;
+  expectedLatest?: string;
+}
+
 const defaultIO: CliIO = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
@@ -162,6 +169,17 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
         ),
       );
 
+  /** Optimistic concurrency on every command that writes a revision (FlagAdmin's ExpectedLatestInput). */
+  const expectedLatestOption = () =>
+    new Option(
+      '--expected-latest <wtime>',
+      'write only if this is still the newest revision (its time, from history; none: the flag has none), else exit with RevisionConflict and write nothing',
+    );
+  const expectedOf = (opts: { expectedLatest?: string }) =>
+    opts.expectedLatest === undefined
+      ? {}
+      : { expectedLatest: opts.expectedLatest === 'none' ? null : opts.expectedLatest };
+
   flagCommand('add-flag', 'add a new flag (procedure 1)')
     .option('-d, --description <text>', 'what the flag is for')
     .action(async (name: string, opts: FlagOptions & { description?: string }, command: Command) => {
@@ -214,6 +232,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .option('--salt <salt>', 'hash salt (default: the flag name)')
     .option('--no-salt', "hash the bare instance id, as the runbook system's own revisions did")
     .option('-f, --file <path>', 'take the revision from a JSON or Python-dict file (options above override it)')
+    .addOption(expectedLatestOption())
     .addHelpText('after', RULE_SYNTAX_HELP)
     .action(async (name: string, opts: RevisionOptions, command: Command) => {
       const view = await withStore(command, async (admin) => {
@@ -221,7 +240,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
         // The flag's metadata (owner, ticket, expiry) is kept from the revision in force unless --metadata changes it.
         const current = await admin.store.latest('REVISION', ref);
         const metadata = current?.fields.Metadata as Revision['Metadata'] | undefined;
-        return admin.addRevision(ref, await revisionInput(ref, opts, metadata));
+        return admin.addRevision(ref, { ...(await revisionInput(ref, opts, metadata)), ...expectedOf(opts) });
       });
       print(command, view, formatRevision);
     });
@@ -238,11 +257,13 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     )
       .option('--owner <id>', `who ${action}d it (OwnerID; default: your user name)`)
       .option('--comment <text>', 'why')
-      .action(async (name: string, opts: FlagOptions & { owner?: string; comment?: string }, command: Command) => {
+      .addOption(expectedLatestOption())
+      .action(async (name: string, opts: ChangeOptions, command: Command) => {
         const view = await withStore(command, async (admin) =>
           admin.setDisabled(await resolveRef(admin, name, opts), disabled, {
             OwnerID: opts.owner ?? callerName(),
             Comment: opts.comment,
+            ...expectedOf(opts),
           }),
         );
         print(command, view, formatRevision);
@@ -259,28 +280,24 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .option('--unset <key>', 'remove a key, repeatable', collect, [] as string[])
     .option('--owner <id>', 'who changed it (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
-    .action(
-      async (
-        name: string,
-        opts: FlagOptions & { set: string[]; unset: string[]; owner?: string; comment?: string },
-        command: Command,
-      ) => {
-        const patch: Record<string, string | null> = {};
-        for (const item of opts.set) {
-          const [key, value] = parseAssignment(item, 'Metadata', 'owner=team-checkout');
-          patch[key] = value;
-        }
-        for (const key of opts.unset) patch[key] = null;
-        const view = await withStore(command, async (admin) =>
-          admin.updateMetadata(await resolveRef(admin, name, opts), {
-            Metadata: patch,
-            OwnerID: opts.owner ?? callerName(),
-            Comment: opts.comment,
-          }),
-        );
-        print(command, view, formatRevision);
-      },
-    );
+    .addOption(expectedLatestOption())
+    .action(async (name: string, opts: ChangeOptions & { set: string[]; unset: string[] }, command: Command) => {
+      const patch: Record<string, string | null> = {};
+      for (const item of opts.set) {
+        const [key, value] = parseAssignment(item, 'Metadata', 'owner=team-checkout');
+        patch[key] = value;
+      }
+      for (const key of opts.unset) patch[key] = null;
+      const view = await withStore(command, async (admin) =>
+        admin.updateMetadata(await resolveRef(admin, name, opts), {
+          Metadata: patch,
+          OwnerID: opts.owner ?? callerName(),
+          Comment: opts.comment,
+          ...expectedOf(opts),
+        }),
+      );
+      print(command, view, formatRevision);
+    });
 
   flagCommand('latest', 'show the revision in force (procedure 6)').action(
     async (name: string, opts: FlagOptions, command: Command) => {
@@ -302,27 +319,29 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     .option('--to <wtime>', 'the revision to restore (its time, from history); default: the one before the newest')
     .option('--owner <id>', 'who rolled back (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
-    .action(
-      async (name: string, opts: FlagOptions & { to?: string; owner?: string; comment?: string }, command: Command) => {
-        const view = await withStore(command, async (admin) =>
-          admin.rollback(await resolveRef(admin, name, opts), {
-            to: opts.to,
-            OwnerID: opts.owner ?? callerName(),
-            Comment: opts.comment,
-          }),
-        );
-        print(command, view, formatRevision);
-      },
-    );
+    .addOption(expectedLatestOption())
+    .action(async (name: string, opts: ChangeOptions & { to?: string }, command: Command) => {
+      const view = await withStore(command, async (admin) =>
+        admin.rollback(await resolveRef(admin, name, opts), {
+          to: opts.to,
+          OwnerID: opts.owner ?? callerName(),
+          Comment: opts.comment,
+          ...expectedOf(opts),
+        }),
+      );
+      print(command, view, formatRevision);
+    });
 
   flagCommand('archive', 'retire a flag: evaluations answer "no flag data"; history stays (procedures 10, 11)')
     .option('--owner <id>', 'who archived it (OwnerID; default: your user name)')
     .option('--comment <text>', 'why')
-    .action(async (name: string, opts: FlagOptions & { owner?: string; comment?: string }, command: Command) => {
+    .addOption(expectedLatestOption())
+    .action(async (name: string, opts: ChangeOptions, command: Command) => {
       const view = await withStore(command, async (admin) =>
         admin.archive(await resolveRef(admin, name, opts), {
           OwnerID: opts.owner ?? callerName(),
           Comment: opts.comment,
+          ...expectedOf(opts),
         }),
       );
       print(command, view, formatRevision);
@@ -476,6 +495,7 @@ function collect(value: string, all: string[]): string[] {
 }
 
 interface RevisionOptions extends FlagOptions {
+  expectedLatest?: string;
   control?: string;
   controlDefault?: boolean;
   treatment: string[];

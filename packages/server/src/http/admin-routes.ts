@@ -298,7 +298,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: revisionBody,
-        response: { 201: answer(revisionViewSchema, 'the new revision, in force from now'), ...errors(400, 404) },
+        response: { 201: answer(revisionViewSchema, 'the new revision, in force from now'), ...errors(400, 404, 409) },
       },
     },
     async (request, reply) =>
@@ -341,7 +341,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         body: rollbackBody,
         response: {
           201: answer(revisionViewSchema, 'the new revision: a copy of the earlier one, naming it in RollbackOf'),
-          ...errors(400, 404),
+          ...errors(400, 404, 409),
         },
       },
     },
@@ -361,7 +361,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: archiveBody,
-        response: { 201: answer(revisionViewSchema, 'the archive revision'), ...errors(400, 404) },
+        response: { 201: answer(revisionViewSchema, 'the archive revision'), ...errors(400, 404, 409) },
       },
     },
     async (request, reply) =>
@@ -428,7 +428,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
           body: archiveBody,
           response: {
             201: answer(revisionViewSchema, `the new revision: the one in force, ${action}d`),
-            ...errors(400, 404),
+            ...errors(400, 404, 409),
           },
         },
       },
@@ -449,7 +449,10 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         tags: ['admin'],
         params: flagParams,
         body: metadataBody,
-        response: { 201: answer(revisionViewSchema, 'the new revision, with the new Metadata'), ...errors(400, 404) },
+        response: {
+          201: answer(revisionViewSchema, 'the new revision, with the new Metadata'),
+          ...errors(400, 404, 409),
+        },
       },
     },
     async (request, reply) =>

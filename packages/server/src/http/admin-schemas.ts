@@ -10,12 +10,12 @@ const errorDescriptions = {
   404: 'No such project (ProjectNotFound, with known_projects), flag or segment (EmptyFlagDataException) or revision (RevisionNotFound)',
   401: 'No API token, or one this service does not know or that was revoked (Unauthorized; WWW-Authenticate: Bearer)',
   403: "The token's scope or projects do not cover this request (Forbidden)",
-  409: 'The flag or segment already exists (FlagExists)',
+  409: 'The flag or segment already exists (FlagExists), or another revision was written since the expectedLatest given (RevisionConflict); nothing was written',
   500: 'An unexpected error, or a stored row that does not validate (ValidationError)',
   503: 'The store cannot be reached',
 } as const;
 
-/** The error answers a route can give besides 401, 403, 500 and 503: 400 bad input, 404 no such flag / revision, 409 exists. */
+/** The error answers a route can give besides 401, 403, 500 and 503: 400 bad input, 404 no such flag / revision, 409 exists or conflict. */
 export function errors(...statuses: (400 | 404 | 409)[]) {
   const answers: Record<string, { $ref: 'VexilError#'; description: string }> = {};
   for (const status of [...statuses, 401, 403, 500, 503] as const) {
@@ -298,6 +298,16 @@ export const ownerComment = {
   Comment: { type: 'string', description: 'why' },
 } as const;
 
+/** Optimistic concurrency on every revision write (FlagAdmin's ExpectedLatestInput). */
+export const expectedLatestField = {
+  expectedLatest: {
+    type: ['string', 'null'],
+    description:
+      'the WTIME of the revision this change is based on (null: the flag had none): when another revision was written since, the answer is 409 RevisionConflict and nothing is written. Left out, the write is unconditional',
+    examples: ['2024-09-25 18:42:51.493000'],
+  },
+} as const;
+
 /** Rollback and archive record the caller, never the owner of the revision they copy. */
 export const callerOwnerComment = {
   ...ownerComment,
@@ -349,6 +359,7 @@ export const revisionBody = {
       type: 'integer',
       description: 'the revision format, at least this: 1 by default, 2 whenever the revision uses the flag model',
     },
+    ...expectedLatestField,
   },
 } as const;
 
@@ -361,10 +372,15 @@ export const rollbackBody = {
       description: `the revision to republish (${wtimeDescription}); by default the one before the newest`,
     },
     ...callerOwnerComment,
+    ...expectedLatestField,
   },
 } as const;
 
-export const archiveBody = { type: 'object', additionalProperties: false, properties: callerOwnerComment } as const;
+export const archiveBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { ...callerOwnerComment, ...expectedLatestField },
+} as const;
 
 export const metadataBody = {
   type: 'object',
@@ -377,6 +393,7 @@ export const metadataBody = {
       examples: [{ expires: '2027-06-30', ticket: null }],
     },
     ...callerOwnerComment,
+    ...expectedLatestField,
   },
 } as const;
 

@@ -1,8 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type FlagRef, flagRowPrefix, isWTime, type RowKind, UnavailableError } from '@vexil/core';
-import { BatchWTimes, flagId, lastWTimeOf, prefixEnd, sameRef } from '../../rows.js';
+import { type FlagRef, flagRowPrefix, isWTime, parseWTime, type RowKind, UnavailableError } from '@vexil/core';
+import type { NewRow } from '../../flag-store.js';
+import { BatchWTimes, checkExpectedLatest, defaultNow, flagId, lastWTimeOf, prefixEnd, sameRef } from '../../rows.js';
 import { parseKey } from './bigtable-rows.js';
 import { type BigtableTables, columnData, familyFilter, HEAD_FAMILY, KEYS_ONLY } from './bigtable-tables.js';
+
+/**
+ * How long a WTIME handed out but not (yet) stored counts as a write in progress for
+ * `expectedLatest`: an append stores its rows right after reserving, so an older one
+ * is a write that failed, and must not refuse every later write based on the flag.
+ */
+const IN_FLIGHT_MICROS = 30_000_000;
 
 /** Attempts at moving a flag's head before an append gives up (another writer kept winning). */
 const MAX_RESERVE_ATTEMPTS = 100;
@@ -43,10 +51,24 @@ export class FlagHeads {
    * pointers included), then moves LAST with a conditional mutation that fails if
    * another process moved it first — in which case it starts over.
    */
-  async reserve(ref: FlagRef, count: number): Promise<string[]> {
+  async reserve(ref: FlagRef, count: number, expected: readonly NewRow[] = []): Promise<string[]> {
     for (let attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
       const head = await this.read(ref);
       const stored = await this.#newestStored(ref, head);
+      if (expected.length > 0) {
+        // Checked against the head this reservation's compare-and-set is conditioned on:
+        // two writers based on the same revision cannot both pass (the second's CAS fails,
+        // and its next round sees the first one's WTIME).
+        const newestStored = [stored.FLAG, stored.REVISION].reduce<string | undefined>(
+          (a, b) => (a === undefined || (b !== undefined && b > a) ? b : a),
+          undefined,
+        );
+        const inFlight =
+          head.LAST !== undefined &&
+          (newestStored === undefined || head.LAST > newestStored) &&
+          (this.#now ?? defaultNow)() - parseWTime(head.LAST) < IN_FLIGHT_MICROS;
+        for (const row of expected) checkExpectedLatest(row, inFlight ? head.LAST : stored[row.kind]);
+      }
       const wtimes = new BatchWTimes(this.#now, () => lastWTimeOf(head.LAST, stored.FLAG, stored.REVISION));
       const times = Array.from({ length: count }, () => wtimes.next(ref));
       const set: Record<string, string> = { LAST: times[times.length - 1]! };

@@ -212,7 +212,11 @@ export class BigtableStore implements Store.FlagStore, Log.EvaluationLogSink {
     await Promise.all(
       [...byFlag.values()].map(async (items) => {
         const ref = items[0]!.row.ref;
-        const wtimes = await this.#heads.reserve(ref, items.length);
+        const wtimes = await this.#heads.reserve(
+          ref,
+          items.length,
+          items.filter((item) => item.row.expectedLatest !== undefined).map((item) => item.row),
+        );
         const newest = new Map<RowKind, string>();
         items.forEach((item, i) => {
           const wtime = wtimes[i]!;

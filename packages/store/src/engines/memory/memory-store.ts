@@ -5,6 +5,7 @@ import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import {
   BatchWTimes,
+  checkExpectedLatest,
   checkLimit,
   checkNewRow,
   checkSince,
@@ -66,6 +67,7 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
     const staged: Store.StoredRow[] = [];
     rows.forEach((row, index) => {
       checkNewRow(row, index);
+      checkExpectedLatest(row, this.#rows.get(rowsId(row.kind, row.ref))?.at(-1)?.wtime);
       const wtime = wtimes.next(row.ref);
       const fields = JSON.parse(encodeFields(row, wtime, index)) as Record<string, unknown>;
       staged.push({ kind: row.kind, ref: copyRef(row.ref), wtime, key: flagRowKey(row.kind, row.ref, wtime), fields });

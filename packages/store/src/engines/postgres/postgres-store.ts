@@ -6,6 +6,7 @@ import type * as Log from '../../evaluation-log-sink.js';
 import type * as Store from '../../flag-store.js';
 import {
   BatchWTimes,
+  checkExpectedLatest,
   checkLimit,
   checkNewRow,
   checkSince,
@@ -152,6 +153,16 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
          ORDER BY r.i`,
         [refs.map((r) => r.project), refs.map((r) => r.flagType), refs.map((r) => r.name)],
       );
+      // Under the append lock: no row can be stored between this check and the insert.
+      for (const row of rows) {
+        if (row.expectedLatest === undefined) continue;
+        const { rows: newest } = await client.query<{ wtime: string | null }>(
+          `SELECT max(wtime) AS wtime FROM vexil_flag_rows
+           WHERE project = $1 AND kind = $2 AND flag_type = $3 AND flag_name = $4`,
+          [row.ref.project, row.kind, row.ref.flagType, row.ref.name],
+        );
+        checkExpectedLatest(row, newest[0]?.wtime ?? undefined);
+      }
       const stored = new Map(refs.map((ref, i) => [flagId(ref), lastWTimeOf(lasts[i]?.last ?? undefined)]));
       const wtimes = new BatchWTimes(this.#now, (ref) => stored.get(flagId(ref)));
 

@@ -9,6 +9,7 @@ import type * as Store from '../../flag-store.js';
 import { pollChanges } from '../../poll-changes.js';
 import {
   BatchWTimes,
+  checkExpectedLatest,
   checkLimit,
   checkNewRow,
   checkSince,
@@ -358,8 +359,13 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
     const wtimes = new BatchWTimes(this.#now, (ref) =>
       lastWTimeOf(this.#latestWTime.get(refParams('FLAG', ref)), this.#latestWTime.get(refParams('REVISION', ref))),
     );
+    // Inside the write lock: no other writer can store a row between this check and the inserts.
+    rows.forEach(checkNewRow);
+    for (const row of rows) {
+      if (row.expectedLatest !== undefined)
+        checkExpectedLatest(row, this.#latestWTime.get(refParams(row.kind, row.ref)) ?? undefined);
+    }
     return rows.map((row, index) => {
-      checkNewRow(row, index);
       const { ref, kind } = row;
       const wtime = wtimes.next(ref);
       // Serialised here, inside the transaction: a row that cannot be stored rolls
