@@ -10,6 +10,7 @@ import Fastify, {
 import { registerAccessControl, TokenLookup } from './access/access-control.js';
 import { ensureAdminToken } from './access/bootstrap.js';
 import { ProjectAccess } from './access/project-access.js';
+import { ChangeEvents } from './change-events.js';
 import { propagateChanges } from './change-propagation.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   caller?: Caller;
   /** Where the dashboard's built files are; packages/server/dashboard/ by default. */
   dashboardDir?: string;
+  /** Where the service announces its changes; a new emitter by default (read it back from `app.services.events`). */
+  events?: ChangeEvents;
 }
 
 const MINUTE = 60_000;
@@ -119,6 +122,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
   });
 
+  const events =
+    options.events ??
+    new ChangeEvents((error, event) => app.log.error({ err: error, event: event.type }, 'a change listener failed'));
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
   const health = new StoreHealth();
   metrics.watchStore(() => ({ stale: health.stale, staleSeconds: health.staleSeconds }));
@@ -129,7 +135,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     access,
     tokens: new TokenLookup(access),
     projects,
-    admin: new FlagAdmin(store, { side: 'http', projects }),
+    admin: new FlagAdmin(store, { side: 'http', projects, events }),
+    events,
     evaluator: new FlagEvaluator(store, {
       flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
       flagCacheSize: config.flagCacheSize,

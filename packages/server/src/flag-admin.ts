@@ -37,6 +37,7 @@ import type { AirflowConfig } from '@vexil/core/runbook';
 import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { ACTOR_FIELDS, type Actor, storeWrittenBy } from './access/actor.js';
 import type { ProjectAccess } from './access/project-access.js';
+import type { ChangeEvent, ChangeEvents, ChangeEventType } from './change-events.js';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { parseEvaluationContext } from './evaluation-input.js';
 import { type FlagBatch, type FlagBatchResult, writeFlagBatch } from './flag-batch.js';
@@ -155,7 +156,27 @@ export interface FlagAdminOptions {
   side?: 'cli' | 'http';
   /** Projects' access settings: a project whose first flag this admin writes gets public evaluation off. */
   projects?: ProjectAccess | undefined;
+  /** Where every write is announced (one ChangeEvent per row written); none by default. */
+  events?: ChangeEvents | undefined;
+  /** The clock of the events' times (ms since the epoch); Date.now by default. */
+  now?: (() => number) | undefined;
 }
+
+/**
+ * What caused a row to be written, for its ChangeEvent: the procedure's event type by
+ * default; a schedule, ramp or approval names itself (`subject`) and its own type.
+ */
+export interface ChangeCause {
+  type: ChangeEventType;
+  subject?: string | undefined;
+  /** Who the change is announced as when it is not the row's writer (a scheduler applying someone's schedule). */
+  actor?: string | undefined;
+}
+
+/** A row's usual event: a FLAG row is a new flag, a REVISION row a new revision. */
+const ROW_CAUSE = (row: StoredRow): ChangeCause => ({
+  type: row.kind === 'FLAG' ? 'flag.created' : 'revision.created',
+});
 
 export class FlagAdmin {
   private readonly where: string | undefined;
@@ -197,7 +218,7 @@ export class FlagAdmin {
         field: 'flag_name',
       });
     }
-    const [row] = await this.store.append([{ kind: 'FLAG', ref, fields: metadata }]);
+    const [row] = await this.appendRows([{ kind: 'FLAG', ref, fields: metadata }]);
     return this.flagView(row!, undefined);
   }
 
@@ -206,7 +227,7 @@ export class FlagAdmin {
     const current = await this.requireFlagRow(ref);
     const metadata = withoutActor({ ...this.parseMetadataRow(current), ...this.metadataFor(ref, input.description) });
     delete metadata.CreatedTime;
-    const [row] = await this.store.append([{ kind: 'FLAG', ref, fields: metadata }]);
+    const [row] = await this.appendRows([{ kind: 'FLAG', ref, fields: metadata }], () => ({ type: 'flag.updated' }));
     return this.flagView(row!, await this.store.latest('REVISION', ref));
   }
 
@@ -234,9 +255,14 @@ export class FlagAdmin {
    * revision is written as given: without `Metadata` it has none (the CLI carries the
    * metadata in force over; see updateMetadata to change it alone).
    */
-  async addRevision(ref: FlagRef, input: RevisionInput): Promise<RevisionView> {
+  async addRevision(ref: FlagRef, input: RevisionInput, cause?: ChangeCause): Promise<RevisionView> {
     const revision = await this.draftRevision(ref, input);
-    return this.appendRevision(ref, revision, input.expectedLatest) as Promise<RevisionView>;
+    return this.appendRevision(
+      ref,
+      revision,
+      input.expectedLatest,
+      cause ?? { type: 'revision.created' },
+    ) as Promise<RevisionView>;
   }
 
   /**
@@ -273,9 +299,11 @@ export class FlagAdmin {
    * Procedure 3 in one step: republish an earlier revision as a new revision that
    * names its source in `RollbackOf`. History is never edited. Segments roll back alike.
    */
-  async rollback(ref: FlagRef, input: RollbackInput = {}): Promise<RevisionView> {
+  async rollback(ref: FlagRef, input: RollbackInput = {}, cause?: ChangeCause): Promise<RevisionView> {
     await this.requireFlagRow(ref);
-    return this.changeInForce(ref, input, async () => this.rollbackRevision(ref, input));
+    return this.changeInForce(ref, input, cause ?? { type: 'revision.rolled_back' }, async () =>
+      this.rollbackRevision(ref, input),
+    );
   }
 
   private async rollbackRevision(
@@ -317,7 +345,7 @@ export class FlagAdmin {
   /** What the runbook system lacked (procedures 10, 11): archive by a revision; history stays. Segments archive alike. */
   async archive(ref: FlagRef, input: ArchiveInput = {}): Promise<RevisionView> {
     await this.requireFlagRow(ref);
-    return this.changeInForce(ref, input, async () => {
+    return this.changeInForce(ref, input, { type: 'flag.archived' }, async () => {
       const latest = await this.store.latest('REVISION', ref);
       const base: Revision | SegmentRevision = latest ? this.parseRevisionRow(latest) : emptyRevision(ref);
       if (base.Archived === true) {
@@ -337,7 +365,7 @@ export class FlagAdmin {
    * they are, so a flag can always be switched off, whatever its segments became.
    */
   async setDisabled(ref: FlagRef, disabled: boolean, input: ChangeInput = {}): Promise<RevisionView> {
-    return this.changeInForce(ref, input, async () => {
+    return this.changeInForce(ref, input, { type: disabled ? 'flag.disabled' : 'flag.enabled' }, async () => {
       const { revision: old, wtime } = await this.revisionInForce(ref, disabled ? 'disable' : 'enable');
       if ((old.Disabled === true) === disabled) {
         throw new InvalidInputError(
@@ -375,7 +403,7 @@ export class FlagAdmin {
         field: 'Metadata',
       });
     }
-    return this.changeInForce(ref, input, async () => {
+    return this.changeInForce(ref, input, { type: 'flag.metadata_updated' }, async () => {
       const { revision: old, wtime } = await this.revisionInForce(ref, 'edit the metadata of');
       const metadata: Record<string, unknown> = { ...(old.Metadata ?? {}) };
       for (const [key, value] of entries) {
@@ -462,11 +490,15 @@ export class FlagAdmin {
   async apply(configs: readonly AirflowConfig[], names?: readonly string[]): Promise<StoredRow[]> {
     const known = new Set<string>();
     const rows: NewRow[] = [];
+    /** FLAG rows of flags the store already had: their events say updated, not created. */
+    const existing = new Set<NewRow>();
     for (const config of configs) {
       const { ref, kind, cell } = config;
       const context = { mode: 'input' as const, flagType: ref.flagType, name: ref.name, path: 'row_cell_value' };
       if (kind === 'FLAG') {
-        rows.push({ kind, ref, fields: parseFlagMetadata(cell, context) });
+        const row: NewRow = { kind, ref, fields: parseFlagMetadata(cell, context) };
+        if (known.has(refLabel(ref)) || (await this.store.latest('FLAG', ref))) existing.add(row);
+        rows.push(row);
         known.add(refLabel(ref));
         continue;
       }
@@ -479,11 +511,13 @@ export class FlagAdmin {
       await this.refuseUnusableSegments(ref.project, revision, 'row_cell_value');
       rows.push({ kind, ref, fields: revision });
     }
-    if (this.store.capabilities.atomicBatch) return this.store.append(rows);
+    const causeOf = (_row: StoredRow, index: number): ChangeCause =>
+      existing.has(rows[index]!) ? { type: 'flag.updated' } : ROW_CAUSE(rows[index] as StoredRow);
+    if (this.store.capabilities.atomicBatch) return this.appendRows(rows, causeOf);
     const stored: StoredRow[] = [];
-    for (const row of rows) {
+    for (const [index, row] of rows.entries()) {
       try {
-        stored.push(...(await this.store.append([row])));
+        stored.push(...(await this.appendRows([row], (written) => causeOf(written, index))));
       } catch (error) {
         throw partlyApplied(error, stored.length, rows.length, (i) => names?.[i] ?? `config ${i + 1}`);
       }
@@ -522,7 +556,7 @@ export class FlagAdmin {
         { field: 'segment_name' },
       );
     }
-    const [flag, row] = await this.store.append([
+    const [flag, row] = await this.appendRows([
       { kind: 'FLAG', ref, fields: metadata },
       { kind: 'REVISION', ref, fields: revision },
     ]);
@@ -561,7 +595,9 @@ export class FlagAdmin {
     if (changes.length > 0 || base === undefined) {
       rows.push({ kind: 'REVISION', ref, fields: segmentFromInput(ref, input, base) });
     }
-    const stored = await this.store.append(rows);
+    const stored = await this.appendRows(rows, (row) => ({
+      type: row.kind === 'FLAG' ? 'flag.updated' : 'revision.created',
+    }));
     const newFlag = stored.find((row) => row.kind === 'FLAG') ?? flagRow;
     return this.segmentView(newFlag, stored.find((row) => row.kind === 'REVISION') ?? latest);
   }
@@ -715,12 +751,32 @@ export class FlagAdmin {
   private async appendRevision(
     ref: FlagRef,
     revision: Revision | SegmentRevision,
-    expectedLatest?: string | null,
+    expectedLatest: string | null | undefined,
+    cause: ChangeCause,
   ): Promise<RevisionView | SegmentRevisionView> {
-    const [row] = await this.store.append([
-      { kind: 'REVISION', ref, fields: revision, ...(expectedLatest === undefined ? {} : { expectedLatest }) },
-    ]);
+    const [row] = await this.appendRows(
+      [{ kind: 'REVISION', ref, fields: revision, ...(expectedLatest === undefined ? {} : { expectedLatest }) }],
+      () => cause,
+    );
     return this.revisionView(row!);
+  }
+
+  /**
+   * Every write of FlagAdmin (and of flag-batch.ts) goes through here: the rows are
+   * appended, then each is announced as one ChangeEvent (nothing is announced when the
+   * append fails). @internal
+   */
+  async appendRows(
+    rows: readonly NewRow[],
+    causeOf: (row: StoredRow, index: number) => ChangeCause = ROW_CAUSE,
+  ): Promise<StoredRow[]> {
+    const stored = await this.store.append(rows);
+    const events = this.options.events;
+    if (events !== undefined) {
+      const time = new Date((this.options.now ?? Date.now)()).toISOString();
+      for (const [index, row] of stored.entries()) events.emit(changeEventOf(row, causeOf(row, index), time));
+    }
+    return stored;
   }
 
   /**
@@ -733,13 +789,14 @@ export class FlagAdmin {
   private async changeInForce(
     ref: FlagRef,
     input: ExpectedLatestInput,
+    cause: ChangeCause,
     change: () => Promise<{ revision: Revision | SegmentRevision; basedOn: string | null }>,
   ): Promise<RevisionView> {
     for (let attempt = 1; ; attempt++) {
       const { revision, basedOn } = await change();
       const expected = input.expectedLatest !== undefined ? input.expectedLatest : basedOn;
       try {
-        return (await this.appendRevision(ref, revision, expected)) as RevisionView;
+        return (await this.appendRevision(ref, revision, expected, cause)) as RevisionView;
       } catch (error) {
         if (!(error instanceof RevisionConflictError) || input.expectedLatest !== undefined) throw error;
         if (attempt >= CHANGE_ATTEMPTS) throw error;
@@ -888,6 +945,27 @@ export function segmentFromInput(
   if (input.OwnerID !== undefined) fields.OwnerID = input.OwnerID;
   const segment = parseSegmentRevision(fields, { mode: 'input', flagType: 'segment', name: ref.name });
   return { ...segment, FormatVersion: Math.max(segment.FormatVersion, requiredFormatVersion(segment)) };
+}
+
+/** The event of a row FlagAdmin wrote: its writer is the row's recorded owner (see access/actor.ts). */
+function changeEventOf(row: StoredRow, cause: ChangeCause, time: string): ChangeEvent {
+  const fields = row.fields as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const event: ChangeEvent = {
+    type: cause.type,
+    time,
+    project: row.ref.project,
+    flagType: row.ref.flagType,
+    flag: row.ref.name,
+    wtime: row.wtime,
+    actor: cause.actor ?? text(fields[ACTOR_FIELDS.owner]) ?? 'unknown',
+  };
+  const tokenId = text(fields[ACTOR_FIELDS.tokenId]);
+  if (tokenId !== undefined && cause.actor === undefined) event.tokenId = tokenId;
+  if (cause.subject !== undefined) event.subject = cause.subject;
+  const comment = text(fields.Comment);
+  if (comment !== undefined) event.detail = comment;
+  return event;
 }
 
 /** A copied FLAG row without who wrote the copy's source: the new row records its own writer. */

@@ -145,7 +145,7 @@ export async function writeFlagBatch(admin: FlagAdmin, batch: FlagBatch): Promis
       { field: 'VEXIL_STORE', hint: 'write it into a store with atomic batches (sqlite, postgres or memory)' },
     );
   }
-  result.rows = await admin.store.append(rows);
+  result.rows = await admin.appendRows(rows);
   return result;
 }
 

@@ -1,3 +1,10 @@
+export {
+  CHANGE_EVENT_TYPES,
+  type ChangeEvent,
+  ChangeEvents,
+  type ChangeEventType,
+  type ChangeListener,
+} from './change-events.js';
 export { runCli } from './cli/program.js';
 export { seedDemo } from './demo.js';
 export type { DoctorReport, RowProblem, SegmentReferenceProblem } from './doctor.js';

@@ -1,6 +1,7 @@
 import type { AccessStore, StoreEngine } from '@vexil/store';
 import type { TokenLookup } from '../access/access-control.js';
 import type { ProjectAccess } from '../access/project-access.js';
+import type { ChangeEvents } from '../change-events.js';
 import type { ServiceConfig } from '../config.js';
 import type { EvaluationLog } from '../evaluation-log.js';
 import type { FlagAdmin } from '../flag-admin.js';
@@ -18,6 +19,8 @@ export interface Services {
   projects: ProjectAccess;
   /** Procedures as nobody in particular: routes act as the request's token owner with `admin.actingAs(actorOf(request))`. */
   admin: FlagAdmin;
+  /** Every change the service makes, announced (change-events.ts): subscribe to react to changes. */
+  events: ChangeEvents;
   evaluator: FlagEvaluator;
   /** Served evaluations (/get-feature-flag, OFREP). */
   evaluationLog: EvaluationLog | undefined;
