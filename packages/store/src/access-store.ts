@@ -61,6 +61,25 @@ export interface AccessEventQuery {
 }
 
 /**
+ * The kinds of small records Vexil's features keep beside tokens and settings, each a
+ * JSON document under a key (at most 1,000 characters), listed in key order. Add a kind
+ * here: every engine keeps any kind in the same table, with no migration.
+ */
+export const RECORD_KINDS = [
+  /** A configured webhook, by id (packages/server webhooks). */
+  'webhook',
+  /** A webhook delivery and its attempts, by time then id. */
+  'webhook-delivery',
+] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** A record as listed: its key and its document as written. */
+export interface FeatureRecord<T extends object> {
+  key: string;
+  value: T;
+}
+
+/**
  * Who may do what: API tokens and per-project access settings, kept beside the flags
  * in the same engine (`StoreEngine.access`) but apart from the runbook system's rows.
  */
@@ -78,4 +97,12 @@ export interface AccessStore {
   appendAccessEvent(event: AccessEvent): Promise<void>;
   /** Events in time order (oldest first). */
   readAccessEvents(query?: AccessEventQuery): Promise<AccessEvent[]>;
+  /** Writes a record of a feature (RECORD_KINDS), replacing any under the same kind and key. */
+  putRecord(kind: RecordKind, key: string, value: object): Promise<void>;
+  /** The record as written (JSON), or undefined. */
+  getRecord<T extends object>(kind: RecordKind, key: string): Promise<T | undefined>;
+  /** Every record of a kind whose key is at least `from`, in key order (byte order). */
+  listRecords<T extends object>(kind: RecordKind, from?: string): Promise<FeatureRecord<T>[]>;
+  /** Removes a record; true when there was one. */
+  deleteRecord(kind: RecordKind, key: string): Promise<boolean>;
 }

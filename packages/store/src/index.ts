@@ -4,7 +4,10 @@ export {
   type AccessEvent,
   type AccessEventQuery,
   type AccessStore,
+  type FeatureRecord,
   type ProjectSettings,
+  RECORD_KINDS,
+  type RecordKind,
   type TokenRecord,
 } from './access-store.js';
 export {

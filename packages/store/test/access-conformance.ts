@@ -95,6 +95,40 @@ export function describeAccessConformance(
       expect(subjects(await store.access.readAccessEvents({ limit: 3 }))[0]).toBe('b');
     });
 
+    it('keeps feature records by kind and key, lists them in key order from a key, replaces and deletes them', async () => {
+      const store = await open();
+      const hook = { id: 'wh_1', url: 'https://hooks.example/a', projects: ['shop'] };
+      await store.access.putRecord('webhook', 'wh_1', hook);
+      await store.access.putRecord('webhook', 'wh_0', { id: 'wh_0' });
+      await store.access.putRecord('webhook-delivery', '2024-09-25T00:00:00.000Z#a', { id: 'a' });
+      await store.access.putRecord('webhook-delivery', '2024-09-25T00:00:01.000Z#b', { id: 'b' });
+      const peer = await writerFor(store);
+      expect(await peer.access.getRecord('webhook', 'wh_1')).toEqual(hook);
+      expect(await store.access.getRecord('webhook', 'wh_9')).toBeUndefined();
+      expect((await store.access.listRecords('webhook')).map((r) => r.key)).toEqual(['wh_0', 'wh_1']);
+      const deliveries = await store.access.listRecords<{ id: string }>('webhook-delivery', '2024-09-25T00:00:01');
+      expect(deliveries).toEqual([{ key: '2024-09-25T00:00:01.000Z#b', value: { id: 'b' } }]);
+
+      await store.access.putRecord('webhook', 'wh_1', { ...hook, url: 'https://hooks.example/b' });
+      expect(await store.access.getRecord('webhook', 'wh_1')).toEqual({ ...hook, url: 'https://hooks.example/b' });
+      expect(await store.access.deleteRecord('webhook', 'wh_1')).toBe(true);
+      expect(await store.access.deleteRecord('webhook', 'wh_1')).toBe(false);
+      expect((await peer.access.listRecords('webhook')).map((r) => r.key)).toEqual(['wh_0']);
+      // Kinds stay apart: tokens, settings and events are not feature records.
+      expect(await store.access.listTokens()).toEqual([]);
+      expect((await store.access.listRecords('webhook-delivery')).length).toBe(2);
+    });
+
+    it('refuses a record kind it does not know and an empty key, writing nothing', async () => {
+      const store = await open();
+      await expect(store.access.putRecord('token' as 'webhook', 'k', {})).rejects.toThrow(
+        /unknown record kind "token"/,
+      );
+      await expect(store.access.putRecord('webhook', '', {})).rejects.toThrow(/record key/);
+      expect(await store.access.listTokens()).toEqual([]);
+      expect(await store.access.listRecords('webhook')).toEqual([]);
+    });
+
     it('refuses a hash that is not SHA-256 hex, and fails with UnavailableError once closed', async () => {
       const store = await open();
       await expect(store.access.putToken(token('tok_dddddddddd', { hash: 'secret' }))).rejects.toThrow(/64 hex/);

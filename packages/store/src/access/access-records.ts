@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '@vexil/core';
-import type { AccessEvent, AccessEventQuery, AccessStore, ProjectSettings, TokenRecord } from '../access-store.js';
+import {
+  type AccessEvent,
+  type AccessEventQuery,
+  type AccessStore,
+  type FeatureRecord,
+  type ProjectSettings,
+  RECORD_KINDS,
+  type RecordKind,
+  type TokenRecord,
+} from '../access-store.js';
 import { checkLimit } from '../rows.js';
 
 /**
- * The access store written once over what each engine provides: records of three
- * kinds (`token` by hash, `project` by name, `event` by time), each a JSON document
- * under a key, listed in key order. Internal to the package.
+ * The access store written once over what each engine provides: records of a few
+ * kinds (`token` by hash, `project` by name, `event` by time, and the features'
+ * RECORD_KINDS), each a JSON document under a key, listed in key order. Internal to the package.
  */
-export type AccessRecordKind = 'token' | 'project' | 'event';
+export type AccessRecordKind = 'token' | 'project' | 'event' | RecordKind;
 
 export interface AccessRecords {
   get(kind: AccessRecordKind, key: string): Promise<string | undefined>;
@@ -16,6 +25,19 @@ export interface AccessRecords {
   put(kind: AccessRecordKind, key: string, json: string): Promise<void>;
   /** Every record of a kind whose key is at least `from`, in key order. */
   list(kind: AccessRecordKind, from?: string): Promise<{ key: string; json: string }[]>;
+  /** Removes a record; true when there was one. */
+  delete(kind: AccessRecordKind, key: string): Promise<boolean>;
+}
+
+function checkRecord(kind: RecordKind, key: string): void {
+  if (!(RECORD_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidInputError(`unknown record kind ${JSON.stringify(kind)}: one of ${RECORD_KINDS.join(', ')}`, {
+      field: 'kind',
+    });
+  }
+  if (key === '' || key.length > 1000) {
+    throw new InvalidInputError('a record key is 1 to 1000 characters', { field: 'key' });
+  }
 }
 
 export class RecordAccessStore implements AccessStore {
@@ -67,5 +89,26 @@ export class RecordAccessStore implements AccessStore {
     let events = (await this.records.list('event', query.since)).map(({ json }) => JSON.parse(json) as AccessEvent);
     if (query.project !== undefined) events = events.filter((event) => event.projects.includes(query.project!));
     return limit === undefined ? events : events.slice(Math.max(0, events.length - limit));
+  }
+
+  async putRecord(kind: RecordKind, key: string, value: object): Promise<void> {
+    checkRecord(kind, key);
+    await this.records.put(kind, key, JSON.stringify(value));
+  }
+
+  async getRecord<T extends object>(kind: RecordKind, key: string): Promise<T | undefined> {
+    checkRecord(kind, key);
+    const json = await this.records.get(kind, key);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async listRecords<T extends object>(kind: RecordKind, from?: string): Promise<FeatureRecord<T>[]> {
+    checkRecord(kind, 'list');
+    return (await this.records.list(kind, from)).map(({ key, json }) => ({ key, value: JSON.parse(json) as T }));
+  }
+
+  async deleteRecord(kind: RecordKind, key: string): Promise<boolean> {
+    checkRecord(kind, key);
+    return this.records.delete(kind, key);
   }
 }

@@ -34,5 +34,13 @@ export function bigtableAccess(tables: BigtableTables): AccessStore {
         return json === undefined ? [] : [{ key: row.key.slice(prefix.length), json }];
       });
     },
+    delete: async (kind, key) => {
+      const wanted = rowKey(kind, key);
+      // Bigtable's delete answers the same whether the row was there: read first to tell.
+      const [row] = await tables.read(access, { keys: [wanted], filter: familyFilter(ACCESS_FAMILY) });
+      if (row?.key !== wanted) return false;
+      await tables.call(access.id, () => access.table.row(wanted).delete(tables.gax()));
+      return true;
+    },
   });
 }

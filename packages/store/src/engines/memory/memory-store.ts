@@ -54,6 +54,10 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
         .sort(([a], [b]) => compareKeys(a, b))
         .map(([key, json]) => ({ key, json }));
     },
+    delete: async (kind, key) => {
+      this.#checkOpen();
+      return this.#access.get(kind)?.delete(key) ?? false;
+    },
   });
 
   constructor(options: Store.StoreOptions = {}) {

@@ -66,6 +66,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX vexil_evaluation_log_by_flag_time
     ON vexil_evaluation_log (project, flag_type, flag_name, ("CreatedTimestamp" COLLATE "C"));
   `,
+  // 5: records of other kinds beside tokens, settings and events (webhooks, their
+  // deliveries, …): the kind is checked by the code (access-store.ts RECORD_KINDS), so a
+  // new kind needs no migration.
+  `
+  ALTER TABLE vexil_access_records DROP CONSTRAINT vexil_access_records_kind_check;
+  ALTER TABLE vexil_access_records ADD CONSTRAINT vexil_access_records_kind_named CHECK (kind <> '');
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -58,7 +58,7 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
   /** Watches of this store still reading where they start from. */
   readonly #watchesStarting = new Set<Promise<void>>();
   #closed = false;
-  /** Tokens and project settings, in `vexil_access_records`. */
+  /** Tokens, project settings and the features' records, in `vexil_access_records`. */
   readonly access: AccessStore = new RecordAccessStore({
     get: async (kind, key) => {
       const { rows } = await this.#query<{ fields: string }>(
@@ -80,6 +80,13 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
         [kind, from ?? ''],
       );
       return rows;
+    },
+    delete: async (kind, key) => {
+      const { rowCount } = await this.#query('DELETE FROM vexil_access_records WHERE kind = $1 AND key = $2', [
+        kind,
+        key,
+      ]);
+      return (rowCount ?? 0) > 0;
     },
   });
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
  */
 
 /** The schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 5;
+export const SQLITE_SCHEMA_VERSION = 6;
 
 /**
  * Migration `i` takes a database from `user_version` i to i + 1. Append new ones;
@@ -89,6 +89,20 @@ const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX evaluation_log_by_flag;
   CREATE INDEX evaluation_log_by_flag_time ON evaluation_log (project, flag_type, flag_name, CreatedTimestamp);
+  `,
+  // 6: records of other kinds beside tokens, settings and events (webhooks, their
+  // deliveries, …): the kind is checked by the code (access-store.ts RECORD_KINDS), so a
+  // new kind needs no migration. SQLite cannot drop a CHECK: the table is rebuilt.
+  `
+  CREATE TABLE access_records_6 (
+    kind   TEXT NOT NULL CHECK (kind <> ''),
+    key    TEXT NOT NULL,
+    fields TEXT NOT NULL CHECK (json_valid(fields)),
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  INSERT INTO access_records_6 (kind, key, fields) SELECT kind, key, fields FROM access_records;
+  DROP TABLE access_records;
+  ALTER TABLE access_records_6 RENAME TO access_records;
   `,
 ];
 

@@ -182,6 +182,9 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
       const putRecord = db.prepare<[AccessRecordKind, string, string]>(
         'INSERT OR REPLACE INTO access_records (kind, key, fields) VALUES (?, ?, ?)',
       );
+      const deleteRecord = db.prepare<[AccessRecordKind, string]>(
+        'DELETE FROM access_records WHERE kind = ? AND key = ?',
+      );
       const listRecords = db.prepare<[AccessRecordKind, string], { key: string; json: string }>(
         'SELECT key, fields AS json FROM access_records WHERE kind = ? AND key >= ? ORDER BY key',
       );
@@ -191,6 +194,7 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
           this.#run(() => putRecord.run(kind, key, json));
         },
         list: async (kind, from) => this.#run(() => listRecords.all(kind, from ?? '')),
+        delete: async (kind, key) => this.#run(() => deleteRecord.run(kind, key).changes > 0),
       });
 
       this.#appendTx = db.transaction((rows: readonly Store.NewRow[]) => this.#appendInTx(rows));
