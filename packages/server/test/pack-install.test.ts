@@ -16,14 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from './support/test-token.js';
 
-// What a project outside the repository gets: the four packages packed as they would be
+// What a project outside the repository gets: the five packages packed as they would be
 // published, installed from their tarballs (their own dependencies from the registry)
 // into a folder under the OS's temp folder, with no way to reach the repository's
 // node_modules. Slow (the registry, better-sqlite3's native build), hence the timeouts.
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const packages = ['core', 'store', 'server', 'sdk'] as const;
+const packages = ['core', 'store', 'server', 'sdk', 'web'] as const;
 const packDir = mkdtempSync(join(tmpdir(), 'vexil-pack-'));
 const project = mkdtempSync(join(tmpdir(), 'vexil-install-'));
 const storeSpec = `sqlite:${join(project, 'flags.db')}`;
@@ -62,6 +62,11 @@ const manifest = (name: string) =>
 const { devDependencies } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
   devDependencies: Record<string, string>;
 };
+const webDevDependencies = (
+  JSON.parse(readFileSync(join(repo, 'packages/web/package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies;
 let installOutput = '';
 let service: ChildProcess | undefined;
 
@@ -89,8 +94,12 @@ describe('the packages installed from npm pack tarballs outside the repository',
         type: 'module',
         dependencies: {
           ...Object.fromEntries(packages.map((p) => [`@vexil/${p}`, tarball(p)])),
-          // The optional peer that @vexil/sdk/openfeature needs, so every export can be loaded.
+          // The optional peers that @vexil/sdk/openfeature, @vexil/web/openfeature and
+          // @vexil/web/react need, so every export can be loaded and type-checked.
           '@openfeature/server-sdk': '^1.15.0',
+          '@openfeature/web-sdk': devDependencies['@openfeature/web-sdk'],
+          react: webDevDependencies.react,
+          '@types/react': webDevDependencies['@types/react'],
           // To type-check a TypeScript consumer, with this repository's versions.
           typescript: devDependencies.typescript,
           '@types/node': devDependencies['@types/node'],
@@ -239,11 +248,24 @@ const client = new FeatureFlagClient({
 const ready = await client.ready();
 const details = client.getFlagStringDetails('greeting', 'vip-1', 'fallback');
 client.close();
-console.log(JSON.stringify({ ready, value: details.value, reason: details.reason, group: details.group }));
+// The browser client runs on Node.js too (fetch, streams).
+const { VexilClient } = await import('@vexil/web');
+const web = new VexilClient({ baseUrl: process.argv[2], project: 'shop', token: '${TEST_ADMIN_TOKEN}', context: { targetingKey: 'vip-1' } });
+const webReady = await web.ready();
+const webValue = web.getFlagString('greeting', 'fallback');
+web.close();
+console.log(JSON.stringify({ ready, value: details.value, reason: details.reason, group: details.group, webReady, webValue }));
 `,
       );
       const answer = JSON.parse(run(process.execPath, ['evaluate.mjs', url], project).stdout) as unknown;
-      expect(answer).toEqual({ ready: true, value: 'bonjour', reason: 'TARGETING_MATCH', group: 'override' });
+      expect(answer).toEqual({
+        ready: true,
+        value: 'bonjour',
+        reason: 'TARGETING_MATCH',
+        group: 'override',
+        webReady: true,
+        webValue: 'bonjour',
+      });
     },
     INSTALL_TIMEOUT_MS,
   );

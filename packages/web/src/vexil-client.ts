@@ -128,6 +128,8 @@ export class VexilClient extends ClientEvents<VexilClientEvents> {
         },
         lost: (error, wasOpen) => {
           this.record(error);
+          // The stream's word on the project and the token holds (OFREP answers an unknown project's flags as not found).
+          if (refusal(error)) this.settleReady(false);
           // A stream that was open is resumed at once; one that cannot be had is replaced by polling meanwhile.
           if (!wasOpen) {
             void this.poll();
@@ -257,11 +259,7 @@ export class VexilClient extends ClientEvents<VexilClientEvents> {
         // The service answered: for this context every flag gives its default.
         this.contextError = failure;
         this.apply(new Map());
-      } else if (
-        failure.code === 'PROJECT_NOT_FOUND' ||
-        failure.code === 'UNAUTHORIZED' ||
-        failure.code === 'FORBIDDEN'
-      ) {
+      } else if (refusal(failure)) {
         this.settleReady(false);
       } else if (fresh) this.setState('stale');
     }
@@ -308,4 +306,9 @@ export class VexilClient extends ClientEvents<VexilClientEvents> {
     this.lastError = error;
     this.emit('error', error);
   }
+}
+
+/** The service refused the project or the token: waiting longer for answers would not help. */
+function refusal(error: VexilWebError): boolean {
+  return error.code === 'PROJECT_NOT_FOUND' || error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN';
 }
