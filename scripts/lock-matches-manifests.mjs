@@ -12,6 +12,7 @@ export const MANIFESTS = [
   'packages/server/package.json',
   'packages/sdk/package.json',
   'packages/dashboard/package.json',
+  'packages/web/package.json',
 ];
 const FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 

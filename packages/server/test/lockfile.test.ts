@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +49,10 @@ describe('the committed lockfile', () => {
     try {
       cpSync(join(repo, 'package.json'), join(copy, 'package.json'));
       cpSync(join(repo, 'package-lock.json'), join(copy, 'package-lock.json'));
-      for (const name of ['core', 'store', 'server', 'sdk']) {
-        cpSync(join(repo, 'packages', name, 'package.json'), join(copy, 'packages', name, 'package.json'));
+      // Every workspace package's manifest: the check reads them all.
+      for (const name of readdirSync(join(repo, 'packages'))) {
+        const manifest = join('packages', name, 'package.json');
+        if (existsSync(join(repo, manifest))) cpSync(join(repo, manifest), join(copy, manifest));
       }
       const sdk = read<{ dependencies: Record<string, string> }>('packages/sdk/package.json');
       sdk.dependencies['left-pad'] = '^1.3.0';
