@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,7 @@ class StreamStub:
 
     def __init__(self, scripts: list[list[tuple[str, Any]]]) -> None:
         self.last_event_ids: list[str | None] = []
+        self.connected_at: list[float] = []
         self.release = threading.Event()
         stub = self
 
@@ -45,7 +47,18 @@ class StreamStub:
                     self.send_error(404)
                     return
                 stub.last_event_ids.append(self.headers.get("Last-Event-ID"))
+                stub.connected_at.append(time.monotonic())
                 script = scripts[min(len(stub.last_event_ids), len(scripts)) - 1]
+                if script and script[0][0] == "status":
+                    status, retry_after = script[0][1]
+                    body = json.dumps({"error": "TooManyStreams", "status": status, "message": "too many streams"}).encode()
+                    self.send_response(status)
+                    self.send_header("Retry-After", str(retry_after))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -121,6 +134,23 @@ class ChangeStream(unittest.TestCase):
         self.assertEqual(client.version, held)
         self.assertEqual(stub.last_event_ids[1], held)
         self.assertIn("a change was missed", logs.output[0])
+
+
+class RetryAfter(unittest.TestCase):
+    def test_a_429_with_retry_after_is_waited_out_before_reconnecting(self) -> None:
+        flags = [flag("a", True)]
+        snapshot = {"project": "p", "version": version_of(flags), "flags": flags}
+        stub = StreamStub([[("status", (429, 2))], [("snapshot", snapshot)]])
+        self.addCleanup(stub.stop)
+        client = FeatureFlagClient("p", stub.url, local_evaluation=True, report_evaluations=False, reconnect_delay=0.05)
+        self.addCleanup(client.close)
+        with self.assertLogs("vexil_client", "WARNING") as logs:
+            self.assertTrue(client.ready(timeout=10))
+        gap = stub.connected_at[1] - stub.connected_at[0]
+        print(f"\nreconnect after 429 Retry-After: 2 came {gap:.2f} s later")
+        # Sooner than Retry-After would break the protocol; the backoff alone would have been 0.05 s.
+        self.assertGreaterEqual(gap, 2.0)
+        self.assertIn("429", logs.output[0])
 
 
 @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")

@@ -34,6 +34,14 @@ def backoff(failures: int, initial: float, maximum: float) -> float:
     return ceiling / 2 + random.random() * ceiling / 2
 
 
+def _seconds(header: str | None) -> float:
+    """A Retry-After in seconds (the service sends whole seconds; an HTTP date counts as none)."""
+    try:
+        return min(max(float(header), 0.0), 3600.0) if header else 0.0
+    except ValueError:
+        return 0.0
+
+
 class SnapshotSync:
     def __init__(
         self,
@@ -71,6 +79,7 @@ class SnapshotSync:
         self._closed = threading.Event()
         # The stream's socket, taken before getresponse() (which may let the connection drop it).
         self._socket: socket.socket | None = None
+        self._retry_after = 0.0
         self._thread = threading.Thread(target=self._run, name=f"vexil-sync-{project}", daemon=True)
 
     def start(self) -> None:
@@ -121,7 +130,9 @@ class SnapshotSync:
             else:
                 failures += 1
                 self.poll()
-            self._closed.wait(backoff(failures, self._reconnect_delay, self._max_reconnect_delay))
+            delay = backoff(failures, self._reconnect_delay, self._max_reconnect_delay)
+            delay, self._retry_after = max(delay, self._retry_after), 0.0
+            self._closed.wait(delay)
 
     def _stream_once(self) -> tuple[bool, VexilClientError | None]:
         """One connection: (whether it got in sync, what went wrong)."""
@@ -143,6 +154,8 @@ class SnapshotSync:
             response = connection.getresponse()
             if response.status != 200:
                 answer = Response(response.status, response.read(), {})
+                # 429 / 503 with Retry-After (too many streams): wait at least that long before reconnecting.
+                self._retry_after = _seconds(response.getheader("retry-after"))
                 return False, status_error(answer, "stream", what, project=self._project, base_url=self._base_url)
             content_type = response.getheader("content-type", "")
             if not content_type.startswith("text/event-stream"):
