@@ -135,12 +135,13 @@ class LocalEvaluation(unittest.TestCase):
         self.assertTrue(all(e["cacheHit"] is True for e in found))
 
     def test_a_project_that_does_not_exist_is_said_at_once(self) -> None:
-        client = FeatureFlagClient(
-            project_name=new_project("py-missing"), base_url=SERVICE_URL, local_evaluation=True, report_evaluations=False
-        )
-        self.addCleanup(client.close)
+        # The client is made inside assertLogs: its thread may hear the service's 404 at once.
         with self.assertLogs("vexil_client", "WARNING"):
             started = time.monotonic()
+            client = FeatureFlagClient(
+                project_name=new_project("py-missing"), base_url=SERVICE_URL, local_evaluation=True, report_evaluations=False
+            )
+            self.addCleanup(client.close)
             self.assertFalse(client.ready(timeout=10))
         print(f"\nready() for a missing project answered False after {time.monotonic() - started:.2f} s")
         self.assertEqual(client.last_error.code, "PROJECT_NOT_FOUND")

@@ -107,10 +107,11 @@ class ChangeStream(unittest.TestCase):
         snapshot = {"project": "p", "version": version_of(flags), "flags": flags}
         stub = StreamStub([[("snapshot", snapshot)], [("ready", {"version": snapshot["version"]})]])
         self.addCleanup(stub.stop)
-        client = self.client(stub)
-        self.assertTrue(client.ready())
-        self.assertIs(client.get_flag_boolean("a", "A1", False), True)
+        # Clients are made inside assertLogs here: their thread may log at once.
         with self.assertLogs("vexil_client", "WARNING") as logs:
+            client = self.client(stub)
+            self.assertTrue(client.ready())
+            self.assertIs(client.get_flag_boolean("a", "A1", False), True)
             self.assertTrue(wait_until(lambda: len(stub.last_event_ids) >= 2, timeout=5))
         self.assertEqual(stub.last_event_ids[:2], [None, snapshot["version"]])
         self.assertIn("nothing received for 0.5 s", logs.output[0])
@@ -125,8 +126,8 @@ class ChangeStream(unittest.TestCase):
         bad = {**changed_b, "project": "p", "version": version_of([changed_a, changed_b, flag("c", True)])}
         stub = StreamStub([[("snapshot", snapshot), ("change", good), ("change", bad)], []])
         self.addCleanup(stub.stop)
-        client = self.client(stub)
         with self.assertLogs("vexil_client", "WARNING") as logs:
+            client = self.client(stub)
             self.assertTrue(wait_until(lambda: len(stub.last_event_ids) >= 2, timeout=5))
         self.assertIs(client.get_flag_boolean("a", "A1", False), True)
         self.assertIs(client.get_flag_boolean("b", "A1", False), True)
@@ -142,9 +143,9 @@ class RetryAfter(unittest.TestCase):
         snapshot = {"project": "p", "version": version_of(flags), "flags": flags}
         stub = StreamStub([[("status", (429, 2))], [("snapshot", snapshot)]])
         self.addCleanup(stub.stop)
-        client = FeatureFlagClient("p", stub.url, local_evaluation=True, report_evaluations=False, reconnect_delay=0.05)
-        self.addCleanup(client.close)
         with self.assertLogs("vexil_client", "WARNING") as logs:
+            client = FeatureFlagClient("p", stub.url, local_evaluation=True, report_evaluations=False, reconnect_delay=0.05)
+            self.addCleanup(client.close)
             self.assertTrue(client.ready(timeout=10))
         gap = stub.connected_at[1] - stub.connected_at[0]
         print(f"\nreconnect after 429 Retry-After: 2 came {gap:.2f} s later")
