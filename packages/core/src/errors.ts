@@ -220,6 +220,12 @@ export class TokenNotFoundError extends VexilError {
   readonly status = 404;
 }
 
+/** 404 — a webhook id that names no webhook. */
+export class WebhookNotFoundError extends VexilError {
+  readonly code = 'WebhookNotFound';
+  readonly status = 404;
+}
+
 /** 409 — adding a flag that already exists (update it instead). */
 export class FlagExistsError extends VexilError {
   readonly code = 'FlagExists';

@@ -44,4 +44,5 @@ export { parseRules, segmentNamesOf } from './targeting-rules.js';
 export * from './types.js';
 export * from './validation.js';
 export { isVariantName, variantNameOf } from './variants.js';
+export * from './webhook-protocol.js';
 export * from './wtime.js';

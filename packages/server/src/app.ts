@@ -38,10 +38,13 @@ import { lazyRequestLogger } from './http/request-logger.js';
 import { sdkRoutes } from './http/sdk-routes.js';
 import type { Services } from './http/services.js';
 import { limitStreams, StreamAdmission } from './http/stream-limits.js';
+import { webhookRoutes } from './http/webhook-routes.js';
 import { ServiceMetrics } from './metrics.js';
 import { ProjectSnapshots } from './project-snapshots.js';
 import { storeAddressRedactor, withStoreAddressHidden } from './store-address.js';
 import { StoreHealth } from './store-health.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/webhook-dispatcher.js';
+import { WebhookRecords } from './webhooks/webhook-records.js';
 
 export interface AppOptions {
   config: ServiceConfig;
@@ -59,6 +62,8 @@ export interface AppOptions {
   dashboardDir?: string;
   /** Where the service announces its changes; a new emitter by default (read it back from `app.services.events`). */
   events?: ChangeEvents;
+  /** How webhooks are sent (tests give their own fetch, clock and retry timers). */
+  webhooks?: Omit<WebhookDispatcherOptions, 'logger'>;
 }
 
 const MINUTE = 60_000;
@@ -125,6 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events =
     options.events ??
     new ChangeEvents((error, event) => app.log.error({ err: error, event: event.type }, 'a change listener failed'));
+  const webhooks = new WebhookRecords(access, config.webhooks ?? []);
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
   const health = new StoreHealth();
   metrics.watchStore(() => ({ stale: health.stale, staleSeconds: health.staleSeconds }));
@@ -165,7 +171,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : undefined,
     metrics,
     health,
+    webhooks,
+    webhookDispatcher: new WebhookDispatcher(webhooks, { ...options.webhooks, logger: app.log }),
   };
+  services.webhookDispatcher.subscribe(events);
   app.decorate('services', services);
   if (bootstrap !== undefined) services.tokens.remember(bootstrap);
 
@@ -219,6 +228,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Open change streams never finish by themselves: end them first, so closing is not held up.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => {
+    await services.webhookDispatcher.close();
     await stopPropagation();
     await snapshots.close();
     await Promise.all([services.evaluationLog?.close(), services.reportLog?.close()]);
@@ -236,6 +246,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await admin.register(logRoutes, { services });
       await admin.register(accessRoutes, { services });
       await admin.register(callerRoutes, { services });
+      await admin.register(webhookRoutes, { services });
     },
     { prefix: '/admin/v1' },
   );

@@ -1,6 +1,7 @@
 import { CHANGE_STREAM_KEEP_ALIVE_MS, MAX_JSON_DEPTH } from '@vexil/core';
 import { DEFAULT_STORE_SPEC } from '@vexil/store';
 import { numberIn, oneOf, onOff, origins, type Parser, projectName, text } from './config-parsers.js';
+import { parseWebhooksVariable } from './webhooks/webhook-config.js';
 
 /**
  * One variable of `vexil serve`. The declarations below are the only place a variable
@@ -261,6 +262,13 @@ export const SERVICE_VARIABLES = {
     parse: origins,
     meaning:
       'origins browsers may call `/ofrep` and `/sdk` from: `*` or a comma-separated list (`https://app.example.com`)',
+  },
+  webhooks: {
+    name: 'VEXIL_WEBHOOKS',
+    default: undefined,
+    parse: parseWebhooksVariable,
+    meaning:
+      'webhooks beside those added with `vexil webhook add`: a JSON list of `{"url", "secret", "project"?, "events"?}`; every change is POSTed, signed, to each (see [docs/webhooks.md](docs/webhooks.md))',
   },
   logLevel: {
     name: 'LOG_LEVEL',

@@ -46,6 +46,8 @@ export function routeAccess(url: string | undefined, method = 'GET'): RouteAcces
   if (url === undefined) return 'none';
   if (url.startsWith('/admin/')) {
     if (url === '/admin/v1/whoami' || url === '/admin/v1/projects') return 'token';
+    // Webhooks name URLs the service will POST to and hold their secrets: admins only, per project too.
+    if (url.startsWith('/admin/v1/webhooks') || url === '/admin/v1/projects/:project/webhooks') return 'admin';
     if (url.startsWith('/admin/v1/projects/:project/') && !url.endsWith('/settings')) {
       const reads =
         method === 'GET' || method === 'HEAD' || (method === 'POST' && READING_POSTS.some((end) => url.endsWith(end)));

@@ -8,6 +8,8 @@ import type { FlagAdmin } from '../flag-admin.js';
 import type { FlagEvaluator } from '../flag-evaluator.js';
 import type { ServiceMetrics } from '../metrics.js';
 import type { StoreHealth } from '../store-health.js';
+import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import type { WebhookRecords } from '../webhooks/webhook-records.js';
 
 /** What the route plugins share; built once per service by `buildApp`. */
 export interface Services {
@@ -29,6 +31,10 @@ export interface Services {
   metrics: ServiceMetrics;
   /** Whether the store answers: while it does not, flags are served from the last data read. */
   health: StoreHealth;
+  /** Webhooks (VEXIL_WEBHOOKS and the store's) and their delivery log. */
+  webhooks: WebhookRecords;
+  /** Sends every change event to the webhooks that want it. */
+  webhookDispatcher: WebhookDispatcher;
 }
 
 export interface RouteOptions {
