@@ -134,6 +134,7 @@ describe('the declarations are the configuration', () => {
       adminToken: undefined,
       adminCorsOrigins: undefined,
       corsOrigins: '*',
+      webhooks: undefined,
       logLevel: 'info',
     });
   });

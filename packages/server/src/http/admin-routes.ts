@@ -64,7 +64,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Names the body properties the route does not know. Fastify's Ajv would drop them
  * silently (removeAdditional), and a misspelt `Treatment` must not pass for "no treatments".
  */
-function rejectUnknownProperties(request: FastifyRequest): void {
+export function rejectUnknownProperties(request: FastifyRequest): void {
   const schema = request.routeOptions.schema?.body as BodySchema | undefined;
   if (schema?.additionalProperties !== false) return;
   // A POST with no body at all is an empty object when nothing is required (`curl -X POST …/archive`).
@@ -87,7 +87,7 @@ function rejectUnknownProperties(request: FastifyRequest): void {
  * Names the query parameters the route does not know: a misspelt `?withRevision=true`
  * must not pass for "without revisions".
  */
-function rejectUnknownQuery(request: FastifyRequest): void {
+export function rejectUnknownQuery(request: FastifyRequest): void {
   const query = request.query;
   if (!isPlainObject(query)) return;
   const given = Object.keys(query);

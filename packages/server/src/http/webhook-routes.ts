@@ -3,6 +3,7 @@ import { actorOf } from '../access/access-control.js';
 import { CHANGE_EVENT_TYPES } from '../change-events.js';
 import { type WebhookInput, webhookView } from '../webhooks/webhook-config.js';
 import { DELIVERIES_KEPT, DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks/webhook-records.js';
+import { rejectUnknownProperties, rejectUnknownQuery } from './admin-routes.js';
 import { answer, errors, type ProjectParams, projectParams } from './admin-schemas.js';
 import type { RouteOptions } from './services.js';
 
@@ -68,8 +69,8 @@ const inputProperties = {
   },
   events: {
     type: 'array',
-    items: { type: 'string', enum: [...CHANGE_EVENT_TYPES] },
-    description: 'only these event types (every type when left out)',
+    items: { type: 'string' },
+    description: `only these event types (every type when left out): ${CHANGE_EVENT_TYPES.join(', ')}`,
   },
   description: { type: 'string' },
 } as const;
@@ -86,6 +87,10 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 
 export const webhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const { webhooks, webhookDispatcher, admin } = services;
+  app.addHook('preValidation', async (request) => {
+    rejectUnknownQuery(request);
+    rejectUnknownProperties(request);
+  });
 
   const add = async (input: WebhookInput, request: Parameters<typeof actorOf>[0]) => {
     if (typeof input.project === 'string') await admin.requireProject(input.project);
