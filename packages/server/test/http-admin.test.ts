@@ -754,6 +754,11 @@ describe('admin API documentation', () => {
         [`${API}/audit`]: ['get'],
         [`${API}/whoami`]: ['get'],
         [`${API}/projects`]: ['get'],
+        [`${API}/webhooks`]: ['get', 'post'],
+        [`${API}/webhooks/deliveries`]: ['get'],
+        [`${API}/webhooks/{id}`]: ['get', 'delete'],
+        [`${API}/webhooks/{id}/ping`]: ['post'],
+        [`${API}/projects/{project}/webhooks`]: ['get', 'post'],
       };
       // Routes that take no input, so have no 400 to give.
       const inputless = new Set([`get ${API}/tokens`, `get ${API}/whoami`, `get ${API}/projects`]);
@@ -772,7 +777,8 @@ describe('admin API documentation', () => {
         expect(Object.keys(doc.paths[path]!).sort()).toEqual([...methods].sort());
         for (const method of methods) {
           const operation = doc.paths[path]![method]!;
-          expect(operation.tags).toEqual([accessPaths.has(path) ? 'access' : 'admin']);
+          const tag = path.includes('/webhooks') ? 'webhooks' : accessPaths.has(path) ? 'access' : 'admin';
+          expect(operation.tags).toEqual([tag]);
           expect(operation.summary).toMatch(/\w/);
           // Every admin route needs a token, and says so.
           expect(operation.security).toEqual([{ bearerToken: [] }]);
@@ -780,9 +786,13 @@ describe('admin API documentation', () => {
           expect(operation.responses['403']).toMatchObject(errorRef);
           if (!inputless.has(`${method} ${path}`)) expect(operation.responses['400']).toMatchObject(errorRef);
           expect(operation.responses['500']).toMatchObject(errorRef);
-          // A POST answers 201 for what it created; evaluating a context or revoking a token creates nothing (200).
+          // A POST answers 201 for what it created; evaluating a context, revoking a token or a ping creates nothing (200).
           const creates =
-            method === 'post' && !path.endsWith('/evaluate') && !path.endsWith('/impact') && !path.endsWith('/revoke');
+            method === 'post' &&
+            !path.endsWith('/evaluate') &&
+            !path.endsWith('/impact') &&
+            !path.endsWith('/revoke') &&
+            !path.endsWith('/ping');
           const success = operation.responses[creates ? '201' : '200'] as { description: string };
           expect(success.description).not.toBe('Default Response');
         }

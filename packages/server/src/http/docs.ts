@@ -53,6 +53,11 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
           description:
             'Who the token is and which projects it sees (any token); API tokens, project access settings, the audit view (an admin token)',
         },
+        {
+          name: 'webhooks',
+          description:
+            'Signed POSTs of every change to configured URLs, and their delivery log (an admin token); docs/webhooks.md',
+        },
         { name: 'operations', description: 'Health and metrics' },
       ],
     },
