@@ -37,6 +37,7 @@ export {
   METADATA_KEYS,
 } from './revision-metadata.js';
 export { inRollout } from './rollout.js';
+export { answerableValues, type ConfiguredShare, configuredShares } from './rollout-shares.js';
 export * from './segments.js';
 export { compareSemver, parseSemver, type SemanticVersion } from './semver.js';
 export * from './snapshot.js';

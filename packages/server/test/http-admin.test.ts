@@ -748,6 +748,8 @@ describe('admin API documentation', () => {
         [`${API}/projects/{project}/log`]: ['get'],
         [`${API}/projects/{project}/flag-summaries`]: ['get'],
         [`${flag}/impact`]: ['post'],
+        [`${flag}/activity`]: ['get'],
+        [`${API}/projects/{project}/stale`]: ['get'],
         [`${API}/projects/{project}/settings`]: ['get', 'put'],
         [`${API}/tokens`]: ['get', 'post'],
         [`${API}/tokens/{id}/revoke`]: ['post'],

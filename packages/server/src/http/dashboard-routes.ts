@@ -1,8 +1,10 @@
 import { assertProjectName, InvalidInputError } from '@vexil/core';
 import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify';
 import { IMPACT_MAX_DAYS, IMPACT_MAX_ROWS, previewImpact } from '../change-impact.js';
+import { ACTIVITY_MAX_MINUTES, ACTIVITY_MAX_ROWS, ACTIVITY_RECENT, flagActivity } from '../flag-activity.js';
 import { flagRef, type RevisionInput } from '../flag-admin.js';
 import { summarizeFlags } from '../flag-summaries.js';
+import { findStaleFlags, STALE_DEFAULT_DAYS, STALE_MAX_DAYS } from '../stale-flags.js';
 import {
   answer,
   errors,
@@ -143,6 +145,114 @@ const rejectUnknownDraftFields: preValidationHookHandler = (request, _reply, don
   done();
 };
 
+/** A whole number from a query parameter (or a JSON body), from 1 to `max`; `fallback` when absent. */
+function wholeNumber(value: unknown, field: string, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > max) {
+    throw new InvalidInputError(`${field} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, {
+      field,
+    });
+  }
+  return number;
+}
+
+const activitySchema = {
+  type: 'object',
+  required: ['perMinute', 'shares', 'cacheHitRate', 'recent', 'since', 'evaluations', 'truncated'],
+  properties: {
+    perMinute: {
+      type: 'array',
+      description: 'every minute of the window, oldest first, with its evaluations by rollout group',
+      items: {
+        type: 'object',
+        properties: {
+          minute: { type: 'string', description: "ISO 8601, UTC: the minute's start" },
+          groups: { type: 'object', additionalProperties: { type: 'integer' } },
+        },
+      },
+    },
+    shares: {
+      type: 'array',
+      description:
+        'each group configured by the revision in force or seen in the log: its share of the evaluations read, beside its percentage',
+      items: {
+        type: 'object',
+        properties: {
+          group: { type: 'string' },
+          observed: { type: 'number', description: 'fraction 0–1 of the evaluations read' },
+          configured: {
+            type: ['number', 'null'],
+            description:
+              'percent 0–100 of the ids no override or rule catches; null for override and rule groups and groups the revision in force does not have',
+          },
+        },
+      },
+    },
+    cacheHitRate: {
+      type: ['number', 'null'],
+      description:
+        "of the served evaluations, the fraction answered from the service's flag cache; null when none was served",
+    },
+    recent: {
+      type: 'array',
+      description: `the newest ${ACTIVITY_RECENT} evaluations, newest first`,
+      items: {
+        type: 'object',
+        properties: {
+          requestId: { type: 'string' },
+          instanceId: { type: 'string' },
+          value: groupValue,
+          group: { type: 'string' },
+          time: wtimeText,
+          source: { type: 'string', enum: ['served', 'reported'] },
+        },
+      },
+    },
+    since: { type: 'string', description: "ISO 8601: the window's first minute" },
+    evaluations: { type: 'integer', description: 'log rows read (served and reported)' },
+    truncated: {
+      type: 'boolean',
+      description: `true: more than ${ACTIVITY_MAX_ROWS} rows were logged in the window; the figures are of the first read (by instance id)`,
+    },
+  },
+} as const;
+
+const staleSchema = {
+  type: 'object',
+  required: ['project', 'days', 'flags'],
+  properties: {
+    project: { type: 'string' },
+    days: { type: 'integer' },
+    flags: {
+      type: 'array',
+      description: 'the flags with a hint, by type then name (archived flags are not listed)',
+      items: {
+        type: 'object',
+        required: ['flagType', 'name', 'reasons', 'hints', 'lastEvaluated'],
+        properties: {
+          flagType: { type: 'string' },
+          name: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string' }, description: 'the hints in words' },
+          hints: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                kind: { type: 'string', enum: ['not-evaluated', 'one-value', 'expired'] },
+                message: { type: 'string' },
+              },
+            },
+          },
+          lastEvaluated: { type: ['string', 'null'], description: 'UTC; null when never logged' },
+          revision: { ...wtimeText, description: 'the revision in force' },
+          owner: { type: 'string', description: 'Metadata.owner' },
+        },
+      },
+    },
+  },
+} as const;
+
 function daysOf(value: unknown): number {
   if (value === undefined) return 1;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > IMPACT_MAX_DAYS) {
@@ -225,6 +335,65 @@ export const dashboardRoutes: FastifyPluginAsync<RouteOptions> = async (app, { s
       const ref = flagRef(project, type, name);
       const days = daysOf(request.body.days);
       return previewImpact(services.admin, store, ref, request.body.revision, days);
+    },
+  );
+
+  app.get<{ Params: FlagParams; Querystring: { minutes?: string } }>(
+    '/projects/:project/flags/:type/:name/activity',
+    {
+      schema: {
+        summary:
+          "A flag's evaluations of the last minutes, from the evaluation log: per minute by group, observed vs configured shares, cache-hit rate, the newest ones",
+        tags: ['admin'],
+        params: flagParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            minutes: {
+              type: 'string',
+              description: `the window: a whole number of minutes from 1 to ${ACTIVITY_MAX_MINUTES} (60 by default)`,
+            },
+          },
+        },
+        response: { 200: answer(activitySchema, "the flag's recent evaluations"), ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const { project, type, name } = request.params;
+      const ref = flagRef(project, type, name);
+      const minutes = wholeNumber(request.query.minutes, 'minutes', ACTIVITY_MAX_MINUTES, 60);
+      await services.admin.getFlag(ref);
+      return flagActivity(store, ref, minutes);
+    },
+  );
+
+  app.get<{ Params: ProjectParams; Querystring: { days?: string } }>(
+    '/projects/:project/stale',
+    {
+      schema: {
+        summary:
+          'Stale-flag hints: flags not evaluated for N days, answering one value for everybody for N days, or past their expiry date',
+        tags: ['admin'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            days: {
+              type: 'string',
+              description: `N: a whole number of days from 1 to ${STALE_MAX_DAYS} (${STALE_DEFAULT_DAYS} by default)`,
+            },
+          },
+        },
+        response: { 200: answer(staleSchema, 'the flags with a hint'), ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const { project } = request.params;
+      assertProjectName(project);
+      const days = wholeNumber(request.query.days, 'days', STALE_MAX_DAYS, STALE_DEFAULT_DAYS);
+      const flags = await findStaleFlags(store, project, { days });
+      if (flags === undefined) await services.admin.requireProject(project);
+      return { project, days, flags: flags ?? [] };
     },
   );
 };
