@@ -2,8 +2,8 @@
 // FeatureFlagClient. From the repository root:  npm run bench:propagation
 //
 // Starts `vexil serve` as a child process on a temporary SQLite file (every setting at
-// its default, VEXIL_CHANGE_POLL_MS included: the service polls SQLite's change marker
-// every 1000 ms, because another process, `vexil apply`, writes the file), and a
+// its default, VEXIL_CHANGE_POLL_MS included: the service polls SQLite's change marker,
+// because another process, `vexil apply`, writes the file), and a
 // FeatureFlagClient on project csr-assistant (change stream). Then CHANGES times: after a
 // random pause (0–1 s, so writes land at every phase of the service's poll), it writes
 // a runbook Airflow JSON config with a new revision of `multi_step_api_router` that adds
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inRollout } from '../packages/core/dist/index.js';
 import { FeatureFlagClient } from '../packages/sdk/dist/index.js';
+import { SERVICE_VARIABLES } from '../packages/server/dist/config-variables.js';
 
 const CHANGES = Number(process.env.CHANGES ?? 100);
 const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url));
@@ -134,7 +135,7 @@ async function main() {
     `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model}), ${new Date().toISOString().slice(0, 10)}`,
   );
   console.log(
-    `vexil serve on SQLite, VEXIL_CHANGE_POLL_MS ${process.env.VEXIL_CHANGE_POLL_MS ?? 'default (1000)'}; ${CHANGES} changes\n`,
+    `vexil serve on SQLite, VEXIL_CHANGE_POLL_MS ${process.env.VEXIL_CHANGE_POLL_MS ?? `default (${SERVICE_VARIABLES.changePollMs.default})`}; ${CHANGES} changes\n`,
   );
 
   const fromExit = [];

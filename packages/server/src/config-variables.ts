@@ -162,7 +162,7 @@ export const SERVICE_VARIABLES = {
   },
   changePollMs: {
     name: 'VEXIL_CHANGE_POLL_MS',
-    default: '1000',
+    default: '250',
     parse: numberIn({ min: 10, integer: true }),
     meaning:
       'how often SQLite and Bigtable are checked for changed flags (cache drops and change-stream events), in ms',
