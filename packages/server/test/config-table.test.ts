@@ -118,7 +118,7 @@ describe('the declarations are the configuration', () => {
       reportMaxAgeSeconds: 86_400,
       reportMaxAheadSeconds: 300,
       flagCacheSize: 10_000,
-      changePollMs: 1000,
+      changePollMs: 250,
       defaultProject: undefined,
       ofrepRateLimit: 0,
       rateLimit: 0,
