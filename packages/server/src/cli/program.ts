@@ -18,6 +18,7 @@ import { type AirflowConfig, parseAirflowConfig } from '@vexil/core/runbook';
 import { openStore, type StoreEngine, storeLocation } from '@vexil/store';
 import { Command, CommanderError, Option } from 'commander';
 import { ProjectAccess } from '../access/project-access.js';
+import { ChangeEvents } from '../change-events.js';
 import { loadConfig, loadStoreSettings } from '../config.js';
 import { configHelpText, plainText } from '../config-docs.js';
 import { SERVICE_VARIABLES } from '../config-variables.js';
@@ -48,6 +49,7 @@ import {
 } from './output.js';
 import { outcomeValue, parseRule, RULE_SYNTAX_HELP } from './rule-syntax.js';
 import { registerSegmentCommands } from './segment-commands.js';
+import { registerWebhookCommands, sendCommandWebhooks } from './webhook-commands.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -141,14 +143,19 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     }
     const store = await openStore(options.store, { bigtable });
     if (creating) io.err(`created new store at ${location.label}`);
+    // Changes made by this command are sent to the webhooks before it exits (webhook-commands.ts).
+    const events = new ChangeEvents();
+    const webhooks = sendCommandWebhooks(store, events, io);
     try {
       // A command's changes are the OS user's: the rows record them as OwnerID (--owner as OnBehalfOf).
       const admin = new FlagAdmin(store, {
         where: `in ${location.label}`,
         projects: new ProjectAccess(store.access, store),
+        events,
       }).actingAs({ owner: callerName() });
       return await work(admin, store);
     } finally {
+      await webhooks.finish();
       await store.close();
     }
   };
@@ -415,6 +422,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   registerSegmentCommands(program, { withStore, print, collect, requireProject, readText });
   addLogCommand(program, { withStore, print, requireProject });
   registerAccessCommands(program, { withStore, print, collect, requireProject });
+  registerWebhookCommands(program, { withStore, print, collect });
 
   program
     .command('doctor')

@@ -42,6 +42,8 @@ export interface WebhookDispatcherOptions {
   /** Deliveries not finished (sending or waiting to retry) at most; past it, a new one is logged failed, unsent. */
   maxPending?: number;
   logger?: DispatcherLogger;
+  /** Called with each delivery once it is over (delivered, failed or abandoned). */
+  onFinished?: (delivery: WebhookDelivery) => void;
 }
 
 export const WEBHOOK_DEFAULTS = {
@@ -53,6 +55,8 @@ export const WEBHOOK_DEFAULTS = {
   maxPending: 1000,
 } as const;
 
+const HOOKS_FRESH_MS = 1000;
+
 /** Deliveries made between two prunings of the delivery log. */
 const PRUNE_EVERY = 50;
 
@@ -61,6 +65,8 @@ interface Pending {
   hook: Webhook;
   body: string;
   timer?: unknown;
+  /** Ends the wait for the retry (it fired, or was cancelled): what drain({ retries: true }) awaits. */
+  waited?: () => void;
 }
 
 const quiet: DispatcherLogger = { warn: () => {}, error: () => {} };
@@ -106,11 +112,15 @@ export class WebhookDispatcher {
   readonly #fetch: typeof fetch;
   readonly #now: () => number;
   readonly #timers: RetryTimers;
-  readonly #options: Required<Omit<WebhookDispatcherOptions, 'fetch' | 'now' | 'timers' | 'logger'>>;
+  readonly #options: Required<Omit<WebhookDispatcherOptions, 'fetch' | 'now' | 'timers' | 'logger' | 'onFinished'>>;
+  readonly #onFinished: (delivery: WebhookDelivery) => void;
+  /** Retries waiting for their time. */
+  readonly #waits = new Set<Promise<void>>();
   readonly #logger: DispatcherLogger;
   readonly #pending = new Map<string, Pending>();
   readonly #work = new Set<Promise<unknown>>();
   #made = 0;
+  #listed: { at: number; changes: number; hooks: Promise<Webhook[]> } | undefined;
   #closed = false;
 
   constructor(records: WebhookRecords, options: WebhookDispatcherOptions = {}) {
@@ -119,6 +129,7 @@ export class WebhookDispatcher {
     this.#now = options.now ?? Date.now;
     this.#timers = options.timers ?? realTimers;
     this.#logger = options.logger ?? quiet;
+    this.#onFinished = options.onFinished ?? (() => {});
     this.#options = {
       maxAttempts: options.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts,
       firstRetryMs: options.firstRetryMs ?? WEBHOOK_DEFAULTS.firstRetryMs,
@@ -159,9 +170,14 @@ export class WebhookDispatcher {
     return structuredClone(entry.delivery);
   }
 
-  /** Resolves once no delivery is sending or waiting to retry (the CLI, before it exits). */
-  async drain(): Promise<void> {
-    while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
+  /**
+   * Resolves once no attempt is under way; with `retries`, once no delivery waits for
+   * a retry either (the CLI, before it exits).
+   */
+  async drain(options: { retries?: boolean } = {}): Promise<void> {
+    while (this.#work.size > 0 || (options.retries === true && this.#waits.size > 0)) {
+      await Promise.allSettled([...this.#work, ...(options.retries === true ? this.#waits : [])]);
+    }
   }
 
   /**
@@ -173,6 +189,7 @@ export class WebhookDispatcher {
     for (const entry of this.#pending.values()) {
       if (entry.timer !== undefined) this.#timers.clearTimeout(entry.timer);
       entry.timer = undefined;
+      entry.waited?.();
     }
     await this.drain();
     for (const entry of [...this.#pending.values()]) {
@@ -180,13 +197,14 @@ export class WebhookDispatcher {
       delete entry.delivery.nextAttemptTime;
       this.#pending.delete(entry.delivery.id);
       await this.#save(entry.delivery);
+      this.#onFinished(entry.delivery);
     }
   }
 
   async #dispatch(event: ChangeEvent): Promise<void> {
     let hooks: Webhook[];
     try {
-      hooks = await this.#records.list();
+      hooks = await this.#hooks();
     } catch (error) {
       this.#logger.error(
         { err: error, event: event.type },
@@ -196,6 +214,31 @@ export class WebhookDispatcher {
     }
     const wanted = hooks.filter((hook) => webhookWants(hook, event.project, event.type));
     await Promise.all(wanted.map((hook) => this.#start(hook, event)));
+  }
+
+  /**
+   * The webhooks, read again at most once a second: an import writing a thousand rows
+   * reads them once, and a webhook added on another replica counts within a second
+   * (one added or removed here, at once).
+   */
+  #hooks(): Promise<Webhook[]> {
+    const now = this.#now();
+    const listed = this.#listed;
+    if (
+      listed === undefined ||
+      listed.changes !== this.#records.changes ||
+      now - listed.at > HOOKS_FRESH_MS ||
+      now < listed.at
+    ) {
+      const hooks = this.#records.list();
+      this.#listed = { at: now, changes: this.#records.changes, hooks };
+      // A failed read is not kept.
+      hooks.catch(() => {
+        if (this.#listed?.hooks === hooks) this.#listed = undefined;
+      });
+      return hooks;
+    }
+    return listed.hooks;
   }
 
   async #start(hook: Webhook, event: ChangeEvent | PingEvent): Promise<Pending> {
@@ -225,6 +268,7 @@ export class WebhookDispatcher {
       });
       this.#logger.warn({ webhook: hook.id, delivery: id }, 'webhooks: too many deliveries pending; one not sent');
       await this.#save(delivery);
+      this.#onFinished(delivery);
       return entry;
     }
     this.#pending.set(id, entry);
@@ -283,12 +327,20 @@ export class WebhookDispatcher {
     } else {
       const wait = retryDelayMs(delivery.attempts.length, this.#options);
       delivery.nextAttemptTime = new Date(this.#now() + wait).toISOString();
+      const waiting = new Promise<void>((resolve) => {
+        entry.waited = resolve;
+      });
+      this.#waits.add(waiting);
+      void waiting.then(() => this.#waits.delete(waiting));
       entry.timer = this.#timers.setTimeout(() => {
         entry.timer = undefined;
+        // The retry is tracked before the wait ends, so drain never sees neither.
         if (!this.#closed) this.#track(this.#attempt(entry));
+        entry.waited?.();
       }, wait);
     }
     await this.#save(delivery);
+    if (delivery.status !== 'pending') this.#onFinished(delivery);
   }
 
   #describe(error: unknown): string {

@@ -69,6 +69,9 @@ export function newDeliveryId(): string {
  * beside those of VEXIL_WEBHOOKS, which live in the environment only.
  */
 export class WebhookRecords {
+  /** Counts the webhooks added and removed through this object, so what caches the list knows when to read it again. */
+  changes = 0;
+
   constructor(
     private readonly access: AccessStore,
     private readonly fromEnv: readonly Webhook[] = [],
@@ -97,6 +100,7 @@ export class WebhookRecords {
   async add(input: WebhookInput, actor: string, now = Date.now()): Promise<{ webhook: WebhookView; secret: string }> {
     const hook = webhookFrom(input, { id: newId('wh'), createdTime: new Date(now).toISOString(), createdBy: actor });
     await this.access.putRecord('webhook', hook.id, hook);
+    this.changes++;
     return { webhook: webhookView(hook), secret: hook.secret };
   }
 
@@ -108,6 +112,7 @@ export class WebhookRecords {
     }
     const hook = await this.find(id);
     await this.access.deleteRecord('webhook', id);
+    this.changes++;
     return webhookView(hook);
   }
 
