@@ -12,6 +12,8 @@ import { ensureAdminToken } from './access/bootstrap.js';
 import { ProjectAccess } from './access/project-access.js';
 import { ChangeEvents } from './change-events.js';
 import { propagateChanges } from './change-propagation.js';
+import { ChangeManagement } from './changes/change-management.js';
+import type { SetTimer } from './changes/scheduler.js';
 import type { ServiceConfig } from './config.js';
 import { EvaluationLog } from './evaluation-log.js';
 import { ExpiredFlagCounter } from './expired-flags.js';
@@ -64,6 +66,13 @@ export interface AppOptions {
   events?: ChangeEvents;
   /** How webhooks are sent (tests give their own fetch, clock and retry timers). */
   webhooks?: Omit<WebhookDispatcherOptions, 'logger'>;
+  /** The clock of schedules, ramps and approvals (ms since the epoch); Date.now by default. */
+  now?: () => number;
+  /**
+   * The scheduler that applies due scheduled revisions (`false`: none, for a replica
+   * that only serves). It reads the store for schedules every VEXIL_CHANGE_POLL_MS.
+   */
+  scheduler?: false | { setTimer?: SetTimer; pollMs?: number };
 }
 
 const MINUTE = 60_000;
@@ -131,6 +140,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.events ??
     new ChangeEvents((error, event) => app.log.error({ err: error, event: event.type }, 'a change listener failed'));
   const webhooks = new WebhookRecords(access, config.webhooks ?? []);
+  const now = options.now ?? Date.now;
+  const admin = new FlagAdmin(store, { side: 'http', projects, events, now });
   const metrics = new ServiceMetrics({ defaultMetrics: options.defaultMetrics !== false });
   const health = new StoreHealth();
   metrics.watchStore(() => ({ stale: health.stale, staleSeconds: health.staleSeconds }));
@@ -141,8 +152,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     access,
     tokens: new TokenLookup(access),
     projects,
-    admin: new FlagAdmin(store, { side: 'http', projects, events }),
+    admin,
     events,
+    changes: new ChangeManagement({ admin, records: access, events, now }),
     evaluator: new FlagEvaluator(store, {
       flagCacheTtlMs: config.flagCacheTtlMinutes * MINUTE,
       flagCacheSize: config.flagCacheSize,
@@ -225,10 +237,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: app.log,
     listeners: [(changes) => snapshots.onChanges(changes)],
   });
+  const scheduler =
+    options.scheduler === false
+      ? undefined
+      : services.changes.scheduler({
+          pollMs: options.scheduler?.pollMs ?? config.changePollMs,
+          setTimer: options.scheduler?.setTimer,
+          onError: (error) => app.log.error({ err: error }, 'applying scheduled revisions failed; trying again'),
+        });
   // Open change streams never finish by themselves: end them first, so closing is not held up.
   app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => {
     await services.webhookDispatcher.close();
+    await scheduler?.stop();
     await stopPropagation();
     await snapshots.close();
     await Promise.all([services.evaluationLog?.close(), services.reportLog?.close()]);
@@ -252,5 +273,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   await app.register(ofrepRoutes, { services, snapshots, prefix: '/ofrep/v1' });
   await app.register(sdkRoutes, { services, snapshots, streams, prefix: '/sdk/v1' });
+  // Schedules that fell due while no replica ran are applied now.
+  await scheduler?.start();
   return app;
 }

@@ -38,6 +38,7 @@ import type { FlagStore, NewRow, StoredRow } from '@vexil/store';
 import { ACTOR_FIELDS, type Actor, storeWrittenBy } from './access/actor.js';
 import type { ProjectAccess } from './access/project-access.js';
 import type { ChangeEvent, ChangeEvents, ChangeEventType } from './change-events.js';
+import { REVISION_LINKS } from './changes/change-records.js';
 import { type DoctorReport, diagnoseProject } from './doctor.js';
 import { parseEvaluationContext } from './evaluation-input.js';
 import { type FlagBatch, type FlagBatchResult, writeFlagBatch } from './flag-batch.js';
@@ -171,6 +172,8 @@ export interface ChangeCause {
   subject?: string | undefined;
   /** Who the change is announced as when it is not the row's writer (a scheduler applying someone's schedule). */
   actor?: string | undefined;
+  /** Fields the revision records about its cause (ScheduleID, RampID, ProposalID): history shows them. */
+  fields?: Record<string, string> | undefined;
 }
 
 /** A row's usual event: a FLAG row is a new flag, a REVISION row a new revision. */
@@ -256,7 +259,7 @@ export class FlagAdmin {
    * metadata in force over; see updateMetadata to change it alone).
    */
   async addRevision(ref: FlagRef, input: RevisionInput, cause?: ChangeCause): Promise<RevisionView> {
-    const revision = await this.draftRevision(ref, input);
+    const revision = { ...(await this.draftRevision(ref, input)), ...cause?.fields };
     return this.appendRevision(
       ref,
       revision,
@@ -301,9 +304,10 @@ export class FlagAdmin {
    */
   async rollback(ref: FlagRef, input: RollbackInput = {}, cause?: ChangeCause): Promise<RevisionView> {
     await this.requireFlagRow(ref);
-    return this.changeInForce(ref, input, cause ?? { type: 'revision.rolled_back' }, async () =>
-      this.rollbackRevision(ref, input),
-    );
+    return this.changeInForce(ref, input, cause ?? { type: 'revision.rolled_back' }, async () => {
+      const change = await this.rollbackRevision(ref, input);
+      return { ...change, revision: { ...change.revision, ...cause?.fields } };
+    });
   }
 
   private async rollbackRevision(
@@ -330,8 +334,8 @@ export class FlagAdmin {
     delete revision.CreatedTime;
     delete revision.Archived;
     revision.Comment = input.Comment ?? `Rollback to ${source.wtime}${old.Comment ? ` (${old.Comment})` : ''}`;
-    // The caller made this revision: the copied revision's owner did not.
-    for (const field of Object.values(ACTOR_FIELDS)) delete revision[field];
+    // The caller made this revision: the copied revision's owner (and schedule, ramp, proposal) did not.
+    for (const field of [...Object.values(ACTOR_FIELDS), ...Object.values(REVISION_LINKS)]) delete revision[field];
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return { revision, basedOn };
   }
@@ -742,8 +746,8 @@ export class FlagAdmin {
     const revision: Record<string, unknown> = { ...base, Comment: comment };
     delete revision.CreatedTime;
     delete revision.RollbackOf;
-    // The caller made the change: the owner of the revision it copies did not.
-    for (const field of Object.values(ACTOR_FIELDS)) delete revision[field];
+    // The caller made the change: the owner (and schedule, ramp, proposal) of the revision it copies did not.
+    for (const field of [...Object.values(ACTOR_FIELDS), ...Object.values(REVISION_LINKS)]) delete revision[field];
     if (input.OwnerID !== undefined) revision.OwnerID = input.OwnerID;
     return revision as T;
   }

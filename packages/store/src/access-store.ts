@@ -19,11 +19,20 @@ export interface TokenRecord {
   revokedTime?: string | undefined;
 }
 
+/** Whether a project's revisions take effect only once another token owner approves them. */
+export interface ApprovalSettings {
+  required: boolean;
+  /** A proposal not approved within this many hours expires. */
+  expiryHours: number;
+}
+
 /** A project's access settings. A project with flags and no settings predates them: evaluation is public. */
 export interface ProjectSettings {
   project: string;
   /** true: evaluation routes answer without a token; false: they need a `read` token for the project. */
   publicEvaluation: boolean;
+  /** Changes need another owner's approval (docs/change-management.md); off when absent. */
+  approvals?: ApprovalSettings | undefined;
   /** ISO 8601, UTC. */
   updatedTime: string;
   updatedBy: string;
@@ -70,6 +79,12 @@ export const RECORD_KINDS = [
   'webhook',
   /** A webhook delivery and its attempts, by time then id. */
   'webhook-delivery',
+  /** A scheduled revision (or a ramp's step), by id (packages/server schedules). */
+  'schedule',
+  /** A progressive ramp plan and its state, by id. */
+  'ramp',
+  /** A change waiting for another owner's approval, by id. */
+  'proposal',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

@@ -4,6 +4,7 @@ export {
   type AccessEvent,
   type AccessEventQuery,
   type AccessStore,
+  type ApprovalSettings,
   type FeatureRecord,
   type ProjectSettings,
   RECORD_KINDS,

@@ -54,7 +54,10 @@ export class ProjectAccess {
 
   /** Changes a project's settings and records who did. */
   async set(project: string, publicEvaluation: boolean, actor: Actor): Promise<ProjectSettings> {
+    const stored = await this.access.projectSettings(project);
     const settings: ProjectSettings = {
+      // Other settings (approvals) stay as they are.
+      ...stored,
       project,
       publicEvaluation,
       updatedTime: new Date().toISOString(),

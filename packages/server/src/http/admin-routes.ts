@@ -34,6 +34,7 @@ import {
   updateFlagBody,
 } from './admin-schemas.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { scheduleRoutes } from './schedule-routes.js';
 import { segmentRoutes } from './segment-routes.js';
 import type { RouteOptions } from './services.js';
 
@@ -301,8 +302,12 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
         response: { 201: answer(revisionViewSchema, 'the new revision, in force from now'), ...errors(400, 404, 409) },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await adminOf(request).addRevision(ref(request.params), request.body)),
+    async (request, reply) => {
+      const flag = ref(request.params);
+      // Where the project requires approvals, a revision is proposed instead (changes/approvals.ts).
+      await services.changes.approvals.refuseDirectChange(flag.project, 'revision');
+      return reply.code(201).send(await adminOf(request).addRevision(flag, request.body));
+    },
   );
 
   app.get<{ Params: FlagParams }>(
@@ -464,6 +469,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
   );
 
   await app.register(segmentRoutes, { services });
+  await app.register(scheduleRoutes, { services });
   await app.register(dashboardRoutes, { services });
 
   app.post<{ Body: { configs: unknown[] } }>(

@@ -165,6 +165,9 @@ export const revisionSchema = {
     Salt: { type: 'string', description: 'hashed as Salt:instanceId; absent on rows that hash the bare id' },
     RollbackOf: { type: 'string', description: 'the wtime of the revision a rollback republished' },
     Archived: { description: 'true on an archive revision: evaluations answer "no flag data"' },
+    ScheduleID: { type: 'string', description: 'the scheduled revision (sch_…) or ramp step that wrote it' },
+    RampID: { type: 'string', description: 'the ramp (rmp_…) whose step or abort wrote it' },
+    ProposalID: { type: 'string', description: 'the approved proposal (prp_…) that wrote it' },
     ...flagModelFields,
   },
 } as const;

@@ -2,6 +2,7 @@ import type { AccessStore, StoreEngine } from '@vexil/store';
 import type { TokenLookup } from '../access/access-control.js';
 import type { ProjectAccess } from '../access/project-access.js';
 import type { ChangeEvents } from '../change-events.js';
+import type { ChangeManagement } from '../changes/change-management.js';
 import type { ServiceConfig } from '../config.js';
 import type { EvaluationLog } from '../evaluation-log.js';
 import type { FlagAdmin } from '../flag-admin.js';
@@ -23,6 +24,8 @@ export interface Services {
   admin: FlagAdmin;
   /** Every change the service makes, announced (change-events.ts): subscribe to react to changes. */
   events: ChangeEvents;
+  /** Scheduled revisions, ramps and approvals (docs/change-management.md). */
+  changes: ChangeManagement;
   evaluator: FlagEvaluator;
   /** Served evaluations (/get-feature-flag, OFREP). */
   evaluationLog: EvaluationLog | undefined;

@@ -1,0 +1,97 @@
+import type { ScheduledRevisions } from './scheduled-revisions.js';
+
+/** A one-shot timer: what setTimeout does, injectable so tests drive the scheduler. */
+export type SetTimer = (run: () => void, ms: number) => () => void;
+
+const realTimer: SetTimer = (run, ms) => {
+  const handle = setTimeout(run, ms);
+  // A pending schedule must not keep a CLI or a test process alive.
+  handle.unref();
+  return () => clearTimeout(handle);
+};
+
+export interface SchedulerOptions {
+  now: () => number;
+  /** How often the store is read for schedules made by other replicas (and for overdue ones). */
+  pollMs: number;
+  setTimer?: SetTimer | undefined;
+  /** A tick that failed (the store is down): logged, and tried again at the next poll. */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * Applies scheduled revisions when they are due, in `vexil serve`: at start it applies
+ * everything overdue (a replica that was down catches up), then sleeps until the next
+ * due time or the next poll, whichever is sooner. Several replicas may run one each:
+ * ScheduledRevisions writes each schedule once.
+ */
+export class Scheduler {
+  #cancelTimer: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  readonly #stopListening: () => void;
+  private readonly setTimer: SetTimer;
+
+  constructor(
+    private readonly schedules: ScheduledRevisions,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.setTimer = options.setTimer ?? realTimer;
+    this.#stopListening = schedules.onCreated(() => void this.tick());
+  }
+
+  /** Applies what is overdue, then keeps waking. */
+  async start(): Promise<void> {
+    await this.tick();
+  }
+
+  /**
+   * Applies what is due now and sets the next wake-up. Ticks never overlap: one asked for
+   * while another runs runs right after it.
+   */
+  async tick(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.runOnce();
+      } while (this.#again && !this.#stopped);
+    })();
+    try {
+      await this.#running;
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  private async runOnce(): Promise<void> {
+    let next: number | undefined;
+    try {
+      await this.schedules.applyDue();
+      next = (await this.schedules.pending())[0]?.atMs;
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+    this.arm(next);
+  }
+
+  private arm(nextDue: number | undefined): void {
+    this.#cancelTimer?.();
+    if (this.#stopped) return;
+    const untilDue = nextDue === undefined ? Number.POSITIVE_INFINITY : Math.max(0, nextDue - this.options.now());
+    this.#cancelTimer = this.setTimer(() => void this.tick(), Math.min(untilDue, this.options.pollMs));
+  }
+
+  /** Stops waking; waits for a tick in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stopListening();
+    this.#cancelTimer?.();
+    await this.#running;
+  }
+}
