@@ -761,6 +761,22 @@ describe('admin API documentation', () => {
         [`${API}/webhooks/{id}`]: ['get', 'delete'],
         [`${API}/webhooks/{id}/ping`]: ['post'],
         [`${API}/projects/{project}/webhooks`]: ['get', 'post'],
+        [`${flag}/schedules`]: ['get', 'post'],
+        [`${API}/projects/{project}/schedules`]: ['get'],
+        [`${API}/projects/{project}/schedules/{id}`]: ['get', 'delete'],
+        [`${API}/projects/{project}/schedules/{id}/cancel`]: ['post'],
+        [`${flag}/ramps`]: ['post'],
+        [`${API}/projects/{project}/ramps`]: ['get'],
+        [`${API}/projects/{project}/ramps/{id}`]: ['get'],
+        [`${API}/projects/{project}/ramps/{id}/pause`]: ['post'],
+        [`${API}/projects/{project}/ramps/{id}/resume`]: ['post'],
+        [`${API}/projects/{project}/ramps/{id}/abort`]: ['post'],
+        [`${flag}/proposals`]: ['post'],
+        [`${API}/projects/{project}/proposals`]: ['get'],
+        [`${API}/projects/{project}/proposals/{id}`]: ['get'],
+        [`${API}/projects/{project}/proposals/{id}/approve`]: ['post'],
+        [`${API}/projects/{project}/proposals/{id}/reject`]: ['post'],
+        [`${API}/projects/{project}/approval-settings`]: ['put'],
       };
       // Routes that take no input, so have no 400 to give.
       const inputless = new Set([`get ${API}/tokens`, `get ${API}/whoami`, `get ${API}/projects`]);
@@ -768,6 +784,7 @@ describe('admin API documentation', () => {
         `${API}/whoami`,
         `${API}/projects`,
         `${API}/projects/{project}/settings`,
+        `${API}/projects/{project}/approval-settings`,
         `${API}/tokens`,
         `${API}/tokens/{id}/revoke`,
         `${API}/audit`,
@@ -788,13 +805,11 @@ describe('admin API documentation', () => {
           expect(operation.responses['403']).toMatchObject(errorRef);
           if (!inputless.has(`${method} ${path}`)) expect(operation.responses['400']).toMatchObject(errorRef);
           expect(operation.responses['500']).toMatchObject(errorRef);
-          // A POST answers 201 for what it created; evaluating a context, revoking a token or a ping creates nothing (200).
+          // A POST answers 201 for what it created; evaluating a context, revoking a token, a ping or
+          // changing the state of a schedule, ramp or proposal creates nothing (200).
           const creates =
             method === 'post' &&
-            !path.endsWith('/evaluate') &&
-            !path.endsWith('/impact') &&
-            !path.endsWith('/revoke') &&
-            !path.endsWith('/ping');
+            !/\/(evaluate|impact|revoke|ping|cancel|pause|resume|abort|approve|reject)$/.test(path);
           const success = operation.responses[creates ? '201' : '200'] as { description: string };
           expect(success.description).not.toBe('Default Response');
         }

@@ -48,7 +48,8 @@ export function routeAccess(url: string | undefined, method = 'GET'): RouteAcces
     if (url === '/admin/v1/whoami' || url === '/admin/v1/projects') return 'token';
     // Webhooks name URLs the service will POST to and hold their secrets: admins only, per project too.
     if (url.startsWith('/admin/v1/webhooks') || url === '/admin/v1/projects/:project/webhooks') return 'admin';
-    if (url.startsWith('/admin/v1/projects/:project/') && !url.endsWith('/settings')) {
+    // A project's settings (access, approvals) are an admin's to change.
+    if (url.startsWith('/admin/v1/projects/:project/') && !/\/(approval-)?settings$/.test(url)) {
       const reads =
         method === 'GET' || method === 'HEAD' || (method === 'POST' && READING_POSTS.some((end) => url.endsWith(end)));
       return reads ? 'view' : 'write';

@@ -33,6 +33,7 @@ import {
   rollbackBody,
   updateFlagBody,
 } from './admin-schemas.js';
+import { approvalRoutes } from './approval-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { scheduleRoutes } from './schedule-routes.js';
 import { segmentRoutes } from './segment-routes.js';
@@ -470,6 +471,7 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
 
   await app.register(segmentRoutes, { services });
   await app.register(scheduleRoutes, { services });
+  await app.register(approvalRoutes, { services });
   await app.register(dashboardRoutes, { services });
 
   app.post<{ Body: { configs: unknown[] } }>(

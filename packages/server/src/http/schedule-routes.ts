@@ -117,7 +117,7 @@ export const scheduleRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
       schema: {
         summary:
           'Schedule a revision: checked now as POST …/revisions checks it, written at `at` (exactly once, by any replica). Where the project requires approvals, this answers 403: propose it (POST …/proposals with kind schedule)',
-        tags: ['changes'],
+        tags: ['admin'],
         params: flagParams,
         body: {
           type: 'object',
@@ -150,10 +150,13 @@ export const scheduleRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
     {
       schema: {
         summary: "A flag's scheduled revisions, soonest first",
-        tags: ['changes'],
+        tags: ['admin'],
         params: flagParams,
         querystring: { type: 'object', properties: { status: scheduleStatusSchema } },
-        response: { 200: { type: 'array', items: scheduleSchema }, ...errors(400, 404) },
+        response: {
+          200: { type: 'array', items: scheduleSchema, description: 'the schedules, soonest first' },
+          ...errors(400, 404),
+        },
       },
     },
     async (request) => {
@@ -168,10 +171,13 @@ export const scheduleRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
     {
       schema: {
         summary: "A project's scheduled revisions (ramps' steps too), soonest first",
-        tags: ['changes'],
+        tags: ['admin'],
         params: projectParams,
         querystring: { type: 'object', properties: { status: scheduleStatusSchema } },
-        response: { 200: { type: 'array', items: scheduleSchema }, ...errors(400, 404) },
+        response: {
+          200: { type: 'array', items: scheduleSchema, description: 'the schedules, soonest first' },
+          ...errors(400, 404),
+        },
       },
     },
     async (request) => changes.schedules.list(request.params.project, { status: request.query.status }),
@@ -182,7 +188,7 @@ export const scheduleRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
     {
       schema: {
         summary: 'One scheduled revision',
-        tags: ['changes'],
+        tags: ['admin'],
         params: scheduleParams,
         response: { 200: scheduleSchema, ...errors(400, 404) },
       },
@@ -199,7 +205,7 @@ export const scheduleRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
       url,
       schema: {
         summary: 'Cancel a pending scheduled revision (one already applied is undone by a rollback)',
-        tags: ['changes'],
+        tags: ['admin'],
         params: scheduleParams,
         response: { 200: { ...scheduleSchema, description: 'the schedule, cancelled' }, ...errors(400, 404) },
       },
