@@ -200,6 +200,11 @@ export class FlagAdmin {
    * different OwnerID given by the caller as OnBehalfOf; see access/actor.ts), and a
    * project it starts gets its access settings.
    */
+  /** Where this admin announces its writes: change management announces its own changes there too. */
+  get events(): ChangeEvents | undefined {
+    return this.options.events;
+  }
+
   actingAs(actor: Actor): FlagAdmin {
     const projects = this.options.projects;
     const store = storeWrittenBy(this.store, actor, async (rows) => projects?.settleNewProjects(rows, actor));

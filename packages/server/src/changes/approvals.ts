@@ -55,13 +55,11 @@ export class Approvals {
     return stored?.approvals ?? { required: false, expiryHours: DEFAULT_EXPIRY_HOURS };
   }
 
-  /** Turns approvals on or off for a project (admin), keeping its other settings. */
-  async setSettings(
+  /** Checks approval settings as given (the expiry kept from the project's when absent), writing nothing. */
+  async checkSettings(
     project: string,
     input: { required?: unknown; expiryHours?: unknown },
-    actor: RecordedActor,
-    projects: ProjectAccess,
-  ): Promise<ProjectSettings> {
+  ): Promise<ApprovalSettings> {
     if (typeof input.required !== 'boolean') {
       throw new InvalidInputError('required must be true or false: whether changes need another owner’s approval', {
         field: 'required',
@@ -74,13 +72,24 @@ export class Approvals {
         { field: 'expiryHours' },
       );
     }
+    return { required: input.required, expiryHours };
+  }
+
+  /** Turns approvals on or off for a project (admin), keeping its other settings. */
+  async setSettings(
+    project: string,
+    input: { required?: unknown; expiryHours?: unknown },
+    actor: RecordedActor,
+    projects: ProjectAccess,
+  ): Promise<ProjectSettings> {
+    const { required, expiryHours } = await this.checkSettings(project, input);
     const current = await projects.settings(project);
     const settings: ProjectSettings = {
       project,
       publicEvaluation: current.publicEvaluation,
       updatedTime: isoTime(this.deps),
       updatedBy: actor.owner,
-      approvals: { required: input.required, expiryHours },
+      approvals: { required, expiryHours },
     };
     await this.deps.records.putProjectSettings(settings);
     await this.deps.records.appendAccessEvent({
@@ -90,7 +99,7 @@ export class Approvals {
       tokenId: actor.tokenId,
       projects: [project],
       subject: project,
-      detail: `approvals ${input.required ? `required (proposals expire after ${expiryHours} h)` : 'off'}`,
+      detail: `approvals ${required ? `required (proposals expire after ${expiryHours} h)` : 'off'}`,
     });
     return settings;
   }
@@ -101,7 +110,7 @@ export class Approvals {
     throw new ForbiddenError(
       `project ${project} requires approvals: a ${what} takes effect only once another owner approves it`,
       {
-        hint: `propose it instead: POST /admin/v1/projects/${project}/flags/{type}/{name}/proposals with kind "${what}" (vexil propose …)`,
+        hint: `propose it instead: POST /admin/v1/projects/${project}/flags/{type}/{name}/proposals with kind "${what}"`,
       },
     );
   }

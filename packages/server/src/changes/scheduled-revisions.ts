@@ -182,6 +182,13 @@ export class ScheduledRevisions {
     return settled;
   }
 
+  /** Applies one schedule now if it is pending and due (a ramp's first step, from the CLI); answers it as it is then. */
+  async applyIfDue(id: string): Promise<ScheduleRecord | undefined> {
+    const record = await this.deps.records.getRecord<ScheduleRecord>('schedule', id);
+    if (record === undefined || record.status !== 'pending' || record.atMs > this.deps.now()) return record;
+    return (await this.applyOne(record)) ?? (await this.deps.records.getRecord<ScheduleRecord>('schedule', id));
+  }
+
   private async applyOne(record: ScheduleRecord): Promise<ScheduleRecord | undefined> {
     const { ref, id } = record;
     const admin = this.deps.admin.actingAs(record.createdBy);

@@ -1,9 +1,10 @@
-import { ACCESS_SCOPES } from '@vexil/core';
-import type { StoreEngine } from '@vexil/store';
+import { ACCESS_SCOPES, InvalidInputError } from '@vexil/core';
+import type { ProjectSettings, StoreEngine } from '@vexil/store';
 import { type Command, Option } from 'commander';
 import { type AuditEntry, readAudit } from '../access/audit.js';
 import { ProjectAccess } from '../access/project-access.js';
 import { issueToken, revokeToken, type TokenView, tokenView } from '../access/tokens.js';
+import { ChangeManagement } from '../changes/change-management.js';
 import type { FlagAdmin } from '../flag-admin.js';
 import { parseLimit } from './arguments.js';
 import { callerName } from './caller.js';
@@ -18,6 +19,24 @@ export interface AccessCommandContext {
   print: <T>(command: Command, value: T, human: (value: T) => string) => void;
   collect: (value: string, all: string[]) => string[];
   requireProject: (project: string | undefined) => string;
+}
+
+function formatSettings(settings: ProjectSettings): string {
+  const approvals = settings.approvals?.required
+    ? `approvals required (proposals expire after ${settings.approvals.expiryHours} h)`
+    : 'approvals off';
+  return `${settings.project}: public evaluation ${settings.publicEvaluation ? 'on' : 'off'}, ${approvals}`;
+}
+
+/** `--approval-expiry-hours`: a number; the approvals module checks its range. */
+function parseHours(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) {
+    throw new InvalidInputError(`--approval-expiry-hours must be a number of hours, got ${JSON.stringify(text)}`, {
+      field: 'expiryHours',
+    });
+  }
+  return value;
 }
 
 function formatToken(token: TokenView): string {
@@ -91,20 +110,55 @@ export function registerAccessCommands(program: Command, context: AccessCommandC
   const project = program.command('project').description("a project's access settings");
   project
     .command('set')
-    .description("change a project's access settings")
+    .description("change a project's settings: public evaluation, approvals (give one or more)")
     .argument('<project>', 'the project')
     .addOption(
-      new Option('--public-evaluation <on|off>', 'on: evaluation needs no token; off: it needs a read token')
-        .choices(['on', 'off'])
-        .makeOptionMandatory(),
+      new Option('--public-evaluation <on|off>', 'on: evaluation needs no token; off: it needs a read token').choices([
+        'on',
+        'off',
+      ]),
     )
-    .action(async (name: string, opts: { publicEvaluation: 'on' | 'off' }, command: Command) => {
-      const settings = await withStore(command, async (admin, store) => {
-        await admin.requireProject(name);
-        return new ProjectAccess(store.access, store).set(name, opts.publicEvaluation === 'on', actor());
-      });
-      print(command, settings, (s) => `${s.project}: public evaluation ${s.publicEvaluation ? 'on' : 'off'}`);
-    });
+    .addOption(
+      new Option(
+        '--approvals <on|off>',
+        'on: revisions, schedules and ramps over the API take effect only once another owner approves them (docs/change-management.md)',
+      ).choices(['on', 'off']),
+    )
+    .option(
+      '--approval-expiry-hours <hours>',
+      'a proposal not approved within this many hours expires (168 by default)',
+    )
+    .action(
+      async (
+        name: string,
+        opts: { publicEvaluation?: 'on' | 'off'; approvals?: 'on' | 'off'; approvalExpiryHours?: string },
+        command: Command,
+      ) => {
+        if (opts.publicEvaluation === undefined && opts.approvals === undefined) {
+          throw new InvalidInputError(
+            opts.approvalExpiryHours === undefined
+              ? 'give a setting to change: --public-evaluation on|off or --approvals on|off'
+              : '--approval-expiry-hours goes with --approvals on|off',
+            { field: opts.approvalExpiryHours === undefined ? 'project_settings' : 'approvals' },
+          );
+        }
+        const expiryHours = opts.approvalExpiryHours === undefined ? undefined : parseHours(opts.approvalExpiryHours);
+        const settings = await withStore(command, async (admin, store) => {
+          await admin.requireProject(name);
+          const projects = new ProjectAccess(store.access, store);
+          // Both checked before either is written: bad input changes nothing.
+          if (opts.approvals !== undefined) {
+            const approvals = new ChangeManagement({ admin, records: store.access, now: Date.now }).approvals;
+            const input = { required: opts.approvals === 'on', expiryHours };
+            await approvals.checkSettings(name, input);
+            if (opts.publicEvaluation !== undefined) await projects.set(name, opts.publicEvaluation === 'on', actor());
+            return approvals.setSettings(name, input, actor(), projects);
+          }
+          return projects.set(name, opts.publicEvaluation === 'on', actor());
+        });
+        print(command, settings, formatSettings);
+      },
+    );
 
   program
     .command('audit')

@@ -37,6 +37,7 @@ import {
   parseTreatmentSpec,
 } from './arguments.js';
 import { callerName } from './caller.js';
+import { registerChangeCommands } from './change-commands.js';
 import { addLogCommand } from './log-command.js';
 import {
   formatContextEvaluation,
@@ -125,7 +126,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
    */
   const withStore = async <T>(
     command: Command,
-    work: (admin: FlagAdmin, store: StoreEngine) => Promise<T>,
+    work: (admin: FlagAdmin, store: StoreEngine, unattributed: FlagAdmin) => Promise<T>,
     access: 'read' | 'create' = 'read',
   ): Promise<T> => {
     const options = command.optsWithGlobals<GlobalOptions>();
@@ -148,12 +149,13 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     const webhooks = sendCommandWebhooks(store, events, io);
     try {
       // A command's changes are the OS user's: the rows record them as OwnerID (--owner as OnBehalfOf).
-      const admin = new FlagAdmin(store, {
+      const unattributed = new FlagAdmin(store, {
         where: `in ${location.label}`,
         projects: new ProjectAccess(store.access, store),
         events,
-      }).actingAs({ owner: callerName() });
-      return await work(admin, store);
+      });
+      // Change management acts as the owner of each schedule or proposal (changes/), so it gets the admin before actingAs.
+      return await work(unattributed.actingAs({ owner: callerName() }), store, unattributed);
     } finally {
       await webhooks.finish();
       await store.close();
@@ -211,36 +213,8 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     },
   );
 
-  flagCommand('add-revision', 'add a revision: new rules in force from now (procedure 2)')
-    .option(
-      '-c, --control <value>',
-      'value for everybody the treatments and rules do not reach (true/false, a string, a number, JSON, or a --variant name)',
-    )
-    .option('--control-default', 'no control value: callers get their own default (ControlValue null)')
-    .option(
-      '--treatment <spec>',
-      'PERCENT:VALUE, repeatable, in order (e.g. 25:gpt-4o; a feature flag takes ids to pin: 40:true:A1,A2); or a JSON/Python dict, for a data treatment with ids or a value holding a colon',
-      (spec: string, all: string[]) => [...all, spec],
-      [] as string[],
-    )
-    .option('--variant <name=value>', 'name a value, repeatable (on=true, greeting=hello)', collect, [] as string[])
-    .option('--rule <rule>', 'a targeting rule, repeatable, in order (see Rules below)', collect, [] as string[])
-    .option('--rules-json <file|json>', 'the rules in full, as a JSON list (a file, or the JSON itself)')
-    .option(
-      '--metadata <key=value>',
-      'set a metadata key (owner, ticket, expires=YYYY-MM-DD, …), repeatable; key= removes it. Metadata in force is kept otherwise',
-      collect,
-      [] as string[],
-    )
-    .option('--disabled', 'write the revision disabled (kill switch on): it answers its control value')
-    .option('--comment <text>', 'why this change')
-    .option('--owner <id>', 'who made it (OwnerID)')
-    .addOption(new Option('--hash <algorithm>', 'hash for percentage rollout (default md5)'))
-    .option('--salt <salt>', 'hash salt (default: the flag name)')
-    .option('--no-salt', "hash the bare instance id, as the runbook system's own revisions did")
-    .option('-f, --file <path>', 'take the revision from a JSON or Python-dict file (options above override it)')
+  withRevisionOptions(flagCommand('add-revision', 'add a revision: new rules in force from now (procedure 2)'))
     .addOption(expectedLatestOption())
-    .addHelpText('after', RULE_SYNTAX_HELP)
     .action(async (name: string, opts: RevisionOptions, command: Command) => {
       const view = await withStore(command, async (admin) => {
         const ref = await resolveRef(admin, name, opts);
@@ -423,6 +397,15 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
   addLogCommand(program, { withStore, print, requireProject });
   registerAccessCommands(program, { withStore, print, collect, requireProject });
   registerWebhookCommands(program, { withStore, print, collect });
+  registerChangeCommands(program, {
+    withStore,
+    print,
+    requireProject,
+    resolveRef,
+    withRevisionOptions,
+    revisionInput,
+    err: io.err,
+  });
 
   program
     .command('doctor')
@@ -502,7 +485,40 @@ function collect(value: string, all: string[]): string[] {
   return [...all, value];
 }
 
-interface RevisionOptions extends FlagOptions {
+/** The options that give a revision (add-revision, schedule add): what revisionInput reads. */
+function withRevisionOptions(command: Command): Command {
+  return command
+    .option(
+      '-c, --control <value>',
+      'value for everybody the treatments and rules do not reach (true/false, a string, a number, JSON, or a --variant name)',
+    )
+    .option('--control-default', 'no control value: callers get their own default (ControlValue null)')
+    .option(
+      '--treatment <spec>',
+      'PERCENT:VALUE, repeatable, in order (e.g. 25:gpt-4o; a feature flag takes ids to pin: 40:true:A1,A2); or a JSON/Python dict, for a data treatment with ids or a value holding a colon',
+      (spec: string, all: string[]) => [...all, spec],
+      [] as string[],
+    )
+    .option('--variant <name=value>', 'name a value, repeatable (on=true, greeting=hello)', collect, [] as string[])
+    .option('--rule <rule>', 'a targeting rule, repeatable, in order (see Rules below)', collect, [] as string[])
+    .option('--rules-json <file|json>', 'the rules in full, as a JSON list (a file, or the JSON itself)')
+    .option(
+      '--metadata <key=value>',
+      'set a metadata key (owner, ticket, expires=YYYY-MM-DD, …), repeatable; key= removes it. Metadata in force is kept otherwise',
+      collect,
+      [] as string[],
+    )
+    .option('--disabled', 'write the revision disabled (kill switch on): it answers its control value')
+    .option('--comment <text>', 'why this change')
+    .option('--owner <id>', 'who made it (OwnerID)')
+    .addOption(new Option('--hash <algorithm>', 'hash for percentage rollout (default md5)'))
+    .option('--salt <salt>', 'hash salt (default: the flag name)')
+    .option('--no-salt', "hash the bare instance id, as the runbook system's own revisions did")
+    .option('-f, --file <path>', 'take the revision from a JSON or Python-dict file (options above override it)')
+    .addHelpText('after', RULE_SYNTAX_HELP);
+}
+
+export interface RevisionOptions extends FlagOptions {
   expectedLatest?: string;
   control?: string;
   controlDefault?: boolean;
