@@ -2,6 +2,7 @@ import { answerableValues, formatWTime, isVexilError, parseRevision, type Revisi
 import type { EvaluationLogSink, FlagStore } from '@vexil/store';
 import { expiredFlagOf } from './expired-flags.js';
 import { type FlagSummary, summarizeFlags } from './flag-summaries.js';
+import { type StaleCleanup, staleCleanup } from './stale-cleanup.js';
 
 /**
  * Stale-flag hints, in one module for the admin API (GET …/stale, the dashboard) and
@@ -30,6 +31,8 @@ export interface StaleFlag {
   revision?: string;
   /** Metadata.owner, when set: who to ask. */
   owner?: string;
+  /** What to do about it (stale-cleanup.ts). */
+  cleanup: StaleCleanup;
 }
 
 const DAY_MICROS = 86_400_000_000;
@@ -81,9 +84,11 @@ export async function findStaleFlags(
     }
     const revision = parsed(summary);
     const latest = summary.latestRevision;
+    let oneValue: { value: unknown } | undefined;
     if (revision !== undefined && latest !== undefined && latest.wtime < cutoff) {
       const values = answerableValues(revision);
       if (values.length === 1) {
+        oneValue = { value: values[0] };
         hints.push({
           kind: 'one-value',
           message: `one value for everybody for ${days} days: ${JSON.stringify(values[0])}${revision.Disabled === true ? ' (disabled)' : ''}, since ${latest.wtime} UTC`,
@@ -115,6 +120,14 @@ export async function findStaleFlags(
       reasons: hints.map((hint) => hint.message),
       hints,
       lastEvaluated: summary.lastEvaluated,
+      cleanup: staleCleanup({
+        project,
+        flagType: summary.flagType,
+        name: summary.name,
+        oneValue,
+        notEvaluated: hints.some((hint) => hint.kind === 'not-evaluated'),
+        expired: hints.some((hint) => hint.kind === 'expired'),
+      }),
     };
     if (latest !== undefined) flag.revision = latest.wtime;
     const owner = summary.metadata.owner;

@@ -38,6 +38,7 @@ import {
 } from './arguments.js';
 import { callerName } from './caller.js';
 import { registerChangeCommands } from './change-commands.js';
+import { registerLifecycleCommands } from './lifecycle-commands.js';
 import { addLogCommand } from './log-command.js';
 import {
   formatContextEvaluation,
@@ -406,6 +407,7 @@ function buildProgram(io: CliIO, outcome: { exitCode: number }): Command {
     revisionInput,
     err: io.err,
   });
+  registerLifecycleCommands(program, { withStore, print, requireProject, outcome, err: io.err, out: io.out });
 
   program
     .command('doctor')

@@ -229,7 +229,7 @@ const staleSchema = {
       description: 'the flags with a hint, by type then name (archived flags are not listed)',
       items: {
         type: 'object',
-        required: ['flagType', 'name', 'reasons', 'hints', 'lastEvaluated'],
+        required: ['flagType', 'name', 'reasons', 'hints', 'lastEvaluated', 'cleanup'],
         properties: {
           flagType: { type: 'string' },
           name: { type: 'string' },
@@ -247,6 +247,14 @@ const staleSchema = {
           lastEvaluated: { type: ['string', 'null'], description: 'UTC; null when never logged' },
           revision: { ...wtimeText, description: 'the revision in force' },
           owner: { type: 'string', description: 'Metadata.owner' },
+          cleanup: {
+            type: 'object',
+            description: 'what to do about it, with the commands to run',
+            properties: {
+              action: { type: 'string', enum: ['make-permanent', 'remove', 'decide'] },
+              message: { type: 'string' },
+            },
+          },
         },
       },
     },
