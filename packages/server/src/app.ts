@@ -31,6 +31,7 @@ import { EventStreams } from './http/event-streams.js';
 import { flagRoutes } from './http/flag-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { limitJsonDepth } from './http/json-body.js';
+import { lifecycleRoutes } from './http/lifecycle-routes.js';
 import { VexilLogController } from './http/log-controller.js';
 import { logRoutes } from './http/log-routes.js';
 import { ofrepRoutes } from './http/ofrep-routes.js';
@@ -268,6 +269,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await admin.register(accessRoutes, { services });
       await admin.register(callerRoutes, { services });
       await admin.register(webhookRoutes, { services });
+      await admin.register(lifecycleRoutes, { services });
     },
     { prefix: '/admin/v1' },
   );

@@ -777,6 +777,7 @@ describe('admin API documentation', () => {
         [`${API}/projects/{project}/proposals/{id}/approve`]: ['post'],
         [`${API}/projects/{project}/proposals/{id}/reject`]: ['post'],
         [`${API}/projects/{project}/approval-settings`]: ['put'],
+        [`${API}/projects/{project}/codegen`]: ['get'],
       };
       // Routes that take no input, so have no 400 to give.
       const inputless = new Set([`get ${API}/tokens`, `get ${API}/whoami`, `get ${API}/projects`]);

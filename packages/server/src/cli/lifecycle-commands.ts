@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { InvalidInputError, isValueFlagType } from '@vexil/core';
+import { InvalidInputError } from '@vexil/core';
 import type { StoreEngine } from '@vexil/store';
 import { type Command, Option } from 'commander';
 import type { FlagAdmin } from '../flag-admin.js';
 import {
   CODEGEN_LANGUAGES,
-  type CodegenFlag,
   type CodegenLanguage,
+  codegenFlags,
   generateFlagModule,
 } from '../lifecycle/flag-codegen.js';
 import { findFlagReferences, type ReferenceReport } from '../lifecycle/flag-references.js';
@@ -75,17 +75,6 @@ function formatRefs(report: ReferenceReport): string {
   }
   lines.push('', `${report.references.length} reference(s) in ${report.files} file(s)`);
   return lines.join('\n').trimStart();
-}
-
-async function codegenFlags(admin: FlagAdmin, project: string): Promise<CodegenFlag[]> {
-  await admin.requireProject(project);
-  const views = await admin.listFlags(project, { withRevision: true });
-  return views.flatMap((view) => {
-    if (!isValueFlagType(view.flagType)) return [];
-    const revision = view.latestRevision?.revision as { ControlValue?: unknown } | undefined;
-    const description = typeof view.metadata.Description === 'string' ? view.metadata.Description : undefined;
-    return [{ flagType: view.flagType, name: view.name, defaultValue: revision?.ControlValue ?? null, description }];
-  });
 }
 
 /** `vexil stale`, `vexil refs`, `vexil codegen` (docs/lifecycle.md). */

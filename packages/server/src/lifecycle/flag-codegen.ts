@@ -1,4 +1,5 @@
-import type { ValueFlagType } from '@vexil/core';
+import { isValueFlagType, type ValueFlagType } from '@vexil/core';
+import type { FlagAdmin } from '../flag-admin.js';
 
 /**
  * `vexil codegen`: a module of a project's flag names, types and defaults, so code
@@ -186,4 +187,16 @@ export function generateFlagModule(
     a.name === b.name ? (a.flagType < b.flagType ? -1 : 1) : a.name < b.name ? -1 : 1,
   );
   return language === 'ts' ? generateTypeScript(project, sorted, command) : generatePython(project, sorted, command);
+}
+
+/** The project's flags (archived ones left out) as codegen writes them: the control value in force is the default. */
+export async function codegenFlags(admin: FlagAdmin, project: string): Promise<CodegenFlag[]> {
+  await admin.requireProject(project);
+  const views = await admin.listFlags(project, { withRevision: true });
+  return views.flatMap((view) => {
+    if (!isValueFlagType(view.flagType)) return [];
+    const revision = view.latestRevision?.revision as { ControlValue?: unknown } | undefined;
+    const description = typeof view.metadata.Description === 'string' ? view.metadata.Description : undefined;
+    return [{ flagType: view.flagType, name: view.name, defaultValue: revision?.ControlValue ?? null, description }];
+  });
 }
