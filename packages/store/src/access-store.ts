@@ -85,6 +85,8 @@ export const RECORD_KINDS = [
   'ramp',
   /** A change waiting for another owner's approval, by id. */
   'proposal',
+  /** A pending schedule's place in time, by due time then id: what a scheduler reads on each check. */
+  'schedule-due',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
@@ -120,4 +122,10 @@ export interface AccessStore {
   listRecords<T extends object>(kind: RecordKind, from?: string): Promise<FeatureRecord<T>[]>;
   /** Removes a record; true when there was one. */
   deleteRecord(kind: RecordKind, key: string): Promise<boolean>;
+  /**
+   * Compare-and-set: writes `value` only if the record is still `expected` as read
+   * (the same JSON; `null`: only if there is none), in one step on every engine, so of
+   * writers racing from one read exactly one wins. True when written.
+   */
+  replaceRecord(kind: RecordKind, key: string, expected: object | null, value: object): Promise<boolean>;
 }

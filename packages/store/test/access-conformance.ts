@@ -119,6 +119,34 @@ export function describeAccessConformance(
       expect((await store.access.listRecords('webhook-delivery')).length).toBe(2);
     });
 
+    it('replaces a record only while it is as read (compare-and-set): of 8 writers racing from one read, exactly one wins', async () => {
+      const store = await open();
+      const peer = await writerFor(store);
+      const proposal = { id: 'prp_1', status: 'pending', note: 'x'.repeat(30_000) };
+      expect(await store.access.replaceRecord('proposal', 'prp_1', null, proposal)).toBe(true);
+      // Only if absent: a second create loses and changes nothing.
+      expect(await peer.access.replaceRecord('proposal', 'prp_1', null, { id: 'prp_1', status: 'other' })).toBe(false);
+      expect(await store.access.getRecord('proposal', 'prp_1')).toEqual(proposal);
+      // Based on a value it no longer has: refused, nothing written.
+      const stale = { ...proposal, status: 'draft' };
+      expect(await store.access.replaceRecord('proposal', 'prp_1', stale, { ...proposal, status: 'x' })).toBe(false);
+      expect(await store.access.getRecord('proposal', 'prp_1')).toEqual(proposal);
+
+      const read = await peer.access.getRecord<typeof proposal>('proposal', 'prp_1');
+      const writers = Array.from({ length: 8 }, (_, i) => ({ ...read!, status: 'approved', by: `owner-${i}` }));
+      const outcomes = await Promise.all(
+        writers.map((value, i) => (i % 2 === 0 ? store : peer).access.replaceRecord('proposal', 'prp_1', read!, value)),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      const winner = writers[outcomes.indexOf(true)];
+      expect(await store.access.getRecord('proposal', 'prp_1')).toEqual(winner);
+      // A record written by putRecord is replaced as read back too.
+      await store.access.putRecord('proposal', 'prp_2', { id: 'prp_2', n: 1.5, list: [1, 'a', null] });
+      const back = await peer.access.getRecord<object>('proposal', 'prp_2');
+      expect(await peer.access.replaceRecord('proposal', 'prp_2', back!, { id: 'prp_2', n: 2 })).toBe(true);
+      expect(await store.access.getRecord('proposal', 'prp_2')).toEqual({ id: 'prp_2', n: 2 });
+    });
+
     it('refuses a record kind it does not know and an empty key, writing nothing', async () => {
       const store = await open();
       await expect(store.access.putRecord('token' as 'webhook', 'k', {})).rejects.toThrow(

@@ -217,7 +217,48 @@ export class Approvals {
    */
   async approve(project: string, id: string, actor: RecordedActor): Promise<ProposalRecord> {
     const proposal = await this.requirePending(project, id, actor, 'approve');
-    const { ref, change } = proposal;
+    const claimed = await this.decide(proposal, { status: 'approved', decidedBy: actor }, 'approve');
+    let result: string;
+    try {
+      result = await this.takeEffect(proposal, actor);
+    } catch (error) {
+      // Nothing took effect: the proposal is pending again, to be rejected or approved once more.
+      await this.deps.records.replaceRecord('proposal', id, claimed, proposal);
+      throw error;
+    }
+    const approved: ProposalRecord = { ...claimed, result };
+    await this.deps.records.putRecord('proposal', id, approved);
+    // A revision's approval was announced with the revision written; a schedule's or ramp's here.
+    if (proposal.change.kind !== 'revision') {
+      announce(this.deps, { type: 'proposal.approved', ...eventRef(proposal), subject: id, detail: result }, actor);
+    }
+    return approved;
+  }
+
+  /**
+   * Moves a pending proposal to its decision on condition that it is still as read
+   * (the records' compare-and-set): of approvers (or an approver and a rejecter, or the
+   * expiry) racing, exactly one decides, so a change takes effect once. The others get
+   * 409 and do nothing.
+   */
+  private async decide(
+    proposal: ProposalRecord,
+    decision: Pick<ProposalRecord, 'status' | 'decidedBy'> & Partial<ProposalRecord>,
+    what: 'approve' | 'reject',
+  ): Promise<ProposalRecord> {
+    const decided: ProposalRecord = { ...proposal, ...decision, decidedTime: isoTime(this.deps) };
+    if (await this.deps.records.replaceRecord('proposal', proposal.id, proposal, decided)) return decided;
+    const now = await this.deps.records.getRecord<ProposalRecord>('proposal', proposal.id);
+    const by = now?.decidedBy === undefined ? '' : ` by ${now.decidedBy.owner}`;
+    throw new RevisionConflictError(
+      `proposal ${proposal.id} was ${now?.status ?? 'removed'}${by} while you were deciding; it was not ${what}d again`,
+      { field: 'proposal_id', hint: `see it with: vexil proposal show ${proposal.id} -p ${proposal.ref.project}` },
+    );
+  }
+
+  /** Makes the approved change: answers the revision's WTIME, or the schedule's or ramp's id. */
+  private async takeEffect(proposal: ProposalRecord, actor: RecordedActor): Promise<string> {
+    const { ref, change, id } = proposal;
     const proposer = this.deps.admin.actingAs(proposal.proposedBy);
     let result: string;
     if (change.kind === 'revision') {
@@ -253,32 +294,17 @@ export class Approvals {
       const ramp = await this.ramps.start(ref, change.plan, proposal.proposedBy, { proposal: id });
       result = ramp.id;
     }
-    const approved: ProposalRecord = {
-      ...proposal,
-      status: 'approved',
-      decidedBy: actor,
-      decidedTime: isoTime(this.deps),
-      result,
-    };
-    await this.deps.records.putRecord('proposal', id, approved);
-    // A revision's approval was announced with the revision written; a schedule's or ramp's here.
-    if (change.kind !== 'revision') {
-      announce(this.deps, { type: 'proposal.approved', ...eventRef(proposal), subject: id, detail: result }, actor);
-    }
-    return approved;
+    return result;
   }
 
   /** Another owner (or the proposer, withdrawing it) rejects a pending proposal. */
   async reject(project: string, id: string, actor: RecordedActor, reason?: string): Promise<ProposalRecord> {
     const proposal = await this.requirePending(project, id, actor, 'reject');
-    const rejected: ProposalRecord = {
-      ...proposal,
-      status: 'rejected',
-      decidedBy: actor,
-      decidedTime: isoTime(this.deps),
-      ...(reason === undefined ? {} : { detail: reason }),
-    };
-    await this.deps.records.putRecord('proposal', id, rejected);
+    const rejected = await this.decide(
+      proposal,
+      { status: 'rejected', decidedBy: actor, ...(reason === undefined ? {} : { detail: reason }) },
+      'reject',
+    );
     announce(this.deps, { type: 'proposal.rejected', ...eventRef(proposal), subject: id, detail: reason }, actor);
     return rejected;
   }
@@ -308,7 +334,10 @@ export class Approvals {
   private async expireIfDue(proposal: ProposalRecord): Promise<ProposalRecord> {
     if (proposal.status !== 'pending' || Date.parse(proposal.expiresTime) > this.deps.now()) return proposal;
     const expired: ProposalRecord = { ...proposal, status: 'expired' };
-    await this.deps.records.putRecord('proposal', proposal.id, expired);
+    if (!(await this.deps.records.replaceRecord('proposal', proposal.id, proposal, expired))) {
+      // Decided (or expired by another reader) since it was read: as it is now.
+      return (await this.deps.records.getRecord<ProposalRecord>('proposal', proposal.id)) ?? expired;
+    }
     announce(this.deps, { type: 'proposal.expired', ...eventRef(proposal), subject: proposal.id }, { owner: 'vexil' });
     return expired;
   }

@@ -27,6 +27,8 @@ export interface AccessRecords {
   list(kind: AccessRecordKind, from?: string): Promise<{ key: string; json: string }[]>;
   /** Removes a record; true when there was one. */
   delete(kind: AccessRecordKind, key: string): Promise<boolean>;
+  /** Writes `json` only if the record's JSON is still `expected` (`null`: absent), atomically; true when written. */
+  replace(kind: AccessRecordKind, key: string, expected: string | null, json: string): Promise<boolean>;
 }
 
 function checkRecord(kind: RecordKind, key: string): void {
@@ -110,5 +112,11 @@ export class RecordAccessStore implements AccessStore {
   async deleteRecord(kind: RecordKind, key: string): Promise<boolean> {
     checkRecord(kind, key);
     return this.records.delete(kind, key);
+  }
+
+  async replaceRecord(kind: RecordKind, key: string, expected: object | null, value: object): Promise<boolean> {
+    checkRecord(kind, key);
+    // A record read back is JSON.parse of what putRecord wrote, so stringifying it gives the stored text again.
+    return this.records.replace(kind, key, expected === null ? null : JSON.stringify(expected), JSON.stringify(value));
   }
 }

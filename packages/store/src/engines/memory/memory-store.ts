@@ -58,6 +58,18 @@ export class MemoryStore implements Store.FlagStore, Log.EvaluationLogSink {
       this.#checkOpen();
       return this.#access.get(kind)?.delete(key) ?? false;
     },
+    // No await between the comparison and the write: one step for every caller of this process.
+    replace: async (kind, key, expected, json) => {
+      this.#checkOpen();
+      let records = this.#access.get(kind);
+      if ((records?.get(key) ?? null) !== expected) return false;
+      if (records === undefined) {
+        records = new Map();
+        this.#access.set(kind, records);
+      }
+      records.set(key, json);
+      return true;
+    },
   });
 
   constructor(options: Store.StoreOptions = {}) {

@@ -88,6 +88,21 @@ export class PostgresStore implements Store.FlagStore, Log.EvaluationLogSink {
       ]);
       return (rowCount ?? 0) > 0;
     },
+    // The column is json (not jsonb): its text is kept as written, so the comparison is of the text.
+    replace: async (kind, key, expected, json) => {
+      const { rowCount } =
+        expected === null
+          ? await this.#query(
+              `INSERT INTO vexil_access_records (kind, key, fields) VALUES ($1, $2, $3::json)
+               ON CONFLICT (kind, key) DO NOTHING`,
+              [kind, key, json],
+            )
+          : await this.#query(
+              'UPDATE vexil_access_records SET fields = $3::json WHERE kind = $1 AND key = $2 AND fields::text = $4',
+              [kind, key, json, expected],
+            );
+      return (rowCount ?? 0) > 0;
+    },
   });
 
   private constructor(url: string, pool: pg.Pool, clientConfig: pg.ClientConfig, options: PostgresStoreOptions) {

@@ -188,6 +188,12 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
       const listRecords = db.prepare<[AccessRecordKind, string], { key: string; json: string }>(
         'SELECT key, fields AS json FROM access_records WHERE kind = ? AND key >= ? ORDER BY key',
       );
+      const insertRecord = db.prepare<[AccessRecordKind, string, string]>(
+        'INSERT OR IGNORE INTO access_records (kind, key, fields) VALUES (?, ?, ?)',
+      );
+      const replaceRecord = db.prepare<[string, AccessRecordKind, string, string]>(
+        'UPDATE access_records SET fields = ? WHERE kind = ? AND key = ? AND fields = ?',
+      );
       this.access = new RecordAccessStore({
         get: async (kind, key) => this.#run(() => getRecord.get(kind, key)),
         put: async (kind, key, json) => {
@@ -195,6 +201,13 @@ export class SqliteStore implements Store.FlagStore, Log.EvaluationLogSink {
         },
         list: async (kind, from) => this.#run(() => listRecords.all(kind, from ?? '')),
         delete: async (kind, key) => this.#run(() => deleteRecord.run(kind, key).changes > 0),
+        // One statement each: SQLite's write lock makes the comparison and the write one step, across processes too.
+        replace: async (kind, key, expected, json) =>
+          this.#run(() =>
+            expected === null
+              ? insertRecord.run(kind, key, json).changes > 0
+              : replaceRecord.run(json, kind, key, expected).changes > 0,
+          ),
       });
 
       this.#appendTx = db.transaction((rows: readonly Store.NewRow[]) => this.#appendInTx(rows));
