@@ -243,6 +243,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? undefined
       : services.changes.scheduler({
           pollMs: options.scheduler?.pollMs ?? config.changePollMs,
+          retentionMs: config.scheduleRetentionDays * 86_400_000,
           setTimer: options.scheduler?.setTimer,
           onError: (error) => app.log.error({ err: error }, 'applying scheduled revisions failed; trying again'),
         });

@@ -167,6 +167,13 @@ export const SERVICE_VARIABLES = {
     meaning:
       'how often SQLite and Bigtable are checked for changed flags (cache drops and change-stream events), in ms',
   },
+  scheduleRetentionDays: {
+    name: 'VEXIL_SCHEDULE_RETENTION_DAYS',
+    default: '30',
+    parse: numberIn({ min: 1, integer: true }),
+    meaning:
+      'scheduled revisions applied, cancelled or failed are deleted after this many days (the revisions they wrote keep their ScheduleID in history)',
+  },
   defaultProject: {
     name: 'VEXIL_DEFAULT_PROJECT',
     default: undefined,

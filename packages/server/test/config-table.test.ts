@@ -119,6 +119,7 @@ describe('the declarations are the configuration', () => {
       reportMaxAheadSeconds: 300,
       flagCacheSize: 10_000,
       changePollMs: 250,
+      scheduleRetentionDays: 30,
       defaultProject: undefined,
       ofrepRateLimit: 0,
       rateLimit: 0,

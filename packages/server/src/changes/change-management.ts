@@ -21,6 +21,7 @@ export class ChangeManagement {
     pollMs: number;
     setTimer?: SetTimer | undefined;
     onError?: (error: unknown) => void;
+    retentionMs?: number | undefined;
   }): Scheduler {
     return new Scheduler(this.schedules, { now: this.deps.now, ...options });
   }

@@ -104,6 +104,8 @@ export class ScheduledRevisions {
 
   private async keep(record: ScheduleRecord): Promise<ScheduleRecord> {
     await this.deps.records.putRecord('schedule', record.id, record);
+    // The record first: an index entry never points at nothing (and housekeeping indexes a pending record left without one).
+    await this.deps.records.putRecord('schedule-due', dueKey(record), { id: record.id, atMs: record.atMs });
     announce(this.deps, { type: 'schedule.created', ...eventRef(record), subject: record.id }, record.createdBy);
     for (const listener of this.#created) listener();
     return record;
@@ -153,17 +155,23 @@ export class ScheduledRevisions {
       doneTime: isoTime(this.deps),
     };
     await this.deps.records.putRecord('schedule', id, cancelled);
+    await this.deps.records.deleteRecord('schedule-due', dueKey(record));
     announce(this.deps, { type: 'schedule.cancelled', ...eventRef(record), subject: id }, actor);
     return cancelled;
   }
 
-  /** Every pending schedule of every project, soonest first. */
-  async pending(): Promise<ScheduleRecord[]> {
-    const all = await this.deps.records.listRecords<ScheduleRecord>('schedule');
-    return all
-      .map(({ value }) => value)
-      .filter((record) => record.status === 'pending')
-      .sort((a, b) => a.atMs - b.atMs);
+  /**
+   * The pending schedules' places in time, soonest first: read from their own index
+   * (kind `schedule-due`, keyed by due time), so a check costs what is pending, not every
+   * schedule ever made.
+   */
+  async dueIndex(): Promise<DueEntry[]> {
+    return (await this.deps.records.listRecords<DueEntry>('schedule-due')).map(({ key, value }) => ({ ...value, key }));
+  }
+
+  /** When the soonest pending schedule is due (ms since the epoch), if any. */
+  async nextDueMs(): Promise<number | undefined> {
+    return (await this.dueIndex())[0]?.atMs;
   }
 
   /**
@@ -174,12 +182,42 @@ export class ScheduledRevisions {
   async applyDue(): Promise<ScheduleRecord[]> {
     const now = this.deps.now();
     const settled: ScheduleRecord[] = [];
-    for (const record of await this.pending()) {
-      if (record.atMs > now) break;
+    for (const entry of await this.dueIndex()) {
+      if (entry.atMs > now) break;
+      const record = await this.deps.records.getRecord<ScheduleRecord>('schedule', entry.id);
+      if (record === undefined || record.status !== 'pending') {
+        // Settled by a replica that stopped before dropping the entry: drop it here.
+        await this.deps.records.deleteRecord('schedule-due', entry.key);
+        continue;
+      }
       const done = await this.applyOne(record);
       if (done !== undefined) settled.push(done);
     }
     return settled;
+  }
+
+  /**
+   * Keeps the records small to read: indexes a pending schedule that has no index entry
+   * (one made before the index, or whose maker stopped in between), and deletes schedules
+   * applied, cancelled or failed more than `retentionMs` ago (the revisions they wrote
+   * keep their ScheduleID in history). Answers how many it indexed and deleted.
+   */
+  async housekeeping(retentionMs: number): Promise<{ indexed: number; pruned: number }> {
+    const cutoff = this.deps.now() - retentionMs;
+    const indexed = new Set((await this.dueIndex()).map((entry) => entry.key));
+    let added = 0;
+    let pruned = 0;
+    for (const { value: record } of await this.deps.records.listRecords<ScheduleRecord>('schedule')) {
+      if (record.status === 'pending') {
+        if (indexed.has(dueKey(record))) continue;
+        await this.deps.records.putRecord('schedule-due', dueKey(record), { id: record.id, atMs: record.atMs });
+        added += 1;
+      } else if (record.doneTime !== undefined && Date.parse(record.doneTime) < cutoff) {
+        await this.deps.records.deleteRecord('schedule', record.id);
+        pruned += 1;
+      }
+    }
+    return { indexed: added, pruned };
   }
 
   /** Applies one schedule now if it is pending and due (a ramp's first step, from the CLI); answers it as it is then. */
@@ -253,9 +291,22 @@ export class ScheduledRevisions {
   ): Promise<ScheduleRecord> {
     const settled: ScheduleRecord = { ...record, ...change, doneTime: isoTime(this.deps) };
     await this.deps.records.putRecord('schedule', record.id, settled);
+    await this.deps.records.deleteRecord('schedule-due', dueKey(record));
     if (here) await this.#outcome?.(settled);
     return settled;
   }
+}
+
+/** A pending schedule's entry in the due-time index. */
+export interface DueEntry {
+  key: string;
+  id: string;
+  atMs: number;
+}
+
+/** Due time first (zero-padded, so key order is time order), then the id. */
+function dueKey(record: Pick<ScheduleRecord, 'atMs' | 'id'>): string {
+  return `${String(record.atMs).padStart(16, '0')}#${record.id}`;
 }
 
 function eventRef(record: ScheduleRecord) {

@@ -17,7 +17,13 @@ export interface SchedulerOptions {
   setTimer?: SetTimer | undefined;
   /** A tick that failed (the store is down): logged, and tried again at the next poll. */
   onError?: ((error: unknown) => void) | undefined;
+  /** Schedules applied, cancelled or failed longer ago than this are deleted (ms); 30 days by default. */
+  retentionMs?: number | undefined;
 }
+
+const DAY_MS = 86_400_000;
+/** How often a scheduler prunes finished schedules (and indexes stray pending ones): at start, then hourly. */
+const HOUSEKEEPING_EVERY_MS = 3_600_000;
 
 /**
  * Applies scheduled revisions when they are due, in `vexil serve`: at start it applies
@@ -30,6 +36,7 @@ export class Scheduler {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #lastHousekeeping: number | undefined;
   readonly #stopListening: () => void;
   private readonly setTimer: SetTimer;
 
@@ -72,8 +79,13 @@ export class Scheduler {
   private async runOnce(): Promise<void> {
     let next: number | undefined;
     try {
+      const now = this.options.now();
+      if (this.#lastHousekeeping === undefined || now - this.#lastHousekeeping >= HOUSEKEEPING_EVERY_MS) {
+        await this.schedules.housekeeping(this.options.retentionMs ?? 30 * DAY_MS);
+        this.#lastHousekeeping = now;
+      }
       await this.schedules.applyDue();
-      next = (await this.schedules.pending())[0]?.atMs;
+      next = await this.schedules.nextDueMs();
     } catch (error) {
       this.options.onError?.(error);
     }
