@@ -22,7 +22,31 @@ export function whenUnauthorized(handler: (message: string) => void): void {
   onUnauthorized = handler;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+/** GET answers asked for before the page needed them (prefetch), each taken once by the first request for it. */
+const early = new Map<string, Promise<unknown>>();
+
+/**
+ * Starts the GETs a page will make while the app is still checking the token, so a
+ * deep link (the flags page of a big project) does not wait for one answer after the other.
+ */
+export function prefetch(path: string): void {
+  if (!early.has(path)) {
+    const answer = send('GET', path);
+    answer.catch(() => {});
+    early.set(path, answer);
+  }
+}
+
+function request<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+  const ready = method === 'GET' && token === storedToken() ? early.get(path) : undefined;
+  if (ready !== undefined) {
+    early.delete(path);
+    return ready as Promise<T>;
+  }
+  return send<T>(method, path, body, token);
+}
+
+async function send<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -43,8 +67,8 @@ async function request<T>(method: string, path: string, body?: unknown, token = 
 }
 
 const enc = encodeURIComponent;
-const admin = '/admin/v1';
-const projectPath = (project: string) => `${admin}/projects/${enc(project)}`;
+export const admin = '/admin/v1';
+export const projectPath = (project: string) => `${admin}/projects/${enc(project)}`;
 const flagPath = (project: string, type: string, name: string) =>
   `${projectPath(project)}/flags/${enc(type)}/${enc(name)}`;
 const segmentPath = (project: string, name: string) => `${projectPath(project)}/segments/${enc(name)}`;

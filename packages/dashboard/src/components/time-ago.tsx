@@ -1,5 +1,10 @@
 /** A stored time (UTC `YYYY-MM-DD HH:MM:SS.ffffff` or ISO) as a <time>, with how long ago. */
 export function TimeAgo({ time }: { time: string | null | undefined }) {
+  return timeAgo(time);
+}
+
+/** TimeAgo as a plain call, for long lists (no component instance per row). */
+export function timeAgo(time: string | null | undefined) {
   if (time === null || time === undefined || time === '') return <span class="muted">never</span>;
   const iso = /^\d{4}-\d{2}-\d{2} /.test(time) ? `${time.replace(' ', 'T').slice(0, 23)}Z` : time;
   const when = new Date(iso);
