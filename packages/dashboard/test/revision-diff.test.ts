@@ -13,8 +13,14 @@ const first: Revision = {
 };
 
 describe('diffRevisions', () => {
-  it('finds no difference between revisions that differ only in who wrote them and when', () => {
-    const again = { ...first, OwnerID: 'bob', CreatedTime: '2026-01-02 10:00:00.000000', TokenID: 'tok_1' };
+  it('finds no difference between revisions that differ only in who wrote them, when and their format version', () => {
+    const again = {
+      ...first,
+      OwnerID: 'bob',
+      CreatedTime: '2026-01-02 10:00:00.000000',
+      TokenID: 'tok_1',
+      FormatVersion: 1,
+    };
     expect(diffRevisions(first, again).lines).toEqual([]);
   });
 
@@ -51,8 +57,7 @@ describe('diffRevisions', () => {
     const second: Revision = { ...first, Rules: [rule] };
     const added = diffRevisions(first, second).lines;
     expect(added).toHaveLength(1);
-    expect(added[0]).toMatchObject({ where: 'Rules', field: 'Rules', kind: 'added' });
-    expect(added[0]!.after).toContain('"country"');
+    expect(added).toEqual([{ where: 'rules', field: 'Rules', kind: 'added', after: 'country in [US] → true' }]);
 
     const third: Revision = {
       ...first,

@@ -45,7 +45,8 @@ export function describeRevision(revision: Revision): string {
   return parts.join(', ');
 }
 
-function describeRule(rule: TargetingRule, value: (v: unknown) => string): string {
+/** One rule in words: `country in [US, CA] → true`, `plan = pro → 50 % a / 50 % b`. */
+export function describeRule(rule: TargetingRule, value: (v: unknown) => string = (v) => formatValue(v)): string {
   const who = describeConditions(rule.Conditions);
   if (Array.isArray(rule.Split)) {
     const buckets = rule.Split.filter((b) => b.Percent > 0).map((b) => `${formatPercent(b.Percent)} ${value(b.Value)}`);

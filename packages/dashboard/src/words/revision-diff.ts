@@ -1,6 +1,6 @@
-import type { Revision } from '@vexil/core';
+import type { Revision, TargetingRule } from '@vexil/core';
 import diff from 'microdiff';
-import { describeRevision } from './describe-revision.js';
+import { describeRevision, describeRule } from './describe-revision.js';
 import { formatValue } from './format-value.js';
 
 /** One readable difference between two revisions. */
@@ -27,7 +27,16 @@ export interface RevisionDiff {
  * Fields that record who made a revision and when: every revision has its own, so they
  * are not a difference in what the flag does.
  */
-const BOOKKEEPING = new Set(['CreatedTime', 'OwnerID', 'OnBehalfOf', 'ActorAddress', 'TokenID', 'RollbackOf']);
+const BOOKKEEPING = new Set([
+  'CreatedTime',
+  'OwnerID',
+  'OnBehalfOf',
+  'ActorAddress',
+  'TokenID',
+  'RollbackOf',
+  // Set by Vexil's writers from the fields used: it changes nothing by itself.
+  'FormatVersion',
+]);
 
 /** Lists compared as sets of ids, one line each: "added A1, B2; removed C3". */
 const ID_LISTS = new Set(['OverrideList', 'Included', 'Excluded']);
@@ -57,8 +66,8 @@ export function diffRevisions(older: Revision, newer: Revision): RevisionDiff {
     if (typeof last === 'string' && ID_LISTS.has(last) && Array.isArray(before) && Array.isArray(after)) {
       line.summary = listChange(before, after);
     } else {
-      if (before !== undefined) line.before = show(before);
-      if (after !== undefined) line.after = show(after);
+      if (before !== undefined) line.before = show(before, path);
+      if (after !== undefined) line.after = show(after, path);
     }
     lines.push(line);
   }
@@ -98,6 +107,7 @@ const WORDS: Record<string, string> = {
   Salt: 'salt',
   FormatVersion: 'format version',
   Included: 'included ids',
+  Rules: 'rules',
   Excluded: 'excluded ids',
 };
 
@@ -135,7 +145,16 @@ function valueAt(root: unknown, path: Path): unknown {
   return at;
 }
 
-function show(value: unknown): string {
+function isRule(value: unknown): value is TargetingRule {
+  return value !== null && typeof value === 'object' && Array.isArray((value as TargetingRule).Conditions);
+}
+
+function show(value: unknown, path: Path): string {
+  // Rules added or removed whole read as the flag page says them.
+  if (path[0] === 'Rules' && path.length <= 2) {
+    if (Array.isArray(value) && value.every(isRule)) return value.map((rule) => describeRule(rule)).join('; ');
+    if (isRule(value)) return describeRule(value);
+  }
   if (value !== null && typeof value === 'object' && 'Attribute' in value && 'Operator' in value) {
     const c = value as { Attribute: string; Operator: string; Values: unknown };
     return `${c.Attribute} ${c.Operator} ${JSON.stringify(c.Values)}`;
