@@ -13,24 +13,21 @@ import { startVexil, type VexilProcess } from '../../server/test/support/vexil-p
  * SQLite store, which serves the built UI at `/` (npm run build makes it).
  */
 
-let service: VexilProcess | undefined;
+let service: VexilProcess;
 let base: string;
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vexil-dashboard-'));
-  if (process.env.VEXIL_E2E_URL !== undefined) base = process.env.VEXIL_E2E_URL;
-  else {
-    service = await startVexil({ VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}` });
-    base = service.url;
-  }
+  service = await startVexil({ VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}` });
+  base = service.url;
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await service?.stop();
+  await service.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -72,9 +69,10 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
 /** A context whose pages are signed in (the token in the tab's sessionStorage), watching for CSP refusals. */
 async function signedInContext(
   viewport = { width: 1280, height: 800 },
+  token = TEST_ADMIN_TOKEN,
 ): Promise<{ context: BrowserContext; csp: string[] }> {
   const context = await browser.newContext({ viewport });
-  await context.addInitScript(`sessionStorage.setItem('vexil.token', ${JSON.stringify(TEST_ADMIN_TOKEN)})`);
+  await context.addInitScript(`sessionStorage.setItem('vexil.token', ${JSON.stringify(token)})`);
   const csp: string[] = [];
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
@@ -183,7 +181,7 @@ describe('the dashboard in a browser', () => {
       await page.getByLabel(`compare ${newest} as B`).check();
       const diff = page.getByRole('region', { name: 'Difference between A and B' });
       await expect.poll(() => diff.textContent()).toContain('treatment 1: percentage');
-      expect(await diff.textContent()).toContain('Rules');
+      expect(await diff.textContent()).toContain('country in [US, CA] → true');
       await expectAccessible(page, 'the flag page with a diff');
       await keepScreenshot(page, 'dashboard-flag-history-diff');
 
@@ -255,6 +253,37 @@ describe('the dashboard in a browser', () => {
       await context.close();
     }
   }, 180_000);
+
+  it('shows a read token everything of its project and no button to change it', async () => {
+    const { secret } = (await api('POST', '/admin/v1/tokens', {
+      scope: 'read',
+      owner: 'viewer',
+      projects: ['shop'],
+    })) as {
+      secret: string;
+    };
+    const { context } = await signedInContext(undefined, secret);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${base}/#/p/shop/flags/feature/new_checkout`);
+      await page.getByTestId('rules-in-words').waitFor();
+      expect(await page.getByRole('banner').textContent()).toContain('viewer · read · shop');
+      expect(await page.locator('table.history tbody tr').count()).toBeGreaterThan(1);
+      for (const name of [/New revision/, /Disable|Enable/, /Archive/, /Roll back/]) {
+        expect(await page.getByRole('button', { name }).count(), String(name)).toBe(0);
+        expect(await page.getByRole('link', { name }).count(), String(name)).toBe(0);
+      }
+      await page.getByLabel('Instance id (targetingKey)').fill('qa-1');
+      await page.getByRole('button', { name: 'Evaluate' }).click();
+      await expect.poll(() => page.locator('.answer').textContent()).toMatch(/group disabled/);
+      await page.goto(`${base}/#/p/shop`);
+      await page.locator('tr[data-flag="feature/new_checkout"]').waitFor();
+      expect(await page.getByRole('link', { name: 'New flag' }).count()).toBe(0);
+      expect(await page.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 
   it('fits a 390-px phone and a 1280×800 screen without horizontal scrolling', async () => {
     for (const viewport of [

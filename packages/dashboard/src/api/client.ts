@@ -85,15 +85,18 @@ export const api = {
     request<RevisionView[]>('GET', `${flagPath(project, type, name)}/revisions`),
   addRevision: (project: string, type: string, name: string, body: unknown) =>
     request<RevisionView>('POST', `${flagPath(project, type, name)}/revisions`, body),
-  rollback: (project: string, type: string, name: string, to: string, comment?: string) =>
-    request<RevisionView>('POST', `${flagPath(project, type, name)}/rollback`, {
-      to,
-      ...(comment ? { Comment: comment } : {}),
+  /*
+   * Changes made from what the page shows name the revision it showed (expectedLatest): if
+   * another was written since, the service answers 409 and writes nothing.
+   */
+  rollback: (project: string, type: string, name: string, to: string, expectedLatest: string) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/rollback`, { to, expectedLatest }),
+  archive: (project: string, type: string, name: string, expectedLatest: string) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/archive`, { expectedLatest }),
+  setDisabled: (project: string, type: string, name: string, disabled: boolean, expectedLatest: string) =>
+    request<RevisionView>('POST', `${flagPath(project, type, name)}/${disabled ? 'disable' : 'enable'}`, {
+      expectedLatest,
     }),
-  archive: (project: string, type: string, name: string) =>
-    request<RevisionView>('POST', `${flagPath(project, type, name)}/archive`, {}),
-  setDisabled: (project: string, type: string, name: string, disabled: boolean) =>
-    request<RevisionView>('POST', `${flagPath(project, type, name)}/${disabled ? 'disable' : 'enable'}`, {}),
   evaluate: (project: string, type: string, name: string, context: unknown) =>
     request<ContextEvaluation>('POST', `${flagPath(project, type, name)}/evaluate`, { context }),
   impact: (project: string, type: string, name: string, revision: unknown, days: number) =>

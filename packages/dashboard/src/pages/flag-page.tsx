@@ -83,7 +83,7 @@ export function FlagPage({ params }: { params: Params }) {
                 class={revision.Disabled === true ? 'secondary' : 'danger'}
                 onClick={() =>
                   void act(revision.Disabled === true ? 'Enabled.' : 'Disabled.', () =>
-                    api.setDisabled(project, flagType, name, revision.Disabled !== true),
+                    api.setDisabled(project, flagType, name, revision.Disabled !== true, latest!.wtime),
                   )
                 }
               >
@@ -227,7 +227,7 @@ export function FlagPage({ params }: { params: Params }) {
               class="danger"
               onClick={() =>
                 void act(`Rolled back to ${pending.to.wtime}.`, () =>
-                  api.rollback(project, flagType, name, pending.to.wtime),
+                  api.rollback(project, flagType, name, pending.to.wtime, latest.wtime),
                 )
               }
             >
@@ -250,7 +250,7 @@ export function FlagPage({ params }: { params: Params }) {
             <button
               type="button"
               class="danger"
-              onClick={() => void act('Archived.', () => api.archive(project, flagType, name))}
+              onClick={() => void act('Archived.', () => api.archive(project, flagType, name, latest!.wtime))}
             >
               Archive
             </button>

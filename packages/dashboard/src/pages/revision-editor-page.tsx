@@ -30,11 +30,19 @@ export function RevisionEditorPage({ params }: { params: Params }) {
       flagType={flagType}
       name={name}
       initial={draftOf(loaded.data.latestRevision?.revision, flagType)}
+      basedOn={loaded.data.latestRevision?.wtime ?? null}
     />
   );
 }
 
-function RevisionEditor(props: { project: string; flagType: ValueFlagType; name: string; initial: RevisionDraft }) {
+function RevisionEditor(props: {
+  project: string;
+  flagType: ValueFlagType;
+  name: string;
+  initial: RevisionDraft;
+  /** The revision the form started from: publishing fails (409) if another was written since. */
+  basedOn: string | null;
+}) {
   const { project, flagType, name } = props;
   const [, navigate] = useLocation();
   const [draft, setDraft] = useState(props.initial);
@@ -62,7 +70,7 @@ function RevisionEditor(props: { project: string; flagType: ValueFlagType; name:
       if (what === 'preview') {
         setImpact(await api.impact(project, flagType, name, body, days));
       } else {
-        await api.addRevision(project, flagType, name, body);
+        await api.addRevision(project, flagType, name, { ...body, expectedLatest: props.basedOn });
         navigate(flagUrl);
       }
     } catch (e) {
