@@ -224,8 +224,10 @@ describe('the dashboard in a browser', () => {
       // The kill switch.
       await page.getByRole('button', { name: 'Disable (kill switch)' }).click();
       await expect.poll(() => words.textContent()).toBe('disabled (kill switch): everyone gets false');
-      const [answer] = await evaluate('shop', 'new_checkout', ['qa-1']);
-      expect(answer).toMatchObject({ flag_value: false, rollout_group: 'disabled' });
+      // The service's flag cache follows the change within moments, not necessarily at once.
+      await expect
+        .poll(async () => (await evaluate('shop', 'new_checkout', ['qa-1']))[0], { timeout: 10_000 })
+        .toMatchObject({ flag_value: false, rollout_group: 'disabled' });
       await keepScreenshot(page, 'dashboard-flag-disabled');
 
       // The other pages: the flags list, segments, audit.
