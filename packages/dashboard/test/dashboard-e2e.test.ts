@@ -238,6 +238,8 @@ describe('the dashboard in a browser', () => {
       await expectAccessible(page, 'the flags page');
       await keepScreenshot(page, 'dashboard-flags');
       await page.getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('heading', { name: 'Segments of shop' }).waitFor();
+      await expectAccessible(page, 'the segments page');
       await page.getByLabel('Name').fill('beta-testers');
       await page.getByRole('button', { name: 'Create segment' }).click();
       await expect.poll(() => page.getByRole('heading', { name: 'Segment beta-testers' }).isVisible()).toBe(true);
