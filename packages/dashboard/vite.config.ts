@@ -19,11 +19,11 @@ export default defineConfig({
     reportCompressedSize: false,
   },
   server: {
-    // `npm run dev -w @vexil/dashboard` against a `vexil serve` on VEXIL_URL (default :8000).
+    // `npm run dev -w @vexil/dashboard` against a `vexil serve` on VEXIL_URL (default :8080).
     proxy: Object.fromEntries(
       ['/admin', '/ofrep', '/get-feature-flag', '/sdk'].map((prefix) => [
         prefix,
-        process.env.VEXIL_URL ?? 'http://127.0.0.1:8000',
+        process.env.VEXIL_URL ?? 'http://127.0.0.1:8080',
       ]),
     ),
   },
