@@ -11,6 +11,7 @@ import { FlagPage } from './pages/flag-page.js';
 import { FlagsPage } from './pages/flags-page.js';
 import { HomePage } from './pages/home-page.js';
 import { NewFlagPage } from './pages/new-flag-page.js';
+import { ProposalsPage } from './pages/proposals-page.js';
 import { RevisionEditorPage } from './pages/revision-editor-page.js';
 import { SegmentPage } from './pages/segment-page.js';
 import { SegmentsPage } from './pages/segments-page.js';
@@ -53,6 +54,7 @@ export function App() {
             <Route path="/p/:project" component={FlagsPage} />
             <Route path="/p/:project/new-flag" component={NewFlagPage} />
             <Route path="/p/:project/segments" component={SegmentsPage} />
+            <Route path="/p/:project/proposals" component={ProposalsPage} />
             <Route path="/p/:project/segments/:name" component={SegmentPage} />
             <Route path="/p/:project/flags/:type/:name" component={FlagPage} />
             <Route path="/p/:project/flags/:type/:name/edit" component={RevisionEditorPage} />

@@ -8,7 +8,13 @@ import type {
   FlagView,
   Impact,
   ProjectSummary,
+  Proposal,
+  ProposalStatus,
+  Ramp,
+  RampPlan,
   RevisionView,
+  Schedule,
+  ScheduleStatus,
   SegmentRevisionView,
   SegmentView,
   StaleFlag,
@@ -114,6 +120,33 @@ export const api = {
     request<SegmentView>('POST', `${projectPath(project)}/segments`, body),
   addSegmentRevision: (project: string, name: string, body: unknown) =>
     request<SegmentRevisionView>('POST', `${segmentPath(project, name)}/revisions`, body),
+  /* Scheduled revisions, ramps and approvals (docs/change-management.md). */
+  schedule: (project: string, type: string, name: string, at: string, revision: unknown) =>
+    request<Schedule>('POST', `${flagPath(project, type, name)}/schedules`, { at, revision }),
+  flagSchedules: (project: string, type: string, name: string, status?: ScheduleStatus) =>
+    request<Schedule[]>(
+      'GET',
+      `${flagPath(project, type, name)}/schedules${status === undefined ? '' : `?status=${status}`}`,
+    ),
+  cancelSchedule: (project: string, id: string) =>
+    request<Schedule>('POST', `${projectPath(project)}/schedules/${enc(id)}/cancel`),
+  ramps: (project: string) => request<Ramp[]>('GET', `${projectPath(project)}/ramps`),
+  startRamp: (project: string, name: string, plan: RampPlan) =>
+    request<Ramp>('POST', `${flagPath(project, 'feature', name)}/ramps`, plan),
+  rampAction: (project: string, id: string, action: 'pause' | 'resume' | 'abort') =>
+    request<Ramp>('POST', `${projectPath(project)}/ramps/${enc(id)}/${action}`),
+  propose: (project: string, type: string, name: string, body: Record<string, unknown>) =>
+    request<Proposal>('POST', `${flagPath(project, type, name)}/proposals`, body),
+  proposals: (project: string, status?: ProposalStatus) =>
+    request<Proposal[]>('GET', `${projectPath(project)}/proposals${status === undefined ? '' : `?status=${status}`}`),
+  approve: (project: string, id: string) =>
+    request<unknown>('POST', `${projectPath(project)}/proposals/${enc(id)}/approve`),
+  reject: (project: string, id: string, reason?: string) =>
+    request<Proposal>(
+      'POST',
+      `${projectPath(project)}/proposals/${enc(id)}/reject`,
+      reason === undefined || reason === '' ? {} : { reason },
+    ),
   audit: (project: string | undefined, limit = 200) =>
     request<AuditEntry[]>(
       'GET',

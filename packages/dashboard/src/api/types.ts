@@ -135,4 +135,92 @@ export interface AuditEntry {
   detail?: string;
 }
 
+/** Who asked for a change (docs/change-management.md). */
+export interface RecordedActor {
+  owner: string;
+  tokenId?: string;
+}
+
+export interface FlagRefView {
+  project: string;
+  flagType: ValueFlagType;
+  name: string;
+}
+
+export type ScheduleStatus = 'pending' | 'applied' | 'cancelled' | 'failed';
+
+/** A scheduled revision (`sch_…`), or a ramp's step. */
+export interface Schedule {
+  id: string;
+  ref: FlagRefView;
+  at: string;
+  atMs: number;
+  revision?: Partial<Revision>;
+  rampStep?: { ramp: string; step: number; percent: number; value: boolean };
+  proposal?: string;
+  status: ScheduleStatus;
+  createdBy: RecordedActor;
+  createdTime: string;
+  appliedWtime?: string;
+  detail?: string;
+  doneTime?: string;
+}
+
+export type RampStatus = 'running' | 'paused' | 'aborted' | 'completed';
+
+export interface Ramp {
+  id: string;
+  ref: FlagRefView;
+  steps: number[];
+  everyHours: number;
+  value: boolean;
+  baseWtime?: string;
+  status: RampStatus;
+  nextStep?: number;
+  /** The schedule (`sch_…`) of the next step. */
+  nextSchedule?: string;
+  applied: { step: number; percent: number; wtime: string; time: string }[];
+  createdBy: RecordedActor;
+  createdTime: string;
+  updatedTime?: string;
+  proposal?: string;
+  detail?: string;
+}
+
+export interface RampPlan {
+  steps?: number[];
+  everyHours: number;
+  value?: boolean;
+}
+
+export type ProposalChange =
+  | { kind: 'revision'; revision: Partial<Revision> }
+  | { kind: 'schedule'; at: string; revision: Partial<Revision> }
+  | { kind: 'ramp'; plan: { steps?: number[]; everyHours?: number; value?: boolean } };
+
+export type ProposalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface Proposal {
+  id: string;
+  ref: FlagRefView;
+  change: ProposalChange;
+  basedOn: string | null;
+  status: ProposalStatus;
+  proposedBy: RecordedActor;
+  createdTime: string;
+  expiresTime: string;
+  decidedBy?: RecordedActor;
+  decidedTime?: string;
+  result?: string;
+  detail?: string;
+}
+
+/** What a revision records about its cause, beside the flag model's fields (history shows them). */
+export interface RevisionCause {
+  ScheduleID?: string;
+  RampID?: string;
+  ProposalID?: string;
+  ApprovedBy?: string;
+}
+
 export type { Condition, Revision, SegmentRevision, ValueFlagType };

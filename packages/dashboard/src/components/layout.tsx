@@ -50,6 +50,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             <>
               <Link href={`/p/${encodeURIComponent(project)}`}>Flags</Link>
               <Link href={`/p/${encodeURIComponent(project)}/segments`}>Segments</Link>
+              <Link href={`/p/${encodeURIComponent(project)}/proposals`}>Proposals</Link>
             </>
           )}
           {may(whoami, 'admin') && <Link href="/audit">Audit</Link>}

@@ -3,13 +3,16 @@ import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { api } from '../api/client.js';
-import type { RevisionView } from '../api/types.js';
+import type { Ramp, RevisionCause, RevisionView, Schedule } from '../api/types.js';
+import { approvalsRequired, rememberApprovalsRequired } from '../approvals.js';
 import { may, useAuth } from '../auth.js';
 import { Dialog } from '../components/dialog.js';
 import { DiffView } from '../components/diff-view.js';
 import { ErrorNote } from '../components/error-note.js';
 import { EvaluateBox } from '../components/evaluate-box.js';
 import { Monitoring } from '../components/monitoring.js';
+import { RampPanel } from '../components/ramp-panel.js';
+import { SchedulesPanel } from '../components/schedules-panel.js';
 import { TimeAgo } from '../components/time-ago.js';
 import { useLoad } from '../hooks.js';
 import { describeRevision } from '../words/describe-revision.js';
@@ -25,11 +28,17 @@ export function FlagPage({ params }: { params: Params }) {
   const { whoami } = useAuth();
   const canWrite = may(whoami, 'write', project);
   const loaded = useLoad(async () => {
-    const [flag, history] = await Promise.all([
+    const [flag, history, schedules, ramps] = await Promise.all([
       api.flag(project, flagType, name),
       api.history(project, flagType, name).catch(() => [] as RevisionView[]),
+      api.flagSchedules(project, flagType, name).catch(() => [] as Schedule[]),
+      flagType === 'feature' ? api.ramps(project).catch(() => [] as Ramp[]) : Promise.resolve([] as Ramp[]),
     ]);
-    return { flag, history };
+    // The newest ramp of this flag (the API keeps one running or paused per flag).
+    const ramp = ramps
+      .filter((r) => r.ref.name === name && r.ref.flagType === flagType)
+      .sort((x, y) => y.createdTime.localeCompare(x.createdTime))[0];
+    return { flag, history, schedules, ramp };
   }, [project, flagType, name]);
   const [pending, setPending] = useState<Pending>();
   const [actionError, setActionError] = useState<unknown>();
@@ -38,7 +47,7 @@ export function FlagPage({ params }: { params: Params }) {
 
   if (loaded.error !== undefined) return <ErrorNote error={loaded.error} />;
   if (loaded.data === undefined) return <p class="loading">Loading {name}…</p>;
-  const { flag, history } = loaded.data;
+  const { flag, history, schedules, ramp } = loaded.data;
   const latest = history[0] ?? flag.latestRevision;
   const revision = latest?.revision;
   const base = `/p/${encodeURIComponent(project)}/flags/${flagType}/${encodeURIComponent(name)}`;
@@ -142,6 +151,26 @@ export function FlagPage({ params }: { params: Params }) {
       {revision !== undefined && <EvaluateBox project={project} flagType={flagType} name={name} revision={revision} />}
       <Monitoring project={project} flagType={flagType} name={name} />
 
+      <SchedulesPanel project={project} schedules={schedules} canWrite={canWrite} onChanged={loaded.reload} />
+      {flagType === 'feature' && (ramp !== undefined || (canWrite && revision !== undefined && !flag.archived)) && (
+        <RampPanel
+          project={project}
+          name={name}
+          ramp={ramp}
+          schedules={schedules}
+          canWrite={canWrite}
+          proposeOnly={approvalsRequired(project)}
+          onChanged={(what) => {
+            setDone(what);
+            loaded.reload();
+          }}
+          onApprovalsRequired={() => {
+            rememberApprovalsRequired(project, true);
+            loaded.reload();
+          }}
+        />
+      )}
+
       <section class="panel" aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
         <p class="small">Choose two revisions (A and B) to see what changed between them.</p>
@@ -183,6 +212,7 @@ export function FlagPage({ params }: { params: Params }) {
                   {h.revision.RollbackOf !== undefined && (
                     <div class="small muted">rollback to {h.revision.RollbackOf}</div>
                   )}
+                  <CauseNote revision={h.revision as RevisionCause} />
                 </td>
                 <td>{describeRevision(h.revision)}</td>
                 <td>
@@ -262,4 +292,15 @@ export function FlagPage({ params }: { params: Params }) {
       )}
     </section>
   );
+}
+
+/** What made a revision, when it was not written by hand: a schedule, a ramp's step, an approved proposal. */
+function CauseNote({ revision }: { revision: RevisionCause }) {
+  const parts: string[] = [];
+  if (revision.ScheduleID !== undefined) parts.push(`scheduled ${revision.ScheduleID}`);
+  if (revision.RampID !== undefined) parts.push(`ramp ${revision.RampID}`);
+  if (revision.ProposalID !== undefined) parts.push(`proposal ${revision.ProposalID}`);
+  if (revision.ApprovedBy !== undefined) parts.push(`approved by ${revision.ApprovedBy}`);
+  if (parts.length === 0) return null;
+  return <div class="small muted cause">{parts.join(' · ')}</div>;
 }

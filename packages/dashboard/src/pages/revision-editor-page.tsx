@@ -4,6 +4,7 @@ import { Link, useLocation } from 'wouter-preact';
 import { ApiError } from '../api/api-error.js';
 import { api } from '../api/client.js';
 import type { Impact } from '../api/types.js';
+import { approvalsRequired, isApprovalsRequired, rememberApprovalsRequired } from '../approvals.js';
 import { ConditionsEditor } from '../components/conditions-editor.js';
 import { ErrorNote } from '../components/error-note.js';
 import { Field, FieldNote, FormError, type FormErrors } from '../components/field.js';
@@ -13,6 +14,7 @@ import { revisionFields } from '../form/field-errors.js';
 import { draftOf, type RevisionDraft, type RuleDraft, toRevisionBody } from '../form/revision-draft.js';
 import { useLoad } from '../hooks.js';
 import { describeRevision } from '../words/describe-revision.js';
+import { browserOffsetAt, formatOffset, isoWithOffset, localInputValue } from '../words/schedule-time.js';
 
 type Params = { project: string; type: string; name: string };
 
@@ -51,7 +53,13 @@ function RevisionEditor(props: {
   const [impact, setImpact] = useState<Impact | undefined>();
   const [days, setDays] = useState(1);
   const [busy, setBusy] = useState(false);
-  const fields = useMemo(() => revisionFields(draft), [draft]);
+  const [proposeOnly, setProposeOnly] = useState(() => approvalsRequired(project));
+  const [scheduled, setScheduled] = useState(false);
+  const [zone, setZone] = useState<'browser' | 'utc'>('browser');
+  const [at, setAt] = useState(() => localInputValue(new Date(), 60, -new Date().getTimezoneOffset()));
+  const fields = useMemo(() => [...revisionFields(draft), 'at'], [draft]);
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const offset = zone === 'utc' ? 0 : browserOffsetAt(at);
   const errors: FormErrors = { error, fields };
   const flagUrl = `/p/${encodeURIComponent(project)}/flags/${flagType}/${encodeURIComponent(name)}`;
   const update = (change: (d: RevisionDraft) => void) =>
@@ -69,13 +77,30 @@ function RevisionEditor(props: {
     try {
       if (what === 'preview') {
         setImpact(await api.impact(project, flagType, name, body, days));
+      } else if (scheduled) {
+        // The typed wall-clock time plus the zone the form names: the API refuses a time without one.
+        const iso = isoWithOffset(at, offset) ?? at;
+        if (proposeOnly) {
+          await api.propose(project, flagType, name, { kind: 'schedule', at: iso, revision: body });
+          navigate(`/p/${encodeURIComponent(project)}/proposals`);
+        } else {
+          await api.schedule(project, flagType, name, iso, body);
+          navigate(flagUrl);
+        }
+      } else if (proposeOnly) {
+        await api.propose(project, flagType, name, { kind: 'revision', revision: body });
+        navigate(`/p/${encodeURIComponent(project)}/proposals`);
       } else {
         await api.addRevision(project, flagType, name, { ...body, expectedLatest: props.basedOn });
         navigate(flagUrl);
       }
     } catch (e) {
-      if (e instanceof ApiError && e.status === 400) setError(e);
-      else setFailure(e);
+      if (e instanceof ApiError && e.status === 400) setError(withinRevision(e));
+      else if (e instanceof ApiError && isApprovalsRequired(e)) {
+        rememberApprovalsRequired(project, true);
+        setProposeOnly(true);
+        setFailure(e);
+      } else setFailure(e);
     } finally {
       setBusy(false);
     }
@@ -355,6 +380,55 @@ function RevisionEditor(props: {
           </p>
         </details>
 
+        <fieldset>
+          <legend>When</legend>
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={scheduled}
+              onChange={(e) => setScheduled((e.currentTarget as HTMLInputElement).checked)}
+            />
+            <span>Schedule this revision (it takes effect at a time, written then over whatever is in force)</span>
+          </label>
+          {scheduled && (
+            <div class="row">
+              <Field label="Takes effect at" field="at" errors={errors}>
+                {(attrs) => (
+                  <input
+                    {...attrs}
+                    type="datetime-local"
+                    step={1}
+                    value={at}
+                    onInput={(e) => setAt((e.currentTarget as HTMLInputElement).value)}
+                  />
+                )}
+              </Field>
+              <label>
+                <span>Time zone</span>
+                <select
+                  value={zone}
+                  onChange={(e) => setZone((e.currentTarget as HTMLSelectElement).value as 'browser' | 'utc')}
+                >
+                  <option value="browser">
+                    {browserZone} (UTC{formatOffset(browserOffsetAt(at))})
+                  </option>
+                  <option value="utc">UTC (+00:00)</option>
+                </select>
+              </label>
+              <p class="small" data-testid="schedule-at">
+                Sent as {isoWithOffset(at, offset) ?? 'an incomplete time'}
+              </p>
+            </div>
+          )}
+        </fieldset>
+
+        {proposeOnly && (
+          <p class="notice" role="status">
+            This project requires approval: the change is proposed, and takes effect once another token owner approves
+            it on the Proposals page.
+          </p>
+        )}
+
         <div class="actions">
           <label>
             <span>Impact over the last</span>
@@ -373,13 +447,30 @@ function RevisionEditor(props: {
             Preview impact
           </button>
           <button type="submit" disabled={busy}>
-            Publish revision
+            {scheduled
+              ? proposeOnly
+                ? 'Propose scheduled revision (needs approval)'
+                : 'Schedule revision'
+              : proposeOnly
+                ? 'Propose revision (needs approval)'
+                : 'Publish revision'}
           </button>
         </div>
         {impact !== undefined && <ImpactPreview impact={impact} />}
       </form>
     </section>
   );
+}
+
+/** A schedule's or proposal's refusal names the revision's field under `revision.`; the form's inputs are named without it. */
+function withinRevision(error: ApiError): ApiError {
+  if (error.field === undefined || !error.field.startsWith('revision.')) return error;
+  return new ApiError(error.status, {
+    error: error.code,
+    message: error.message,
+    field: error.field.slice('revision.'.length),
+    hint: error.hint,
+  });
 }
 
 function RuleEditor(props: {
