@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepScreenshot, launchChromium } from '../../../test/support/chromium.js';
-import { ADMIN_HEADERS, TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
+import { TEST_ADMIN_TOKEN } from '../../server/test/support/test-token.js';
 import { startVexil, type VexilProcess } from '../../server/test/support/vexil-process.js';
+import { callApi, expectAccessible, signedInContext as signedInWith } from './e2e-support.js';
 
 /**
  * The dashboard as a person uses it: Debian's Chromium against a real `vexil serve` on a
@@ -31,16 +31,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...ADMIN_HEADERS, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text === '' ? undefined : JSON.parse(text);
-}
+const api = (method: string, path: string, body?: unknown) => callApi(base, method, path, body);
 
 /** Evaluations as an application asks for them (each one logged). */
 async function evaluate(project: string, name: string, ids: string[]): Promise<unknown[]> {
@@ -57,28 +48,9 @@ async function evaluate(project: string, name: string, ids: string[]): Promise<u
   return answers;
 }
 
-/** No serious or critical accessibility violation on the page as it is now. */
-async function expectAccessible(page: Page, where: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(bad, `axe on ${where}`).toEqual([]);
-}
-
-/** A context whose pages are signed in (the token in the tab's sessionStorage), watching for CSP refusals. */
-async function signedInContext(
-  viewport = { width: 1280, height: 800 },
-  token = TEST_ADMIN_TOKEN,
-): Promise<{ context: BrowserContext; csp: string[] }> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript(`sessionStorage.setItem('vexil.token', ${JSON.stringify(token)})`);
-  const csp: string[] = [];
-  context.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
-  });
-  return { context, csp };
-}
+/** A signed-in context in this file's browser (the test admin token unless another is given). */
+const signedInContext = (viewport?: { width: number; height: number }, token?: string) =>
+  signedInWith(browser, viewport, token);
 
 /** The page's scroll width and visible width (a string: it runs in the page, which tsc does not type). */
 const PAGE_WIDTHS = '[document.documentElement.scrollWidth, document.documentElement.clientWidth]';

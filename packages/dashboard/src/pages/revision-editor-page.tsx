@@ -388,7 +388,7 @@ function RevisionEditor(props: {
               checked={scheduled}
               onChange={(e) => setScheduled((e.currentTarget as HTMLInputElement).checked)}
             />
-            <span>Schedule this revision (it takes effect at a time, written then over whatever is in force)</span>
+            <span>Schedule this revision (written at the time you choose, over whatever is in force then)</span>
           </label>
           {scheduled && (
             <div class="row">
