@@ -185,7 +185,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     health,
     webhooks,
-    webhookDispatcher: new WebhookDispatcher(webhooks, { ...options.webhooks, logger: app.log }),
+    webhookDispatcher: new WebhookDispatcher(webhooks, { now, ...options.webhooks, logger: app.log }),
   };
   services.webhookDispatcher.subscribe(events);
   app.decorate('services', services);

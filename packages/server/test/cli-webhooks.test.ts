@@ -86,6 +86,9 @@ describe('vexil webhook', () => {
     expect(hooks.received.map((r) => r.payload?.event)).toEqual(['ping']);
     expect((await cli.run('webhook', 'remove', added.webhook.id)).stdout).toContain(`removed ${added.webhook.id}`);
     expect((await cli.run('webhook', 'list')).stdout.trim()).toBe('no webhooks');
+    const audit = await cli.run('audit');
+    expect(audit.stdout).toMatch(new RegExp(`webhook-remove\\s+${added.webhook.id}`));
+    expect(audit.stdout).toMatch(new RegExp(`webhook-add\\s+${added.webhook.id}`));
 
     const bad = await cli.run('webhook', 'add', 'file:///etc/passwd');
     expect(bad.code).toBe(1);

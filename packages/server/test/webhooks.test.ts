@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppOptions } from '../src/app.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
-import type { WebhookDelivery } from '../src/webhooks/webhook-records.js';
+import { type WebhookDelivery, WebhookRecords } from '../src/webhooks/webhook-records.js';
+import { ManualClock, ManualTimer } from './change-harness.js';
 import { checkout, seedFlags } from './service-harness.js';
 import { buildTestApp } from './support/test-token.js';
 import { ManualTimers, type Receiver, startReceiver } from './support/webhook-receiver.js';
@@ -298,6 +299,17 @@ describe('webhooks', () => {
 
     const removed = await app.inject({ method: 'DELETE', url: `${API}/webhooks/${added.webhook.id}` });
     expect(removed.statusCode).toBe(200);
+    // Who added and removed it, from where, is in the audit view.
+    const audit = (await app.inject({ url: `${API}/audit` })).json() as {
+      action: string;
+      subject: string;
+      actor: string;
+      tokenId?: string;
+    }[];
+    expect(audit.filter((e) => e.action.startsWith('webhook-')).map((e) => [e.action, e.subject, e.actor])).toEqual([
+      ['webhook-remove', added.webhook.id, 'bootstrap'],
+      ['webhook-add', added.webhook.id, 'bootstrap'],
+    ]);
     const envRemoval = await app.inject({ method: 'DELETE', url: `${API}/webhooks/env-1` });
     expect(envRemoval.statusCode).toBe(400);
     expect(envRemoval.json().message).toMatch(/VEXIL_WEBHOOKS/);
@@ -317,6 +329,63 @@ describe('webhooks', () => {
       /VEXIL_WEBHOOKS\[0\]\.url must use http or https/,
     );
     expect(() => loadConfig({ VEXIL_WEBHOOKS: '{"url":"x"}' })).toThrow(/JSON list/);
+  });
+
+  it('sends a scheduled revision when it is made and again when the scheduler applies it', async () => {
+    const clock = new ManualClock(Date.now());
+    const store = new MemoryStore();
+    await seedFlags(new FlagAdmin(store));
+    const app = await buildTestApp({
+      config: loadConfig({ VEXIL_STORE: 'memory:' }),
+      store,
+      defaultMetrics: false,
+      now: clock.now,
+      scheduler: { setTimer: new ManualTimer().setTimer, pollMs: 10 * 3_600_000 },
+    });
+    cleanups.push(() => app.close());
+    const hooks = await receiver();
+    await addHook(app, { url: hooks.url, secret: SECRET });
+    const made = await app.inject({
+      method: 'POST',
+      url: `${API}/projects/shop/flags/feature/new_checkout/schedules`,
+      payload: { at: clock.iso(60_000), revision: { ControlValue: true, Comment: 'launch' } },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    clock.advance(60_000);
+    await app.services.changes.schedules.applyDue();
+    await app.services.webhookDispatcher.drain();
+    const applied = hooks.received.find((r) => r.payload?.event === 'schedule.applied');
+    expect(hooks.received.map((r) => r.payload?.event)).toContain('schedule.created');
+    expect(applied?.refused).toBeUndefined();
+    expect(applied?.payload).toMatchObject({
+      project: 'shop',
+      flag: 'new_checkout',
+      subject: (made.json() as { id: string }).id,
+      revision: (await store.latest('REVISION', checkout))?.wtime,
+    });
+  });
+
+  it('keeps the newest deliveries of the log, removing the oldest', async () => {
+    const store = new MemoryStore();
+    const records = new WebhookRecords(store.access);
+    const delivery = (i: number): WebhookDelivery => ({
+      id: `dlv_${i}`,
+      webhookId: 'wh_1',
+      url: 'https://h.example/',
+      event: 'revision.created',
+      project: 'shop',
+      flagType: 'feature',
+      flag: 'new_checkout',
+      revision: null,
+      createdTime: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      status: 'delivered',
+      attempts: [],
+    });
+    for (let i = 0; i < 7; i++) await records.saveDelivery(delivery(i));
+    expect(await records.pruneDeliveries(5)).toBe(2);
+    expect((await records.deliveries()).map((d) => d.id)).toEqual(['dlv_6', 'dlv_5', 'dlv_4', 'dlv_3', 'dlv_2']);
+    expect((await records.deliveries({ limit: 2 })).map((d) => d.id)).toEqual(['dlv_6', 'dlv_5']);
+    await expect(records.deliveries({ limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 1000/);
   });
 
   it('marks deliveries still waiting for a retry abandoned when the service stops', async () => {

@@ -38,10 +38,10 @@ export interface ProjectSettings {
   updatedBy: string;
 }
 
-export const ACCESS_ACTIONS = ['token-create', 'token-revoke', 'settings'] as const;
+export const ACCESS_ACTIONS = ['token-create', 'token-revoke', 'settings', 'webhook-add', 'webhook-remove'] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
-/** A change to tokens or settings, for the audit view (flag changes are recorded on their rows). */
+/** A change to tokens, settings or webhooks, for the audit view (flag changes are recorded on their rows). */
 export interface AccessEvent {
   /** ISO 8601, UTC. */
   time: string;

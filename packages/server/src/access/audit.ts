@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'token-create',
   'token-revoke',
   'settings',
+  'webhook-add',
+  'webhook-remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -123,7 +123,7 @@ export function registerWebhookCommands(program: Command, context: WebhookComman
               events: opts.event.length > 0 ? opts.event : undefined,
               description: opts.description,
             },
-            callerName(),
+            { owner: callerName() },
           );
         });
         print(
@@ -149,7 +149,9 @@ export function registerWebhookCommands(program: Command, context: WebhookComman
     .description('remove a webhook: nothing more is sent to it')
     .argument('<id>', 'its id (wh_…), from vexil webhook list')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      const removed = await withStore(command, (_admin, store) => webhookRecords(store).remove(id));
+      const removed = await withStore(command, (_admin, store) =>
+        webhookRecords(store).remove(id, { owner: callerName() }),
+      );
       print(command, removed, (hook) => `removed ${hook.id} (${hook.url})`);
     });
 

@@ -94,7 +94,7 @@ export const webhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
 
   const add = async (input: WebhookInput, request: Parameters<typeof actorOf>[0]) => {
     if (typeof input.project === 'string') await admin.requireProject(input.project);
-    return webhooks.add(input, actorOf(request).owner);
+    return webhooks.add(input, actorOf(request));
   };
 
   app.get<{ Querystring: { project?: string } }>(
@@ -218,7 +218,7 @@ export const webhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
         response: { 200: answer(webhookSchema, 'the webhook removed'), ...errors(400, 404) },
       },
     },
-    async (request) => webhooks.remove(request.params.id),
+    async (request) => webhooks.remove(request.params.id, actorOf(request)),
   );
 
   app.post<{ Params: { id: string } }>(

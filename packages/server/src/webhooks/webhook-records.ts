@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError, WebhookNotFoundError } from '@vexil/core';
 import type { AccessStore } from '@vexil/store';
+import type { Actor } from '../access/actor.js';
 import type { ChangeEventType } from '../change-events.js';
 import { type Webhook, type WebhookInput, type WebhookView, webhookFrom, webhookView } from './webhook-config.js';
 
@@ -97,14 +98,19 @@ export class WebhookRecords {
   }
 
   /** Adds a webhook; its secret (given, or made here) is in this answer only. */
-  async add(input: WebhookInput, actor: string, now = Date.now()): Promise<{ webhook: WebhookView; secret: string }> {
-    const hook = webhookFrom(input, { id: newId('wh'), createdTime: new Date(now).toISOString(), createdBy: actor });
+  async add(input: WebhookInput, actor: Actor, now = Date.now()): Promise<{ webhook: WebhookView; secret: string }> {
+    const hook = webhookFrom(input, {
+      id: newId('wh'),
+      createdTime: new Date(now).toISOString(),
+      createdBy: actor.owner,
+    });
     await this.access.putRecord('webhook', hook.id, hook);
     this.changes++;
+    await this.audit('webhook-add', hook, actor, hook.createdTime);
     return { webhook: webhookView(hook), secret: hook.secret };
   }
 
-  async remove(id: string): Promise<WebhookView> {
+  async remove(id: string, actor: Actor, now = Date.now()): Promise<WebhookView> {
     if (id.startsWith('env-')) {
       throw new InvalidInputError(`webhook ${id} comes from VEXIL_WEBHOOKS: change the environment to remove it`, {
         field: 'id',
@@ -113,7 +119,22 @@ export class WebhookRecords {
     const hook = await this.find(id);
     await this.access.deleteRecord('webhook', id);
     this.changes++;
+    await this.audit('webhook-remove', hook, actor, new Date(now).toISOString());
     return webhookView(hook);
+  }
+
+  /** Who added or removed a webhook, in the audit view (`vexil audit`): a URL the service will POST to is worth knowing about. */
+  private async audit(action: 'webhook-add' | 'webhook-remove', hook: Webhook, actor: Actor, time: string) {
+    await this.access.appendAccessEvent({
+      time,
+      action,
+      actor: actor.owner,
+      tokenId: actor.tokenId,
+      address: actor.address,
+      projects: hook.project === undefined ? [] : [hook.project],
+      subject: hook.id,
+      detail: `${hook.url}${hook.project === undefined ? '' : ` (project ${hook.project})`}`,
+    });
   }
 
   async saveDelivery(delivery: WebhookDelivery): Promise<void> {
