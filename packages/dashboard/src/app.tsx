@@ -16,6 +16,7 @@ import { RevisionEditorPage } from './pages/revision-editor-page.js';
 import { SegmentPage } from './pages/segment-page.js';
 import { SegmentsPage } from './pages/segments-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
+import { WebhooksPage } from './pages/webhooks-page.js';
 
 export function App() {
   const [whoami, setWhoami] = useState<Whoami | undefined>();
@@ -51,6 +52,7 @@ export function App() {
             <Route path="/" component={HomePage} />
             <Route path="/new-flag" component={NewFlagPage} />
             <Route path="/audit" component={AuditPage} />
+            <Route path="/webhooks" component={WebhooksPage} />
             <Route path="/p/:project" component={FlagsPage} />
             <Route path="/p/:project/new-flag" component={NewFlagPage} />
             <Route path="/p/:project/segments" component={SegmentsPage} />

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -207,4 +209,60 @@ describe('changes that run themselves, in the dashboard', () => {
       await asBob.context.close();
     }
   }, 90_000);
+
+  it('adds a webhook for an admin, shows its secret once, and logs a delivery a local receiver took', async () => {
+    const received: { event: string; signature: string | undefined }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        received.push({
+          event: (JSON.parse(body) as { event: string }).event,
+          signature: request.headers['vexil-signature'] as string | undefined,
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const { context } = await signedInContext(browser);
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${base}/#/p/ops`);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByLabel('URL (http or https)').fill('ftp://example.com/hook');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      const urlError = page.locator('[data-field="url"] .field-error');
+      await expect.poll(() => urlError.isVisible()).toBe(true);
+      expect(await urlError.textContent()).toMatch(/http/);
+      expect(await page.locator('tr[data-webhook]').count()).toBe(0);
+
+      await page.getByLabel('URL (http or https)').fill(url);
+      await page.getByLabel('Only this project (empty: every project)').fill('ops');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await expect.poll(() => page.getByTestId('webhook-secret').textContent()).toMatch(/whsec_/);
+      await expect.poll(() => page.locator('tr[data-webhook]').count()).toBe(1);
+      await expectAccessible(page, 'the webhooks page');
+
+      await api('POST', '/admin/v1/projects/ops/flags/feature/dark_mode/revisions', { ControlValue: false });
+      await expect.poll(() => received.map((r) => r.event), { timeout: 10_000 }).toContain('revision.created');
+      expect(received[0]!.signature).toMatch(/^t=\d+,v1=/);
+      await expect
+        .poll(
+          async () => {
+            await page.getByRole('button', { name: 'Refresh' }).click();
+            return page.getByTestId('deliveries').textContent();
+          },
+          { timeout: 10_000 },
+        )
+        .toMatch(/revision\.created.*delivered.*HTTP 204/);
+      await keepScreenshot(page, 'dashboard-webhooks');
+    } finally {
+      await context.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 60_000);
 });

@@ -19,6 +19,8 @@ import type {
   SegmentView,
   StaleFlag,
   ValueFlagType,
+  Webhook,
+  WebhookDelivery,
   Whoami,
 } from './types.js';
 
@@ -147,6 +149,13 @@ export const api = {
       `${projectPath(project)}/proposals/${enc(id)}/reject`,
       reason === undefined || reason === '' ? {} : { reason },
     ),
+  /* Webhooks (docs/webhooks.md): an admin's. */
+  webhooks: () => request<Webhook[]>('GET', `${admin}/webhooks`),
+  addWebhook: (body: Record<string, unknown>) =>
+    request<{ webhook: Webhook; secret: string }>('POST', `${admin}/webhooks`, body),
+  removeWebhook: (id: string) => request<unknown>('DELETE', `${admin}/webhooks/${enc(id)}`),
+  pingWebhook: (id: string) => request<unknown>('POST', `${admin}/webhooks/${enc(id)}/ping`),
+  deliveries: (limit = 100) => request<WebhookDelivery[]>('GET', `${admin}/webhooks/deliveries?limit=${limit}`),
   audit: (project: string | undefined, limit = 200) =>
     request<AuditEntry[]>(
       'GET',

@@ -223,4 +223,33 @@ export interface RevisionCause {
   ApprovedBy?: string;
 }
 
+export interface Webhook {
+  id: string;
+  url: string;
+  project?: string;
+  events?: string[];
+  description?: string;
+  createdTime?: string;
+  createdBy?: string;
+  /** `env`: from VEXIL_WEBHOOKS, which the API cannot remove. */
+  source: 'store' | 'env';
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'abandoned';
+
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  url: string;
+  event: string;
+  project?: string;
+  flagType?: string;
+  flag?: string;
+  revision?: string | null;
+  createdTime: string;
+  status: DeliveryStatus;
+  attempts: { time: string; status?: number; error?: string; durationMs?: number }[];
+  nextAttemptTime?: string;
+}
+
 export type { Condition, Revision, SegmentRevision, ValueFlagType };

@@ -54,6 +54,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             </>
           )}
           {may(whoami, 'admin') && <Link href="/audit">Audit</Link>}
+          {may(whoami, 'admin') && <Link href="/webhooks">Webhooks</Link>}
         </nav>
         <div class="who">
           <span title={`token ${whoami.tokenId}`}>
