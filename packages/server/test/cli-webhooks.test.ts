@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookDelivery } from '../src/webhooks/webhook-records.js';
 import { CliHarness } from './cli-harness.js';
 import { type Receiver, startReceiver } from './support/webhook-receiver.js';
@@ -16,6 +16,7 @@ describe('vexil webhook', () => {
   });
 
   afterEach(async () => {
+    vi.unstubAllEnvs();
     await hooks.close();
     cli.cleanup();
   });
@@ -94,5 +95,27 @@ describe('vexil webhook', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/url must use http or https, not file/);
     expect((await cli.run('webhook', 'remove', 'wh_nope')).stderr).toMatch(/no webhook wh_nope/);
+  });
+
+  it('sends to VEXIL_WEBHOOKS too; a bad VEXIL_WEBHOOKS stops no reading command and only warns on a change', async () => {
+    vi.stubEnv('VEXIL_WEBHOOKS', JSON.stringify([{ url: hooks.url, secret: SECRET }]));
+    expect((await cli.run('add-revision', 'new_checkout', '-p', 'shop', '-c', 'true')).code).toBe(0);
+    expect(hooks.received.map((r) => [r.refused, r.payload?.event])).toEqual([[undefined, 'revision.created']]);
+    expect((await cli.run('webhook', 'list')).stdout).toMatch(
+      /^env-1 {2}http:\/\/127\.0\.0\.1:\d+\/hooks\/vexil {2}every project, every event {2}\(VEXIL_WEBHOOKS\)$/m,
+    );
+
+    vi.stubEnv('VEXIL_WEBHOOKS', '[{"url":"https://h.example/"}]');
+    const listed = await cli.run('list', '-p', 'shop');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).toBe('');
+    const changed = await cli.run('disable', 'new_checkout', '-p', 'shop');
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toMatch(
+      /warning: webhooks: cannot read the webhooks; this change is not sent: VEXIL_WEBHOOKS\[0\]\.secret is required/,
+    );
+    const refused = await cli.run('webhook', 'list');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/VEXIL_WEBHOOKS\[0\]\.secret is required/);
   });
 });

@@ -26,8 +26,11 @@ export interface WebhookCommandContext {
 /** The webhooks of a store and of VEXIL_WEBHOOKS (checked as `vexil serve` checks them). */
 export function webhookRecords(store: StoreEngine, env: NodeJS.ProcessEnv = process.env): WebhookRecords {
   const name = SERVICE_VARIABLES.webhooks.name;
-  const raw = env[name]?.trim();
-  return new WebhookRecords(store.access, raw === undefined || raw === '' ? [] : parseWebhooksVariable(raw, name));
+  // Read when needed, so a bad VEXIL_WEBHOOKS stops only what uses it, not `vexil list`.
+  return new WebhookRecords(store.access, () => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? [] : parseWebhooksVariable(raw, name);
+  });
 }
 
 /**
@@ -49,6 +52,13 @@ export function sendCommandWebhooks(
   const failed: WebhookDelivery[] = [];
   const dispatcher = new WebhookDispatcher(webhookRecords(store), {
     ...CLI_WEBHOOK_RETRIES,
+    logger: {
+      warn: () => {},
+      error: (details, message) => {
+        const cause = (details as { err?: unknown }).err;
+        io.err(`warning: ${message}${cause instanceof Error ? `: ${cause.message}` : ''}`);
+      },
+    },
     onFinished: (delivery) => {
       if (delivery.status !== 'delivered') failed.push(delivery);
     },

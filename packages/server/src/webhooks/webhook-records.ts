@@ -75,8 +75,13 @@ export class WebhookRecords {
 
   constructor(
     private readonly access: AccessStore,
-    private readonly fromEnv: readonly Webhook[] = [],
+    /** VEXIL_WEBHOOKS's, or how to read them when first needed (a CLI command that changes nothing never reads them). */
+    private readonly env: readonly Webhook[] | (() => readonly Webhook[]) = [],
   ) {}
+
+  private get fromEnv(): readonly Webhook[] {
+    return typeof this.env === 'function' ? this.env() : this.env;
+  }
 
   /** Every webhook: those of the environment first, then the store's by id. */
   async list(): Promise<Webhook[]> {
