@@ -244,6 +244,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : services.changes.scheduler({
           pollMs: options.scheduler?.pollMs ?? config.changePollMs,
           retentionMs: config.scheduleRetentionDays * 86_400_000,
+          // Served from the moment it is written, on this replica and on one that found it written, not a poll later.
+          onSettled: (record) => services.evaluator.invalidate(record.ref),
           setTimer: options.scheduler?.setTimer,
           onError: (error) => app.log.error({ err: error }, 'applying scheduled revisions failed; trying again'),
         });

@@ -1,5 +1,6 @@
 import { Approvals } from './approvals.js';
 import type { ChangeDeps } from './change-deps.js';
+import type { ScheduleRecord } from './change-records.js';
 import { Ramps } from './ramps.js';
 import { ScheduledRevisions } from './scheduled-revisions.js';
 import { Scheduler, type SetTimer } from './scheduler.js';
@@ -22,6 +23,7 @@ export class ChangeManagement {
     setTimer?: SetTimer | undefined;
     onError?: (error: unknown) => void;
     retentionMs?: number | undefined;
+    onSettled?: ((record: ScheduleRecord) => void) | undefined;
   }): Scheduler {
     return new Scheduler(this.schedules, { now: this.deps.now, ...options });
   }

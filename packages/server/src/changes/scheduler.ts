@@ -1,3 +1,4 @@
+import type { ScheduleRecord } from './change-records.js';
 import type { ScheduledRevisions } from './scheduled-revisions.js';
 
 /** A one-shot timer: what setTimeout does, injectable so tests drive the scheduler. */
@@ -17,6 +18,11 @@ export interface SchedulerOptions {
   setTimer?: SetTimer | undefined;
   /** A tick that failed (the store is down): logged, and tried again at the next poll. */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * A schedule this scheduler saw settle (applied here or by another replica, or failed):
+   * the service drops the flag's cached data at once rather than at its next change poll.
+   */
+  onSettled?: ((record: ScheduleRecord) => void) | undefined;
   /** Schedules applied, cancelled or failed longer ago than this are deleted (ms); 30 days by default. */
   retentionMs?: number | undefined;
 }
@@ -84,7 +90,7 @@ export class Scheduler {
         await this.schedules.housekeeping(this.options.retentionMs ?? 30 * DAY_MS);
         this.#lastHousekeeping = now;
       }
-      await this.schedules.applyDue();
+      for (const record of await this.schedules.applyDue()) this.options.onSettled?.(record);
       next = await this.schedules.nextDueMs();
     } catch (error) {
       this.options.onError?.(error);
