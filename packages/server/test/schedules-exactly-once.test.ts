@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
-import { changesOn, ManualClock, rollout } from './change-harness.js';
+import { changesOn, ManualClock, ManualTimer, rollout } from './change-harness.js';
 import { ADMIN_HEADERS, buildTestApp } from './support/test-token.js';
 
 /**
@@ -101,24 +101,28 @@ describe('two replicas on one store, each with its own scheduler', () => {
     const admin = new FlagAdmin(seed);
     await admin.addFlag(rollout, {});
     await admin.addRevision(rollout, { ControlValue: false });
-    for (let i = 0; i < 2; i++) {
+    // One clock for both replicas, driven by the test; each replica wakes on its own timer.
+    const clock = new ManualClock(Date.now());
+    const timers = [new ManualTimer(), new ManualTimer()];
+    for (const timer of timers) {
       const store = await openStore(spec);
       stores.push(store);
       apps.push(
         await buildTestApp({
-          config: loadConfig({ VEXIL_STORE: spec, VEXIL_CHANGE_POLL_MS: '100' }),
+          config: loadConfig({ VEXIL_STORE: spec }),
           store,
           defaultMetrics: false,
+          now: clock.now,
+          scheduler: { setTimer: timer.setTimer },
         }),
       );
     }
     const [a, b] = apps as [FastifyInstance, FastifyInstance];
-    const atMs = Date.now() + 1500;
     const made = await a.inject({
       method: 'POST',
       url: '/admin/v1/projects/shop/flags/feature/new_checkout/schedules',
       headers: ADMIN_HEADERS,
-      payload: { at: new Date(atMs).toISOString(), revision: { ControlValue: true } },
+      payload: { at: clock.iso(60_000), revision: { ControlValue: true } },
     });
     expect(made.statusCode, made.body).toBe(201);
     const url = '/get-feature-flag?project_name=shop&instance_id=u1&flag_type=feature&flag_name=new_checkout';
@@ -126,14 +130,18 @@ describe('two replicas on one store, each with its own scheduler', () => {
       (await app.inject({ url, headers: ADMIN_HEADERS })).json().flag_value === true;
     expect(await serves(a)).toBe(false);
     expect(await serves(b)).toBe(false);
+    // Its time comes: both replicas wake at once, as two processes with synchronised clocks would.
+    clock.advance(60_000);
+    const dueAt = Date.now();
+    for (const timer of timers) timer.fire();
     // Polled until both serve it; the bound is the acceptance's: 1 s after the schedule's time.
     const servedAfter: number[] = [];
     for (const app of [a, b]) {
       while (!(await serves(app))) {
-        if (Date.now() > atMs + 1000) throw new Error('a replica did not serve the scheduled revision within 1 s');
+        if (Date.now() > dueAt + 1000) throw new Error('a replica did not serve the scheduled revision within 1 s');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      servedAfter.push(Date.now() - atMs);
+      servedAfter.push(Date.now() - dueAt);
     }
     console.log(`scheduled revision served ${servedAfter.join(' ms and ')} ms after its time`);
     const history = await seed.history('REVISION', rollout);
