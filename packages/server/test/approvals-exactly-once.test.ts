@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type OpenStoreOptions, openStore, type StoreEngine } from '@vexil/store';
-import { startBigtableEmulator, startPostgres } from '@vexil/store/testing';
-import { describe, expect, it } from 'vitest';
+import type { StoreEngine } from '@vexil/store';
+import { describe, expect } from 'vitest';
 import type { ProposalInput } from '../src/changes/approvals.js';
 import type { ProposalRecord, RampRecord, ScheduleRecord } from '../src/changes/change-records.js';
 import { FlagAdmin } from '../src/flag-admin.js';
-import { changesOn, ManualClock, rollout } from './change-harness.js';
+import { changesOn, itOnSharedEngines, ManualClock, rollout } from './change-harness.js';
 
 const APPROVERS = 6;
 
@@ -81,40 +77,5 @@ async function approvedOnce(open: () => Promise<StoreEngine>): Promise<void> {
 }
 
 describe('approvers racing on one schedule, ramp or revision proposal: it takes effect exactly once', () => {
-  it('on a SQLite file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vexil-approve-'));
-    try {
-      await approvedOnce(() => openStore(`sqlite:${join(dir, 'vexil.db')}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('on PostgreSQL', async () => {
-    const server = await startPostgres();
-    try {
-      await approvedOnce(() => openStore(server.url));
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
-
-  it('on the Bigtable emulator', async () => {
-    const emulator = await startBigtableEmulator();
-    const options: OpenStoreOptions = {
-      bigtable: {
-        projectId: 'approve',
-        instanceId: 'approve',
-        flagTableId: 'flags',
-        logTableId: 'log',
-        emulatorHost: emulator.host,
-      },
-    };
-    try {
-      await (await openStore('bigtable', { ...options, initialize: true })).close();
-      await approvedOnce(() => openStore('bigtable', options));
-    } finally {
-      await emulator.stop();
-    }
-  }, 120_000);
+  itOnSharedEngines(approvedOnce);
 });

@@ -1,10 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FlagRef } from '@vexil/core';
-import type { StoreEngine } from '@vexil/store';
+import { type OpenStoreOptions, openStore, type StoreEngine } from '@vexil/store';
+import { startBigtableEmulator, startPostgres } from '@vexil/store/testing';
+import { it } from 'vitest';
 import type { ChangeEvent } from '../src/change-events.js';
 import { ChangeEvents } from '../src/change-events.js';
 import { ChangeManagement } from '../src/changes/change-management.js';
 import type { SetTimer } from '../src/changes/scheduler.js';
 import { FlagAdmin } from '../src/flag-admin.js';
+
+/**
+ * One test per engine that several processes share — a SQLite file, PostgreSQL, the
+ * Bigtable emulator (tables created first) —, each running `check` with a way to open
+ * another connection to the same data, as another replica would.
+ */
+export function itOnSharedEngines(check: (open: () => Promise<StoreEngine>) => Promise<void>): void {
+  it('on a SQLite file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vexil-shared-'));
+    try {
+      await check(() => openStore(`sqlite:${join(dir, 'vexil.db')}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on PostgreSQL', async () => {
+    const server = await startPostgres();
+    try {
+      await check(() => openStore(server.url));
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('on the Bigtable emulator', async () => {
+    const emulator = await startBigtableEmulator();
+    const options: OpenStoreOptions = {
+      bigtable: {
+        projectId: 'shared',
+        instanceId: 'shared',
+        flagTableId: 'flags',
+        logTableId: 'log',
+        emulatorHost: emulator.host,
+      },
+    };
+    try {
+      await (await openStore('bigtable', { ...options, initialize: true })).close();
+      await check(() => openStore('bigtable', options));
+    } finally {
+      await emulator.stop();
+    }
+  }, 120_000);
+}
 
 export const rollout: FlagRef = { project: 'shop', flagType: 'feature', name: 'new_checkout' };
 

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OpenStoreOptions, openStore, type StoreEngine } from '@vexil/store';
-import { startBigtableEmulator, startPostgres } from '@vexil/store/testing';
+import { openStore, type StoreEngine } from '@vexil/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { FlagAdmin } from '../src/flag-admin.js';
-import { changesOn, ManualClock, ManualTimer, rollout } from './change-harness.js';
+import { changesOn, itOnSharedEngines, ManualClock, ManualTimer, rollout } from './change-harness.js';
 import { ADMIN_HEADERS, buildTestApp } from './support/test-token.js';
 
 /**
@@ -46,42 +45,7 @@ async function appliesOnce(open: () => Promise<StoreEngine>): Promise<void> {
 }
 
 describe('a due schedule applied by several replicas at once is written exactly once', () => {
-  it('on a SQLite file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vexil-once-'));
-    try {
-      await appliesOnce(() => openStore(`sqlite:${join(dir, 'vexil.db')}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('on PostgreSQL', async () => {
-    const server = await startPostgres();
-    try {
-      await appliesOnce(() => openStore(server.url));
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
-
-  it('on the Bigtable emulator', async () => {
-    const emulator = await startBigtableEmulator();
-    const options: OpenStoreOptions = {
-      bigtable: {
-        projectId: 'once',
-        instanceId: 'once',
-        flagTableId: 'flags',
-        logTableId: 'log',
-        emulatorHost: emulator.host,
-      },
-    };
-    try {
-      await (await openStore('bigtable', { ...options, initialize: true })).close();
-      await appliesOnce(() => openStore('bigtable', options));
-    } finally {
-      await emulator.stop();
-    }
-  }, 120_000);
+  itOnSharedEngines(appliesOnce);
 });
 
 describe('two replicas on one store, each with its own scheduler', () => {
