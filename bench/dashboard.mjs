@@ -6,36 +6,17 @@
 // /#/p/big in Debian's Chromium (test/support/chromium.ts, the one launcher) LOADS
 // times, each a fresh document with the token already in the tab's sessionStorage,
 // and prints every load and the median. Environment: LOADS (7), FLAGS (1000).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runnerImport } from 'vite';
+import { startVexilServe } from './vexil-serve.mjs';
 
 const LOADS = Number(process.env.LOADS ?? 7);
 const FLAGS = Number(process.env.FLAGS ?? 1000);
 const TOKEN = 'vexil_bench-dashboard-admin-token';
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(root, 'packages/server/dist/cli.js');
-
-function start(env) {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', VEXIL_ADMIN_TOKEN: TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) resolve({ child, url: match[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => reject(new Error(`vexil serve exited:\n${output}`)));
-  });
-}
 
 /** The runbook's Airflow configs: one request writes every flag and its revision. */
 function configs(project, count) {
@@ -60,7 +41,10 @@ function configs(project, count) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vexil-bench-dashboard-'));
-const { child, url } = await start({ VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}` });
+const { child, url } = await startVexilServe({
+  VEXIL_STORE: `sqlite:${join(dir, 'vexil.db')}`,
+  VEXIL_ADMIN_TOKEN: TOKEN,
+});
 let browser;
 try {
   const response = await fetch(`${url}/admin/v1/apply`, {

@@ -8,36 +8,16 @@
 // row are the lost ones. Run twice: with the default log (rows written after the
 // answer, in batches every VEXIL_LOG_FLUSH_MS) and with VEXIL_LOG_DURABLE=on (a row is
 // written before its answer). Environment: LOAD_MS (3000), CONCURRENCY (16), ROUNDS (3).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openStore } from '../packages/store/dist/index.js';
+import { startVexilServe } from './vexil-serve.mjs';
 
 const LOAD_MS = Number(process.env.LOAD_MS ?? 3000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url));
-
-function start(env) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--demo'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) resolve({ child, url: match[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => reject(new Error(`vexil serve exited:\n${output}`)));
-  });
-}
 
 function get(agent, url) {
   return new Promise((resolve) => {
@@ -60,7 +40,7 @@ async function round(durable) {
   const spec = `sqlite:${join(dir, 'vexil.db')}`;
   const env = { VEXIL_STORE: spec, VEXIL_LOG_DURABLE: durable ? 'on' : 'off' };
   try {
-    const { child, url } = await start(env);
+    const { child, url } = await startVexilServe(env, ['--demo']);
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const acknowledged = [];
     let killed = false;

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { inRollout } from '../packages/core/dist/index.js';
 import { FeatureFlagClient } from '../packages/sdk/dist/index.js';
 import { SERVICE_VARIABLES } from '../packages/server/dist/config-variables.js';
+import { startVexilServe } from './vexil-serve.mjs';
 
 const CHANGES = Number(process.env.CHANGES ?? 100);
 const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url));
@@ -74,29 +75,6 @@ function apply(files) {
   });
 }
 
-/** `vexil serve` on the temporary file; resolves with its URL once it logs "vexil serving". */
-function serve() {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      if (output === undefined) return;
-      output += chunk;
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) {
-        output = undefined; // keep draining the pipes, stop keeping them
-        resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`vexil serve exited ${code}: ${output}`)));
-  });
-}
-
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -126,7 +104,7 @@ async function main() {
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vexil project set exited ${code}`))));
   });
 
-  const service = await serve();
+  const service = await startVexilServe(env);
   const client = new FeatureFlagClient({ projectName: PROJECT, baseUrl: service.url, reportEvaluations: false });
   if (!(await client.ready())) throw new Error(`the client did not get in sync: ${client.lastError?.message}`);
   if (client.getFlagBoolean(FLAG, PROBE, true) !== false) throw new Error('the probe id should start off');

@@ -14,43 +14,21 @@
 //   peak in the first quarter after warm-up.
 // Environment: SOAK_SECONDS (300), OUTAGE_SECONDS (15), STREAMS (2000), EVAL_LOOPS (8),
 // REPORT_LOOPS (2).
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { openStore } from '../packages/store/dist/index.js';
 import { startPostgres } from '../packages/store/dist/testing/index.js';
+import { startVexilServe } from './vexil-serve.mjs';
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const OUTAGE_SECONDS = Number(process.env.OUTAGE_SECONDS ?? 15);
 const STREAMS = Number(process.env.STREAMS ?? 2000);
 const EVAL_LOOPS = Number(process.env.EVAL_LOOPS ?? 8);
 const REPORT_LOOPS = Number(process.env.REPORT_LOOPS ?? 2);
-const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url));
 // Around an outage, requests are counted as the outage's: those in flight when the
 // store stops, and those until the service has seen it back.
 const OUTAGE_GRACE_MS = 2000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function startService(env) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--demo'], {
-    // info: the "vexil serving" line says where it listens (there is no line per request below debug).
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output = (output + chunk.toString()).slice(-20_000);
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) resolve({ child, url: match[1], exited, output: () => output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`vexil serve exited (${code}):\n${output}`)));
-  });
-}
 
 function call(agent, url, { method = 'GET', body } = {}) {
   return new Promise((resolve) => {
@@ -82,15 +60,18 @@ async function main() {
       process.exit(130);
     });
   }
-  const service = await startService({
-    VEXIL_STORE: postgres.url,
-    // One load generator holds every stream: the per-caller stream limit is raised for it.
-    VEXIL_SSE_MAX_PER_CLIENT: String(STREAMS + 100),
-    VEXIL_SSE_MAX_TOTAL: String(STREAMS + 100),
-    // A short flag-data TTL, so that the outages outlast the cache and last-known data serves.
-    FEATURE_FLAG_CACHE_TTL_MINUTES: '0.1',
-    VEXIL_STORE_TIMEOUT_MS: '1000',
-  });
+  const service = await startVexilServe(
+    {
+      VEXIL_STORE: postgres.url,
+      // One load generator holds every stream: the per-caller stream limit is raised for it.
+      VEXIL_SSE_MAX_PER_CLIENT: String(STREAMS + 100),
+      VEXIL_SSE_MAX_TOTAL: String(STREAMS + 100),
+      // A short flag-data TTL, so that the outages outlast the cache and last-known data serves.
+      FEATURE_FLAG_CACHE_TTL_MINUTES: '0.1',
+      VEXIL_STORE_TIMEOUT_MS: '1000',
+    },
+    ['--demo'],
+  );
   child = service.child;
   const started = Date.now();
   const deadline = started + SOAK_SECONDS * 1000;

@@ -10,17 +10,13 @@
 // independent of the history" means there. Throughput runs `vexil serve` as a child
 // process on each engine (evaluation log on, as deployed) and loads it with
 // autocannon, 50 connections, instance ids drawn from 50,000.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BigtableStore, PostgresStore, SqliteStore } from '@vexil/store';
 import { startBigtableEmulator, startPostgres } from '@vexil/store/testing';
 import autocannon from 'autocannon';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'packages/server/dist/cli.js');
+import { startVexilServe } from './vexil-serve.mjs';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,24 +73,6 @@ async function timeReads(store, name) {
   times.sort((a, b) => (a < b ? -1 : 1));
   const rowsPerRead = before === undefined ? undefined : (store.readStats.rowsRead - before) / READS;
   return { median: quantile(times, 0.5), p95: quantile(times, 0.95), rowsPerRead };
-}
-
-function serve(env) {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"vexil serving"/.exec(output);
-      if (match) resolve({ child, url: match[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`vexil serve exited (${code}):\n${output}`)));
-  });
 }
 
 async function load(url) {
@@ -183,7 +161,10 @@ for (const engine of ENGINES) {
     }
     await store.close();
     for (const cache of ['on', 'off']) {
-      const service = await serve({ ...setup.env, FEATURE_FLAG_CACHE_TTL_MINUTES: cache === 'on' ? '5' : '0' });
+      const service = await startVexilServe({
+        ...setup.env,
+        FEATURE_FLAG_CACHE_TTL_MINUTES: cache === 'on' ? '5' : '0',
+      });
       try {
         const r = await load(service.url);
         loadRows.push([
